@@ -1,0 +1,159 @@
+//! The `leadline` command line: `serve`, `migrate`, `workspace create`, `apikey create`.
+//! Commands that create something print exactly one JSON object on stdout, so scripts
+//! can read it; everything meant for people goes to stderr.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use leadline_core::{SystemClock, WorkspaceId};
+use leadline_store::{Store, StoreOptions};
+use serde_json::json;
+
+use crate::serve;
+use crate::telemetry::{LogFormat, init_logs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadline",
+    version,
+    about = "Self-hosted outbound lead engagement server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API and the workers in one process.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH (created when missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "LEADLINE_DATABASE_URL",
+        default_value = "sqlite://leadline.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "LEADLINE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Log lines as text or JSON.
+    #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkspaceCommand {
+    /// Create a workspace and its first API key.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Create another API key for a workspace.
+    Create {
+        #[arg(long)]
+        workspace: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_format = match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => LogFormat::Text,
+    };
+    init_logs(log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(database: &DatabaseArgs) -> anyhow::Result<Store> {
+    Store::open(
+        &database.database_url,
+        StoreOptions::default(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .with_context(|| format!("cannot open the database at {}", database.database_url))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Migrate(database) => {
+            let store = open_store(&database).await?;
+            store.close().await;
+            eprintln!("migrations applied to {}", database.database_url);
+            Ok(())
+        }
+        Command::Workspace(WorkspaceCommand::Create { name, database }) => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+            let store = open_store(&database).await?;
+            let (workspace, key) = store.create_workspace(name).await?;
+            store.close().await;
+            println!(
+                "{}",
+                json!({"workspaceId": workspace.id.to_string(), "apiKey": key.expose()})
+            );
+            Ok(())
+        }
+        Command::Apikey(ApikeyCommand::Create {
+            workspace,
+            database,
+        }) => {
+            let workspace_id: WorkspaceId = workspace.parse().with_context(|| {
+                format!("--workspace '{workspace}' is not a workspace id (a UUID)")
+            })?;
+            let store = open_store(&database).await?;
+            let key = store.create_api_key(workspace_id).await?;
+            store.close().await;
+            let key = key.with_context(|| format!("no workspace {workspace_id}; list them with your first key or create one with `leadline workspace create`"))?;
+            println!(
+                "{}",
+                json!({"workspaceId": workspace_id.to_string(), "apiKey": key.expose()})
+            );
+            Ok(())
+        }
+    }
+}

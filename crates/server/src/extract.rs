@@ -1,0 +1,180 @@
+//! Request extractors that answer in problem details instead of axum's plain-text
+//! rejections: JSON bodies (syntax errors are 400 with line and column; wrong types,
+//! missing fields and unknown enum values are 422 naming the field by its JSON path),
+//! and path ids.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest JSON body accepted, in bytes (bulk endpoints set their own).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A JSON body, parsed with the field path kept for errors.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(BODY_LIMIT)
+                } else {
+                    ApiError::BadRequest(format!("could not read the body: {rejection}"))
+                }
+            })?;
+        parse_json(&body).map(ApiJson)
+    }
+}
+
+/// Parses JSON, classifying failures as 400 (not JSON) or 422 (JSON of the wrong shape).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "the body is empty; send a JSON object".to_owned(),
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = strip_position(&inner.to_string());
+                let field = match missing_field(&message) {
+                    Some(name) if path == "." => name.to_owned(),
+                    Some(name) => format!("{path}.{name}"),
+                    None if path == "." => "body".to_owned(),
+                    None => path,
+                };
+                ApiError::field(&field, message)
+            }
+            _ => ApiError::BadRequest(format!(
+                "the body is not valid JSON: {} (line {}, column {})",
+                strip_position(&inner.to_string()),
+                inner.line(),
+                inner.column()
+            )),
+        }
+    })?;
+    deserializer.end().map_err(|error| {
+        ApiError::BadRequest(format!(
+            "the body is not valid JSON: {} (line {}, column {})",
+            strip_position(&error.to_string()),
+            error.line(),
+            error.column()
+        ))
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; the field path says more to a client.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The name in "missing field `name`".
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+/// Parses a path segment as an id, answering 404 (an id that cannot exist names
+/// nothing) with the parameter named.
+pub fn path_id<T: std::str::FromStr>(
+    parameter: &str,
+    value: &str,
+    what: &str,
+) -> Result<T, ApiError> {
+    value.parse().map_err(|_| ApiError::NotFound {
+        detail: format!("no {what} '{value}'"),
+        field: Some(parameter.to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        cellphone: String,
+        #[serde(default)]
+        items: Vec<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        count: u32,
+    }
+
+    fn field_of(body: &str) -> String {
+        match parse_json::<Body>(body.as_bytes()) {
+            Err(ApiError::Validation(errors)) => errors[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn data_errors_name_the_field() {
+        assert_eq!(field_of("{}"), "cellphone");
+        assert_eq!(field_of(r#"{"cellphone": 5}"#), "cellphone");
+        assert_eq!(
+            field_of(r#"{"cellphone": "x", "items": [{"count": 1}, {"count": -1}]}"#),
+            "items[1].count"
+        );
+        assert_eq!(
+            field_of(r#"{"cellphone": "x", "items": [{}]}"#),
+            "items[0].count"
+        );
+        assert_eq!(field_of("[]"), "body");
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests_with_a_position() {
+        for body in ["{", "{\"cellphone\": }", "not json", "{} trailing", "   "] {
+            match parse_json::<Body>(body.as_bytes()) {
+                Err(ApiError::BadRequest(detail)) => assert!(
+                    detail.contains("JSON") || detail.contains("empty"),
+                    "{detail}"
+                ),
+                other => panic!("{body:?}: expected 400, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// Query-string parameters, with failures answered as problem details.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                ApiError::BadRequest(format!("invalid query string: {}", rejection.body_text()))
+            })
+    }
+}
+
+/// Timestamps in answers: RFC 3339, UTC, milliseconds (`2003-04-10T08:00:00.000Z`).
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,5 @@
+//! The `leadline` binary.
+
+fn main() -> std::process::ExitCode {
+    leadline_server::cli::main()
+}

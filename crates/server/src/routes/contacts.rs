@@ -1,0 +1,135 @@
+//! `/api/v1/contacts`: reading contacts. They are written through the Bridge seed
+//! endpoint (`bridge_contacts`), which this module's [`ContactResponse`] also answers.
+
+use axum::extract::{Path, State};
+use leadline_core::contact::{ContactType, LanguageCode};
+use leadline_core::custom_attribute::{self, AttributeDefinition};
+use leadline_core::{ContactId, E164};
+use leadline_store::contacts::{ContactFilter, ContactRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiQuery, path_id, timestamp};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_contacts))
+        .routes(routes!(get_contact))
+}
+
+/// A contact as the Bridge API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactResponse {
+    id: String,
+    workspace_id: String,
+    #[serde(rename = "type")]
+    contact_type: ContactType,
+    created_at: String,
+    updated_at: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    cellphone: Option<String>,
+    custom_attributes: Vec<CustomAttributeValue>,
+    language_code: Option<LanguageCode>,
+    /// The id of the user who owns this contact.
+    owner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomAttributeValue {
+    key: String,
+    /// Open attributes: their text; closed ones: the chosen options' labels.
+    values: Vec<String>,
+}
+
+impl ContactResponse {
+    pub fn new(contact: ContactRecord, definitions: &[AttributeDefinition]) -> Self {
+        let custom_attributes =
+            custom_attribute::display_values(&contact.fields.attributes, definitions)
+                .into_iter()
+                .map(|(key, values)| CustomAttributeValue { key, values })
+                .collect();
+        Self {
+            id: contact.id.to_string(),
+            workspace_id: contact.workspace_id.to_string(),
+            contact_type: contact.contact_type,
+            created_at: timestamp(contact.created_at),
+            updated_at: timestamp(contact.updated_at),
+            first_name: contact.fields.first_name,
+            last_name: contact.fields.last_name,
+            email: contact.fields.email.map(|e| e.to_string()),
+            cellphone: Some(contact.cellphone.to_string()),
+            custom_attributes,
+            language_code: contact.fields.language_code,
+            owner_id: contact.fields.owner_id.map(|o| o.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactListParams {
+    /// Only the contact with this E.164 cellphone.
+    cellphone: Option<String>,
+}
+
+/// List contacts, oldest first, optionally by cellphone.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactListParams, PageParams),
+    responses((status = 200, body = Page<ContactResponse>), (status = 422, body = Problem)))]
+async fn list_contacts(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    ApiQuery(params): ApiQuery<ContactListParams>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<Page<ContactResponse>>> {
+    let filter = ContactFilter {
+        cellphone: params
+            .cellphone
+            .as_deref()
+            .map(|c| E164::parse_field("cellphone", c))
+            .transpose()?,
+        after: page.cursor()?,
+        limit: page.limit()?,
+    };
+    let contacts = state.store.list_contacts(workspace, &filter).await?;
+    let definitions = state.store.custom_attributes(workspace).await?;
+    let data = contacts
+        .into_iter()
+        .map(|c| ContactResponse::new(c, &definitions))
+        .collect();
+    Ok(axum::Json(Page::new(
+        data,
+        filter.limit,
+        |c: &ContactResponse| c.id.clone(),
+    )))
+}
+
+/// Fetch a contact by id.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path, description = "The contact's id")),
+    responses((status = 200, body = ContactResponse), (status = 404, body = Problem)))]
+async fn get_contact(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ContactResponse>> {
+    let contact_id: ContactId = path_id("id", &id, "contact")?;
+    let contact = state
+        .store
+        .contact(workspace, contact_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            detail: format!("no contact '{id}' in this workspace"),
+            field: Some("id".to_owned()),
+        })?;
+    let definitions = state.store.custom_attributes(workspace).await?;
+    Ok(axum::Json(ContactResponse::new(contact, &definitions)))
+}

@@ -1,0 +1,101 @@
+//! The HTTP surface: every router, the OpenAPI document generated from the handlers'
+//! annotations, and the shared layers (body limit, metrics, tracing, panics, fallbacks).
+
+pub mod bridge_contacts;
+pub mod contacts;
+pub mod custom_attributes;
+pub mod ops;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::error::ApiError;
+use crate::extract::BODY_LIMIT;
+use crate::state::AppState;
+use crate::telemetry;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "leadline", description = "Self-hosted outbound lead engagement server."),
+    modifiers(&SecuritySchemes),
+    security(("apiKey" = []), ("bearer" = []))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The routers and the OpenAPI document describing exactly them.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(users::router())
+        .merge(custom_attributes::router())
+        .merge(contacts::router())
+        .merge(bridge_contacts::router())
+        .split_for_parts()
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let (api, mut openapi) = api();
+    openapi.paths.paths.insert(
+        "/openapi.json".to_owned(),
+        utoipa::openapi::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .summary(Some("This OpenAPI document"))
+                .tag("operations")
+                .response(
+                    "200",
+                    utoipa::openapi::Response::new("The OpenAPI 3.1 document"),
+                ),
+        ),
+    );
+    let document = Arc::new(openapi.clone());
+    api.route(
+        "/openapi.json",
+        get(move || async move { axum::Json(document.as_ref().clone()) }),
+    )
+    .merge(Scalar::with_url("/docs", openapi))
+    .fallback(|| async {
+        ApiError::not_found("no such route; the routes are listed at /openapi.json and /docs")
+    })
+    .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(axum::middleware::from_fn(telemetry::record_request))
+    .layer(TraceLayer::new_for_http())
+    .layer(CatchPanicLayer::custom(|_panic| panic_response()))
+    .with_state(state)
+}
+
+fn panic_response() -> Response {
+    let mut response = ApiError::Internal("a handler panicked".to_owned()).into_response();
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}

@@ -1,0 +1,125 @@
+//! `leadline serve`: open the store, make sure a workspace exists, serve HTTP until
+//! SIGINT or SIGTERM, then stop accepting, finish in-flight requests and close.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use leadline_core::{E164, SystemClock};
+use leadline_store::{Store, StoreOptions};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::key_cache;
+use crate::cli::ServeArgs;
+use crate::routes;
+use crate::state::AppState;
+use crate::telemetry::metrics_handle;
+
+/// A server running in this process.
+pub struct RunningServer {
+    pub address: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, waits for in-flight requests, and returns.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.shutdown.cancel();
+        self.task
+            .await
+            .unwrap_or_else(|join| Err(std::io::Error::other(join)))
+    }
+}
+
+/// Serves `store` on `listen` (port 0 picks a free port) until `shutdown` fires.
+pub async fn start(store: Store, listen: &str) -> anyhow::Result<RunningServer> {
+    E164::warm_up();
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    let state = AppState {
+        store,
+        keys: key_cache(),
+        metrics: metrics_handle(),
+    };
+    let shutdown = CancellationToken::new();
+    let app = routes::app(state);
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    Ok(RunningServer {
+        address,
+        shutdown,
+        task,
+    })
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let url = &args.database.database_url;
+    let store = Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("cannot open the database at {url}"))?;
+    if let Some((workspace, key)) = store.create_first_workspace("Default workspace").await? {
+        tracing::info!(workspace = %workspace.id, "empty database: created the first workspace; its API key is printed once on stdout");
+        println!(
+            "{}",
+            json!({"workspaceId": workspace.id.to_string(), "apiKey": key.expose()})
+        );
+    }
+    let server = start(store.clone(), &args.listen).await?;
+    tracing::info!(address = %server.address, database = %redact(url), "leadline is serving; API reference at /docs");
+    wait_for_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.stop().await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Hides a password in a database URL before it is logged.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler cannot fail on unix");
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,311 @@
+//! The batched contact upsert: validation that needs the database (owners, attribute
+//! definitions), then one transaction for the whole batch. See the `contacts` module
+//! docs for the statement plan.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use leadline_core::contact::{AttributesChange, ContactChanges, LanguageCode};
+use leadline_core::custom_attribute::{
+    self, AttributeDefinition, ClosedAttributeInput, OpenAttributeInput,
+};
+use leadline_core::user::UserRef;
+use leadline_core::{Clock, ContactId, E164, Email, FieldErrors, Patch, UserId, WorkspaceId};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::StoreError;
+use crate::backend::{Backend, on_write};
+use crate::contacts::{ContactRecord, DefinitionsByWorkspace, contact_columns, read_contact};
+use crate::custom_attributes::read_definition;
+use crate::rows::{id, placeholders, to_micros, value_rows};
+
+/// What the client sent for `customAttributes`.
+#[derive(Debug, Clone, Default)]
+pub enum AttributesInput {
+    /// Absent: keep every value.
+    #[default]
+    Keep,
+    /// `null`: clear every value.
+    ClearAll,
+    /// Set or clear the listed attributes.
+    Assign {
+        open: Vec<OpenAttributeInput>,
+        closed: Vec<ClosedAttributeInput>,
+    },
+}
+
+/// One upsert, validated as far as possible without the database.
+#[derive(Debug, Clone)]
+pub struct ContactUpsert {
+    pub workspace_id: WorkspaceId,
+    pub cellphone: E164,
+    pub first_name: Patch<String>,
+    pub last_name: Patch<String>,
+    pub email: Patch<Email>,
+    pub language_code: Patch<LanguageCode>,
+    pub owner: Patch<UserRef>,
+    pub attributes: AttributesInput,
+}
+
+/// A committed upsert, with the definitions needed to show its custom attributes.
+#[derive(Debug, Clone)]
+pub struct UpsertedContact {
+    pub contact: ContactRecord,
+    /// Whether this upsert created the contact.
+    pub created: bool,
+    pub definitions: Arc<[AttributeDefinition]>,
+}
+
+/// Either the committed contact, or why this one upsert was refused (the rest of its
+/// batch is unaffected).
+pub type UpsertOutcome = Result<UpsertedContact, FieldErrors>;
+
+/// Columns written per contact row by the final multi-row upsert.
+const ROW_WIDTH: usize = 12;
+
+/// Runs one batch in one transaction and returns an outcome per upsert, in order.
+pub(crate) async fn upsert_batch(
+    backend: &Backend,
+    clock: &dyn Clock,
+    batch: &[ContactUpsert],
+) -> Result<Vec<UpsertOutcome>, StoreError> {
+    let workspaces: Vec<WorkspaceId> = batch
+        .iter()
+        .map(|u| u.workspace_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Row locks keep a concurrent writer on another node from merging the same contact
+    // at the same time; SQLite has one writer, so it needs none.
+    let lock_rows = if matches!(backend, Backend::Postgres(_)) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+
+    on_write!(backend, pool => {
+        let mut tx = pool.begin().await?;
+
+        // 1. Definitions of every workspace in the batch.
+        let sql = format!(
+            "SELECT workspace_id, id, key, label, kind, options, required FROM custom_attributes \
+             WHERE workspace_id IN ({}) ORDER BY id",
+            placeholders(1, workspaces.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for workspace in &workspaces {
+            query = query.bind(workspace.to_string());
+        }
+        let mut grouped: HashMap<WorkspaceId, Vec<AttributeDefinition>> = HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            let workspace: WorkspaceId = id("custom_attributes.workspace_id", &row.try_get::<String, _>("workspace_id")?)?;
+            grouped.entry(workspace).or_default().push(read_definition(&row)?);
+        }
+        let definitions: DefinitionsByWorkspace = workspaces
+            .iter()
+            .map(|w| (*w, Arc::from(grouped.remove(w).unwrap_or_default())))
+            .collect();
+
+        // 2. Owners named by the batch.
+        let owner_refs: BTreeSet<String> = batch
+            .iter()
+            .filter_map(|u| match &u.owner {
+                Patch::Set(UserRef::Id(user)) => Some(user.to_string()),
+                Patch::Set(UserRef::Email(email)) => Some(email.as_str().to_owned()),
+                _ => None,
+            })
+            .collect();
+        let mut owners: HashMap<(WorkspaceId, String), UserId> = HashMap::new();
+        if !owner_refs.is_empty() {
+            let sql = format!(
+                "SELECT id, workspace_id, email FROM users WHERE workspace_id IN ({}) AND (id IN ({refs}) OR email IN ({refs}))",
+                placeholders(1, workspaces.len()),
+                refs = placeholders(1 + workspaces.len(), owner_refs.len()),
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for workspace in &workspaces {
+                query = query.bind(workspace.to_string());
+            }
+            for reference in &owner_refs {
+                query = query.bind(reference.clone());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let user_id: String = row.try_get("id")?;
+                let workspace: WorkspaceId = id("users.workspace_id", &row.try_get::<String, _>("workspace_id")?)?;
+                let user: UserId = id("users.id", &user_id)?;
+                owners.insert((workspace, row.try_get("email")?), user);
+                owners.insert((workspace, user_id), user);
+            }
+        }
+
+        // 3. Validate each upsert against what was loaded.
+        let checked: Vec<Result<ContactChanges, FieldErrors>> = batch
+            .iter()
+            .map(|upsert| resolve_changes(upsert, &definitions[&upsert.workspace_id], &owners))
+            .collect();
+
+        // 4. Make sure a row exists for every accepted cellphone, in a fixed order so two
+        //    concurrent batches always lock rows in the same order.
+        let now = clock.now();
+        let keys: BTreeSet<(WorkspaceId, &str)> = batch
+            .iter()
+            .zip(&checked)
+            .filter(|(_, c)| c.is_ok())
+            .map(|(u, _)| (u.workspace_id, u.cellphone.as_str()))
+            .collect();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        if keys.is_empty() {
+            tx.commit().await?;
+            return Ok(checked.into_iter().map(|c| Err(c.expect_err("no accepted upsert"))).collect());
+        }
+        let sql = format!(
+            "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
+             VALUES {} ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+            value_rows(keys.len(), 7)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (workspace, cellphone) in &keys {
+            query = query
+                .bind(ContactId::new().to_string())
+                .bind(workspace.to_string())
+                .bind(cellphone.to_string())
+                .bind("{}")
+                .bind("PARTIAL")
+                .bind(to_micros(now))
+                // updated_at = -1 marks a row this batch created; it is overwritten below.
+                .bind(-1_i64);
+        }
+        query.execute(&mut *tx).await?;
+
+        // 5. Lock and read them.
+        let cellphones: BTreeSet<&str> = keys.iter().map(|(_, c)| *c).collect();
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE workspace_id IN ({}) AND cellphone IN ({}){lock_rows}",
+            contact_columns!(),
+            placeholders(1, workspaces.len()),
+            placeholders(1 + workspaces.len(), cellphones.len()),
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for workspace in &workspaces {
+            query = query.bind(workspace.to_string());
+        }
+        for cellphone in &cellphones {
+            query = query.bind(cellphone.to_string());
+        }
+        let mut current: HashMap<(WorkspaceId, String), (ContactRecord, bool)> = HashMap::with_capacity(keys.len());
+        for row in query.fetch_all(&mut *tx).await? {
+            let record = read_contact(&row)?;
+            let created = row.try_get::<i64, _>("updated_at")? == -1;
+            current.insert((record.workspace_id, record.cellphone.as_str().to_owned()), (record, created));
+        }
+
+        // 6. Merge in order; each caller sees the state right after its own upsert.
+        for (upsert, changes) in batch.iter().zip(checked) {
+            let changes = match changes {
+                Ok(changes) => changes,
+                Err(errors) => {
+                    outcomes.push(Err(errors));
+                    continue;
+                }
+            };
+            let key = (upsert.workspace_id, upsert.cellphone.as_str().to_owned());
+            let (record, created) = current
+                .get_mut(&key)
+                .ok_or_else(|| StoreError::Corrupt(format!("contact {} vanished inside its transaction", upsert.cellphone)))?;
+            let workspace_definitions = &definitions[&upsert.workspace_id];
+            record.fields = std::mem::take(&mut record.fields).apply(changes);
+            record.contact_type = record.fields.classify(workspace_definitions);
+            record.updated_at = now;
+            outcomes.push(Ok(UpsertedContact {
+                contact: record.clone(),
+                created: std::mem::take(created),
+                definitions: workspace_definitions.clone(),
+            }));
+        }
+
+        // 7. Write every touched row back at once.
+        let touched: Vec<&ContactRecord> = current.values().map(|(record, _)| record).collect();
+        let sql = format!(
+            "INSERT INTO contacts ({}) VALUES {} ON CONFLICT (workspace_id, cellphone) DO UPDATE SET \
+             first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email, \
+             language_code = excluded.language_code, owner_id = excluded.owner_id, \
+             custom_attributes = excluded.custom_attributes, contact_type = excluded.contact_type, \
+             updated_at = excluded.updated_at",
+            contact_columns!(),
+            value_rows(touched.len(), ROW_WIDTH)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for record in touched {
+            query = query
+                .bind(record.id.to_string())
+                .bind(record.workspace_id.to_string())
+                .bind(record.cellphone.as_str().to_owned())
+                .bind(record.fields.first_name.clone())
+                .bind(record.fields.last_name.clone())
+                .bind(record.fields.email.as_ref().map(|e| e.as_str().to_owned()))
+                .bind(record.fields.language_code.map(|l| l.as_str()))
+                .bind(record.fields.owner_id.map(|o| o.to_string()))
+                .bind(serde_json::to_string(&record.fields.attributes).expect("attribute values serialize"))
+                .bind(record.contact_type.as_str())
+                .bind(to_micros(record.created_at))
+                .bind(to_micros(record.updated_at));
+        }
+        query.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    })
+}
+
+/// Turns one upsert into domain changes, resolving its owner and custom attributes.
+fn resolve_changes(
+    upsert: &ContactUpsert,
+    definitions: &[AttributeDefinition],
+    owners: &HashMap<(WorkspaceId, String), UserId>,
+) -> Result<ContactChanges, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let owner_id = match &upsert.owner {
+        Patch::Absent => Patch::Absent,
+        Patch::Clear => Patch::Clear,
+        Patch::Set(reference) => {
+            let (field, value) = match reference {
+                UserRef::Id(user) => ("ownerIdentifier.identifier", user.to_string()),
+                UserRef::Email(email) => ("ownerIdentifier.identifier", email.as_str().to_owned()),
+            };
+            match owners.get(&(upsert.workspace_id, value.clone())) {
+                Some(user) => Patch::Set(*user),
+                None => {
+                    errors.push(
+                        field,
+                        format!(
+                            "no user '{value}' in this workspace; create it with POST /api/v1/users"
+                        ),
+                    );
+                    Patch::Absent
+                }
+            }
+        }
+    };
+    let attributes = match &upsert.attributes {
+        AttributesInput::Keep => AttributesChange::Keep,
+        AttributesInput::ClearAll => AttributesChange::ClearAll,
+        AttributesInput::Assign { open, closed } => {
+            match custom_attribute::resolve_assignments(open, closed, definitions) {
+                Ok(assignments) => AttributesChange::Assign(assignments),
+                Err(attribute_errors) => {
+                    for error in attribute_errors.into_vec() {
+                        errors.push(error.field, error.message);
+                    }
+                    AttributesChange::Keep
+                }
+            }
+        }
+    };
+    errors.finish(ContactChanges {
+        first_name: upsert.first_name.clone(),
+        last_name: upsert.last_name.clone(),
+        email: upsert.email.clone(),
+        language_code: upsert.language_code.clone(),
+        owner_id,
+        attributes,
+    })
+}

@@ -1,0 +1,73 @@
+//! leadline's storage: one API over SQLite and PostgreSQL, chosen once from the database
+//! URL's scheme. SQL lives here and nowhere else. One SQL text serves both databases
+//! wherever it can (`$n` placeholders numbered in order of appearance, `ON CONFLICT …
+//! RETURNING`); per-backend SQL is kept for migrations and for what truly differs
+//! (row locks on PostgreSQL).
+//!
+//! Ids are stored as UUID text and timestamps as microseconds since the epoch, so both
+//! databases keep the same values at the same precision.
+#![forbid(unsafe_code)]
+
+mod backend;
+mod contact_upsert;
+pub mod contact_writer;
+pub mod contacts;
+pub mod custom_attributes;
+mod error;
+mod rows;
+pub mod users;
+pub mod workspaces;
+
+use std::sync::Arc;
+
+use leadline_core::Clock;
+
+pub use backend::{Backend, BackendKind, StoreOptions};
+pub use contact_writer::ContactWriter;
+pub use error::StoreError;
+
+/// A handle to the database, cheap to clone. It owns the pools and the contact writer
+/// that batches concurrent upserts into shared transactions.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+    contact_writer: ContactWriter,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`), creating a missing SQLite
+    /// file, and applies pending migrations.
+    pub async fn open(
+        url: &str,
+        options: StoreOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let backend = Backend::connect(url, &options).await?;
+        backend.migrate().await?;
+        let contact_writer = ContactWriter::start(backend.clone(), clock.clone(), &options);
+        Ok(Self {
+            backend,
+            clock,
+            contact_writer,
+        })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.backend.kind()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Checks that the database answers, for readiness probes.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping().await
+    }
+
+    /// Closes the pools once in-flight work is done.
+    pub async fn close(&self) {
+        self.backend.close().await;
+    }
+}

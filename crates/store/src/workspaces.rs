@@ -1,0 +1,126 @@
+//! Workspaces (tenants) and their API keys. Only key hashes are stored.
+
+use chrono::{DateTime, Utc};
+use leadline_core::{ApiKey, ApiKeyHash, ApiKeyId, WorkspaceId};
+use sqlx::Row;
+
+use crate::backend::{on_read, on_write};
+use crate::rows::{from_micros, id, to_micros};
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Creates a workspace with its first API key, in one transaction.
+    pub async fn create_workspace(&self, name: &str) -> Result<(Workspace, ApiKey), StoreError> {
+        let workspace = Workspace {
+            id: WorkspaceId::new(),
+            name: name.to_owned(),
+            created_at: self.clock.now(),
+        };
+        let key = ApiKey::generate();
+        on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(workspace.id.to_string())
+                .bind(&workspace.name)
+                .bind(to_micros(workspace.created_at))
+                .execute(&mut *tx)
+                .await?;
+            insert_key_sql(workspace.id, &key.hash(), workspace.created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok((workspace, key))
+    }
+
+    /// Creates the first workspace when the database has none: what `leadline serve`
+    /// does on its first start. Returns `None` when a workspace already exists.
+    pub async fn create_first_workspace(
+        &self,
+        name: &str,
+    ) -> Result<Option<(Workspace, ApiKey)>, StoreError> {
+        let existing: i64 = on_write!(&self.backend, pool => {
+            sqlx::query("SELECT COUNT(*) FROM workspaces").fetch_one(pool).await?.try_get(0)?
+        });
+        if existing > 0 {
+            return Ok(None);
+        }
+        self.create_workspace(name).await.map(Some)
+    }
+
+    /// A new key for an existing workspace; `None` when the workspace does not exist.
+    pub async fn create_api_key(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Option<ApiKey>, StoreError> {
+        if self.workspace(workspace_id).await?.is_none() {
+            return Ok(None);
+        }
+        let key = ApiKey::generate();
+        on_write!(&self.backend, pool => {
+            insert_key_sql(workspace_id, &key.hash(), self.clock.now()).execute(pool).await?;
+        });
+        Ok(Some(key))
+    }
+
+    pub async fn workspace(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Option<Workspace>, StoreError> {
+        let row = on_read!(&self.backend, pool => {
+            sqlx::query("SELECT id, name, created_at FROM workspaces WHERE id = $1")
+                .bind(workspace_id.to_string())
+                .fetch_optional(pool)
+                .await?
+                .map(|row| -> Result<_, StoreError> {
+                    Ok(Workspace {
+                        id: id("workspaces.id", row.try_get("id")?)?,
+                        name: row.try_get("name")?,
+                        created_at: from_micros(row.try_get("created_at")?)?,
+                    })
+                })
+        });
+        row.transpose()
+    }
+
+    /// The workspace a key belongs to, looked up by the key's hash.
+    pub async fn workspace_for_key(
+        &self,
+        hash: &ApiKeyHash,
+    ) -> Result<Option<WorkspaceId>, StoreError> {
+        let found: Option<String> = on_read!(&self.backend, pool => {
+            sqlx::query_scalar("SELECT workspace_id FROM api_keys WHERE key_hash = $1")
+                .bind(hash.to_hex())
+                .fetch_optional(pool)
+                .await?
+        });
+        found
+            .map(|value| id("api_keys.workspace_id", &value))
+            .transpose()
+    }
+}
+
+fn insert_key_sql<'q, DB: sqlx::Database>(
+    workspace_id: WorkspaceId,
+    hash: &ApiKeyHash,
+    at: DateTime<Utc>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO api_keys (id, workspace_id, key_hash, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(ApiKeyId::new().to_string())
+    .bind(workspace_id.to_string())
+    .bind(hash.to_hex())
+    .bind(to_micros(at))
+}
