@@ -71,3 +71,6 @@ impl Store {
         self.backend.close().await;
     }
 }
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,164 @@
+//! The black-box test harness: a real server on port 0 over a fresh database, spoken to
+//! over HTTP with reqwest. `both_stores!` turns one async test body into a SQLite test
+//! and a PostgreSQL test, so every behaviour is checked on both.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use leadline_core::SystemClock;
+use leadline_server::serve::{RunningServer, start};
+use leadline_store::testing::TestDatabase;
+use leadline_store::{BackendKind, Store, StoreOptions};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub workspace_id: String,
+    pub api_key: String,
+    pub store: Store,
+    server: Option<RunningServer>,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts a server over a fresh database of `kind` with one workspace and key;
+    /// `None` when that backend is not available here (see `TestDatabase`).
+    pub async fn spawn(kind: BackendKind) -> Option<Self> {
+        let database = TestDatabase::create(kind).await?;
+        let store = Store::open(
+            &database.url,
+            StoreOptions::default(),
+            Arc::new(SystemClock),
+        )
+        .await
+        .expect("the test store opens");
+        let (workspace, key) = store
+            .create_workspace("Test workspace")
+            .await
+            .expect("a workspace");
+        let server = start(store.clone(), "127.0.0.1:0")
+            .await
+            .expect("the server starts");
+        Some(Self {
+            base: format!("http://{}", server.address),
+            client: reqwest::Client::new(),
+            workspace_id: workspace.id.to_string(),
+            api_key: key.expose().to_owned(),
+            store,
+            server: Some(server),
+            database,
+        })
+    }
+
+    /// A request with this app's API key.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", &self.api_key)
+    }
+
+    /// A request without any key.
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        read(
+            self.request(Method::POST, path)
+                .json(&body)
+                .send()
+                .await
+                .expect("the request is sent"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        read(
+            self.request(Method::GET, path)
+                .send()
+                .await
+                .expect("the request is sent"),
+        )
+        .await
+    }
+
+    /// The Bridge contact upsert path of this app's workspace.
+    pub fn contacts_path(&self) -> String {
+        format!(
+            "/bridge/api/v1/workspaces/{}/contacts/partial",
+            self.workspace_id
+        )
+    }
+
+    pub async fn upsert_contact(&self, body: Value) -> (u16, Value) {
+        self.post(&self.contacts_path(), body).await
+    }
+
+    /// A second workspace and its key in the same database.
+    pub async fn other_workspace(&self) -> (String, String) {
+        let (workspace, key) = self
+            .store
+            .create_workspace("Other")
+            .await
+            .expect("a workspace");
+        (workspace.id.to_string(), key.expose().to_owned())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+        self.store.close().await;
+    }
+}
+
+/// Status and JSON body (Value::Null when the body is not JSON).
+pub async fn read(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The field names listed by a problem document.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Defines `NAME::sqlite` and `NAME::postgres` tests running the same body against a
+/// fresh app on each store.
+#[macro_export]
+macro_rules! both_stores {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: &$crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn(leadline_store::BackendKind::Sqlite).await.expect("SQLite is always available");
+                run(&app).await;
+                app.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::common::TestApp::spawn(leadline_store::BackendKind::Postgres).await else { return };
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    };
+}

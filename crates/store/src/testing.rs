@@ -1,0 +1,104 @@
+//! Fresh databases for tests, on both backends. Every test gets its own: a SQLite file
+//! in a temporary directory, or a new PostgreSQL database that is dropped afterwards.
+//!
+//! PostgreSQL is found at `LEADLINE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`). When it cannot be reached, PostgreSQL
+//! tests are skipped with a message, unless `LEADLINE_REQUIRE_POSTGRES=1` (as CI sets),
+//! in which case they fail.
+
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::BackendKind;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub kind: BackendKind,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A fresh database of `kind`, or `None` when PostgreSQL is not available and not
+    /// required.
+    pub async fn create(kind: BackendKind) -> Option<Self> {
+        match kind {
+            BackendKind::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("leadline.db").display());
+                Some(Self {
+                    kind,
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
+            }
+            BackendKind::Postgres => {
+                let admin_url = std::env::var("LEADLINE_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+                let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+                    Ok(connection) => connection,
+                    Err(error)
+                        if std::env::var("LEADLINE_REQUIRE_POSTGRES").as_deref() == Ok("1") =>
+                    {
+                        panic!(
+                            "PostgreSQL is required (LEADLINE_REQUIRE_POSTGRES=1) but {admin_url} fails: {error}"
+                        )
+                    }
+                    Err(error) => {
+                        eprintln!(
+                            "skipping the PostgreSQL run: cannot connect to {admin_url} ({error}); set LEADLINE_TEST_POSTGRES_URL"
+                        );
+                        return None;
+                    }
+                };
+                let name = format!("leadline_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("CREATE DATABASE");
+                let _ = admin.close().await;
+                let options = PgConnectOptions::from_str(&admin_url)
+                    .expect("a valid PostgreSQL URL")
+                    .database(&name);
+                let url = options.to_url_lossy().to_string();
+                Some(Self {
+                    kind,
+                    url,
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async code; a thread with its own runtime drops the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()
+            })
+        })
+        .join();
+    }
+}
