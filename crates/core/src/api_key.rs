@@ -44,7 +44,9 @@ impl std::fmt::Debug for ApiKey {
     }
 }
 
-/// SHA-256 of a key: what the store keeps.
+/// SHA-256 of a key: what the store keeps. Equality is constant-time; hashing (for the
+/// key cache) is over the same bytes, so the two agree.
+#[allow(clippy::derived_hash_with_manual_eq)]
 #[derive(Debug, Clone, Copy, Eq, Hash)]
 pub struct ApiKeyHash([u8; 32]);
 

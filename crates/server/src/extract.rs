@@ -40,38 +40,45 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "the body is empty; send a JSON object".to_owned(),
         ));
     }
+    // Syntax first, over the whole body: a typed parse stops at the first field of the
+    // wrong shape and would answer 422 for a body that is not even JSON (`{} trailing`,
+    // a truncated document).
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|error| not_json(&error))?;
+    // Every endpoint takes an object; serde would otherwise read an array field by field.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // The body is JSON (checked above), so anything refused now is a field of the
+        // wrong shape, even where serde_json files it as syntax (`"languageCode": true`
+        // is "expected value" to its enum parser).
         let path = error.path().to_string();
         let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = strip_position(&inner.to_string());
-                let field = match missing_field(&message) {
-                    Some(name) if path == "." => name.to_owned(),
-                    Some(name) => format!("{path}.{name}"),
-                    None if path == "." => "body".to_owned(),
-                    None => path,
-                };
-                ApiError::field(&field, message)
-            }
-            _ => ApiError::BadRequest(format!(
-                "the body is not valid JSON: {} (line {}, column {})",
-                strip_position(&inner.to_string()),
-                inner.line(),
-                inner.column()
-            )),
-        }
+        let message = match inner.classify() {
+            serde_json::error::Category::Data => strip_position(&inner.to_string()),
+            _ => "has the wrong type or value for this field".to_owned(),
+        };
+        let field = match missing_field(&message) {
+            Some(name) if path == "." => name.to_owned(),
+            Some(name) => format!("{path}.{name}"),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        ApiError::field(&field, message)
     })?;
-    deserializer.end().map_err(|error| {
-        ApiError::BadRequest(format!(
-            "the body is not valid JSON: {} (line {}, column {})",
-            strip_position(&error.to_string()),
-            error.line(),
-            error.column()
-        ))
-    })?;
+    deserializer.end().map_err(|error| not_json(&error))?;
     Ok(value)
+}
+
+/// 400 for a body that is not JSON, with where the parser gave up.
+fn not_json(error: &serde_json::Error) -> ApiError {
+    ApiError::BadRequest(format!(
+        "the body is not valid JSON: {} (line {}, column {})",
+        strip_position(&error.to_string()),
+        error.line(),
+        error.column()
+    ))
 }
 
 /// serde_json appends " at line L column C"; the field path says more to a client.
@@ -98,6 +105,67 @@ pub fn path_id<T: std::str::FromStr>(
         detail: format!("no {what} '{value}'"),
         field: Some(parameter.to_owned()),
     })
+}
+
+/// For a nested object field in a partial update (`#[serde(default, deserialize_with =
+/// "patch_object")]`): absent, `null` or a JSON object. serde's derived struct impls
+/// would also take an array of the fields in order, so `"customAttributes": []` or
+/// `"ownerIdentifier": ["a@b.co", "EMAIL"]` would pass as objects; a client sending
+/// those has the shape wrong and gets a 422 naming the field.
+pub fn patch_object<'de, D, T>(deserializer: D) -> Result<leadline_core::Patch<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct ObjectOnly<T>(T);
+
+    impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for ObjectOnly<T> {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Object<T>(std::marker::PhantomData<T>);
+            impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+                type Value = T;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                    T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                }
+            }
+            deserializer
+                .deserialize_map(Object(std::marker::PhantomData))
+                .map(ObjectOnly)
+        }
+    }
+
+    Ok(
+        match <Option<ObjectOnly<T>> as serde::Deserialize>::deserialize(deserializer)? {
+            None => leadline_core::Patch::Clear,
+            Some(ObjectOnly(value)) => leadline_core::Patch::Set(value),
+        },
+    )
+}
+
+/// Query-string parameters, with failures answered as problem details.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                ApiError::BadRequest(format!("invalid query string: {}", rejection.body_text()))
+            })
+    }
+}
+
+/// Timestamps in answers: RFC 3339, UTC, milliseconds (`2003-04-10T08:00:00.000Z`).
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]
@@ -154,27 +222,4 @@ mod tests {
             }
         }
     }
-}
-
-/// Query-string parameters, with failures answered as problem details.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::try_from_uri(&parts.uri)
-            .map(|axum::extract::Query(value)| ApiQuery(value))
-            .map_err(|rejection| {
-                ApiError::BadRequest(format!("invalid query string: {}", rejection.body_text()))
-            })
-    }
-}
-
-/// Timestamps in answers: RFC 3339, UTC, milliseconds (`2003-04-10T08:00:00.000Z`).
-pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

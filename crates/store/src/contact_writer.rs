@@ -8,7 +8,7 @@
 //! Upserts are sharded over the writers by cellphone, so two upserts of one contact are
 //! always merged by the same writer, in the order they arrived.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use leadline_core::Clock;
@@ -59,9 +59,8 @@ impl ContactWriter {
     }
 
     pub(crate) async fn submit(&self, upsert: ContactUpsert) -> Result<UpsertOutcome, StoreError> {
-        let mut hasher = self.hasher.build_hasher();
-        upsert.cellphone.hash(&mut hasher);
-        let shard = &self.shards[(hasher.finish() % self.shards.len() as u64) as usize];
+        let shard = &self.shards
+            [(self.hasher.hash_one(&upsert.cellphone) % self.shards.len() as u64) as usize];
         let (reply, answer) = oneshot::channel();
         shard
             .send(Job { upsert, reply })

@@ -43,10 +43,10 @@ pub struct PartialContactRequest {
     #[serde(default)]
     #[schema(value_type = Option<LanguageCode>)]
     language_code: Patch<LanguageCode>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::patch_object")]
     #[schema(value_type = Option<UserIdentifier>)]
     owner_identifier: Patch<UserIdentifier>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::patch_object")]
     #[schema(value_type = Option<CustomAttributesRequest>)]
     custom_attributes: Patch<CustomAttributesRequest>,
 }

@@ -162,3 +162,87 @@ macro_rules! both_stores {
         }
     };
 }
+
+// Helpers shared by the black-box suites.
+
+impl TestApp {
+    /// Sends a request and returns status, content type and JSON body.
+    pub async fn send(&self, request: RequestBuilder) -> (u16, String, Value) {
+        read_typed(request.send().await.expect("the request is sent")).await
+    }
+
+    /// Creates a user and returns it; panics unless the answer is 201.
+    pub async fn create_user(&self, email: &str) -> Value {
+        let (status, user) = self
+            .post("/api/v1/users", serde_json::json!({"email": email}))
+            .await;
+        assert_eq!(status, 201, "creating user {email}: {user}");
+        user
+    }
+
+    /// Creates a custom attribute and returns it; panics unless the answer is 201.
+    pub async fn create_attribute(&self, body: Value) -> Value {
+        let (status, attribute) = self.post("/api/v1/custom-attributes", body.clone()).await;
+        assert_eq!(status, 201, "creating attribute {body}: {attribute}");
+        attribute
+    }
+
+    /// A GET of `path` with another workspace's key.
+    pub async fn get_as(&self, key: &str, path: &str) -> (u16, Value) {
+        read(
+            self.anonymous(Method::GET, path)
+                .header("x-api-key", key)
+                .send()
+                .await
+                .expect("the request is sent"),
+        )
+        .await
+    }
+
+    /// A POST of `body` to `path` with another workspace's key.
+    pub async fn post_as(&self, key: &str, path: &str, body: Value) -> (u16, Value) {
+        read(
+            self.anonymous(Method::POST, path)
+                .header("x-api-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("the request is sent"),
+        )
+        .await
+    }
+}
+
+/// Status, content type and JSON body (Value::Null when the body is not JSON).
+pub async fn read_typed(response: Response) -> (u16, String, Value) {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let (status, body) = read(response).await;
+    (status, content_type, body)
+}
+
+/// Asserts a problem document of `status` served as `application/problem+json`.
+pub fn assert_problem(status: u16, content_type: &str, body: &Value, expected: u16) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["status"], expected, "{body}");
+    assert!(
+        body["type"].is_string() && body["title"].is_string(),
+        "{body}"
+    );
+    assert!(body["detail"].is_string(), "{body}");
+}
+
+/// Asserts a 422 problem naming `field`.
+pub fn assert_invalid(status: u16, body: &Value, field: &str) {
+    assert_eq!(status, 422, "expected 422 naming {field}: {body}");
+    let fields = problem_fields(body);
+    assert!(
+        fields.iter().any(|f| f == field),
+        "expected {field} among {fields:?}: {body}"
+    );
+}

@@ -1,0 +1,222 @@
+//! The `leadline` binary as a user runs it: first start prints a workspace and key once,
+//! CLI commands work beside a running server, logs can be JSON, SIGTERM stops cleanly.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use leadline_store::BackendKind;
+use leadline_store::testing::TestDatabase;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_leadline");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    /// The JSON printed on stdout at start, if any.
+    first_start: Option<Value>,
+}
+
+async fn start_server(url: &str, extra: &[&str]) -> Server {
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--database-url",
+            url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("leadline starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Whatever the server printed before it was ready is all it prints on stdout.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first_start = tokio::time::timeout(Duration::from_millis(300), lines.next_line())
+        .await
+        .ok()
+        .and_then(|line| line.ok().flatten())
+        .map(|line| serde_json::from_str(&line).expect("stdout is one JSON object"));
+    Server {
+        child,
+        base,
+        first_start,
+    }
+}
+
+async fn run_cli(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .output()
+        .await
+        .expect("leadline runs");
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+async fn status_with_key(base: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/users"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn first_start_then_cli_beside_the_server(kind: BackendKind) {
+    let Some(database) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let mut server = start_server(&database.url, &[]).await;
+    let first = server
+        .first_start
+        .take()
+        .expect("the first start prints a workspace and key");
+    let key = first["apiKey"].as_str().unwrap();
+    let workspace = first["workspaceId"].as_str().unwrap();
+    assert_eq!(status_with_key(&server.base, key).await, 200);
+
+    let (ok, stdout, stderr) = run_cli(&[
+        "workspace",
+        "create",
+        "--name",
+        "Second",
+        "--database-url",
+        &database.url,
+    ])
+    .await;
+    assert!(ok, "{stderr}");
+    let created: Value = serde_json::from_str(stdout.trim()).expect("exactly one JSON object");
+    assert_eq!(stdout.trim().lines().count(), 1);
+    assert_eq!(created.as_object().unwrap().len(), 2);
+    assert_ne!(created["workspaceId"].as_str().unwrap(), workspace);
+    assert_eq!(
+        status_with_key(&server.base, created["apiKey"].as_str().unwrap()).await,
+        200
+    );
+
+    let (ok, stdout, stderr) = run_cli(&[
+        "apikey",
+        "create",
+        "--workspace",
+        workspace,
+        "--database-url",
+        &database.url,
+    ])
+    .await;
+    assert!(ok, "{stderr}");
+    let another: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(another["workspaceId"].as_str(), Some(workspace));
+    assert_eq!(
+        status_with_key(&server.base, another["apiKey"].as_str().unwrap()).await,
+        200
+    );
+
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let (ok, stdout, stderr) = run_cli(&[
+        "apikey",
+        "create",
+        "--workspace",
+        &unknown,
+        "--database-url",
+        &database.url,
+    ])
+    .await;
+    assert!(!ok && stdout.is_empty(), "an unknown workspace fails");
+    assert!(stderr.contains("no workspace"), "{stderr}");
+
+    // SIGTERM: a graceful stop with exit code 0.
+    let pid = server.child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+
+    // A second start on the same database creates nothing and prints nothing.
+    let mut again = start_server(&database.url, &[]).await;
+    assert!(
+        again.first_start.is_none(),
+        "the key is printed only on the first start"
+    );
+    assert_eq!(status_with_key(&again.base, key).await, 200);
+    again.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn first_start_and_cli_on_sqlite() {
+    first_start_then_cli_beside_the_server(BackendKind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn first_start_and_cli_on_postgres() {
+    first_start_then_cli_beside_the_server(BackendKind::Postgres).await;
+}
+
+#[tokio::test]
+async fn json_logs_and_clear_cli_errors() {
+    let database = TestDatabase::create(BackendKind::Sqlite).await.unwrap();
+    let mut server = start_server(&database.url, &["--log-format", "json"]).await;
+    server.child.kill().await.unwrap();
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "the server logged its start");
+    for line in lines {
+        let entry: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+        assert!(
+            entry["level"].is_string() && entry["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+
+    let (ok, _, stderr) = run_cli(&[
+        "apikey",
+        "create",
+        "--workspace",
+        "nope",
+        "--database-url",
+        &database.url,
+    ])
+    .await;
+    assert!(!ok && stderr.contains("is not a workspace id"), "{stderr}");
+    let (ok, _, stderr) = run_cli(&["migrate", "--database-url", "mysql://x"]).await;
+    assert!(!ok && stderr.contains("sqlite://"), "{stderr}");
+}
