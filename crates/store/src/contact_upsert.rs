@@ -17,7 +17,7 @@ use crate::StoreError;
 use crate::backend::{Backend, on_write};
 use crate::contacts::{ContactRecord, DefinitionsByWorkspace, contact_columns, read_contact};
 use crate::custom_attributes::read_definition;
-use crate::rows::{id, placeholders, to_micros, value_rows};
+use crate::rows::{id, placeholders, to_micros};
 
 /// What the client sent for `customAttributes`.
 #[derive(Debug, Clone, Default)]
@@ -60,8 +60,73 @@ pub struct UpsertedContact {
 /// batch is unaffected).
 pub type UpsertOutcome = Result<UpsertedContact, FieldErrors>;
 
-/// Columns written per contact row by the final multi-row upsert.
-const ROW_WIDTH: usize = 12;
+/// The three statements whose size grows with the batch. Each takes its rows as one
+/// JSON parameter, so its text never changes: it is prepared once per connection, and
+/// binding costs one string instead of thousands of placeholders (which dominated the
+/// profile when rows were bound one value at a time). The JSON functions differ between
+/// the databases, so these are the per-backend texts.
+struct BatchSql {
+    /// `$1` = `[[id, workspace_id, cellphone], …]`, `$2` = now: creates missing rows,
+    /// marked `updated_at = -1` until step 7 overwrites them.
+    ensure_rows: &'static str,
+    /// `$1` = workspace ids, `$2` = cellphones: reads (and on PostgreSQL locks) the rows.
+    lock_rows: &'static str,
+    /// `$1` = `[[every contact column in order], …]`: writes the merged rows back.
+    write_rows: &'static str,
+}
+
+const SQLITE: BatchSql = BatchSql {
+    ensure_rows: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
+        SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_each($1) WHERE true \
+        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+    lock_rows: concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts \
+         WHERE workspace_id IN (SELECT value FROM json_each($1)) AND cellphone IN (SELECT value FROM json_each($2))"
+    ),
+    write_rows: concat!(
+        "INSERT INTO contacts (",
+        contact_columns!(),
+        ") \
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+                value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11 \
+         FROM json_each($1) WHERE true ",
+        "ON CONFLICT (workspace_id, cellphone) DO UPDATE SET \
+         first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email, \
+         language_code = excluded.language_code, owner_id = excluded.owner_id, \
+         custom_attributes = excluded.custom_attributes, contact_type = excluded.contact_type, \
+         updated_at = excluded.updated_at"
+    ),
+};
+
+const POSTGRES: BatchSql = BatchSql {
+    ensure_rows: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
+        SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_array_elements($1::json) AS r \
+        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+    // Row locks keep a writer on another node from merging the same contact at the
+    // same time; SQLite has one writer, so it needs none.
+    lock_rows: concat!(
+        "SELECT ",
+        contact_columns!(),
+        " FROM contacts \
+         WHERE workspace_id IN (SELECT json_array_elements_text($1::json)) \
+           AND cellphone IN (SELECT json_array_elements_text($2::json)) FOR UPDATE"
+    ),
+    write_rows: concat!(
+        "INSERT INTO contacts (",
+        contact_columns!(),
+        ") \
+         SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, r ->> 8, r ->> 9, \
+                (r ->> 10)::bigint, (r ->> 11)::bigint \
+         FROM json_array_elements($1::json) AS r ",
+        "ON CONFLICT (workspace_id, cellphone) DO UPDATE SET \
+         first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email, \
+         language_code = excluded.language_code, owner_id = excluded.owner_id, \
+         custom_attributes = excluded.custom_attributes, contact_type = excluded.contact_type, \
+         updated_at = excluded.updated_at"
+    ),
+};
 
 /// Runs one batch in one transaction and returns an outcome per upsert, in order.
 pub(crate) async fn upsert_batch(
@@ -75,12 +140,9 @@ pub(crate) async fn upsert_batch(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    // Row locks keep a concurrent writer on another node from merging the same contact
-    // at the same time; SQLite has one writer, so it needs none.
-    let lock_rows = if matches!(backend, Backend::Postgres(_)) {
-        " FOR UPDATE"
-    } else {
-        ""
+    let statements = match backend {
+        Backend::Sqlite { .. } => &SQLITE,
+        Backend::Postgres(_) => &POSTGRES,
     };
 
     on_write!(backend, pool => {
@@ -158,42 +220,26 @@ pub(crate) async fn upsert_batch(
             tx.commit().await?;
             return Ok(checked.into_iter().map(|c| Err(c.expect_err("no accepted upsert"))).collect());
         }
-        let sql = format!(
-            "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
-             VALUES {} ON CONFLICT (workspace_id, cellphone) DO NOTHING",
-            value_rows(keys.len(), 7)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (workspace, cellphone) in &keys {
-            query = query
-                .bind(ContactId::new().to_string())
-                .bind(workspace.to_string())
-                .bind(cellphone.to_string())
-                .bind("{}")
-                .bind("PARTIAL")
-                .bind(to_micros(now))
-                // updated_at = -1 marks a row this batch created; it is overwritten below.
-                .bind(-1_i64);
-        }
-        query.execute(&mut *tx).await?;
+        let new_rows: Vec<(String, String, &str)> = keys
+            .iter()
+            .map(|(workspace, cellphone)| (ContactId::new().to_string(), workspace.to_string(), *cellphone))
+            .collect();
+        sqlx::query(statements.ensure_rows)
+            .bind(serde_json::to_string(&new_rows).expect("rows serialize"))
+            .bind(to_micros(now))
+            .execute(&mut *tx)
+            .await?;
 
         // 5. Lock and read them.
-        let cellphones: BTreeSet<&str> = keys.iter().map(|(_, c)| *c).collect();
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE workspace_id IN ({}) AND cellphone IN ({}){lock_rows}",
-            contact_columns!(),
-            placeholders(1, workspaces.len()),
-            placeholders(1 + workspaces.len(), cellphones.len()),
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for workspace in &workspaces {
-            query = query.bind(workspace.to_string());
-        }
-        for cellphone in &cellphones {
-            query = query.bind(cellphone.to_string());
-        }
+        let workspace_list: Vec<String> = workspaces.iter().map(ToString::to_string).collect();
+        let cellphones: Vec<&str> = keys.iter().map(|(_, c)| *c).collect::<BTreeSet<_>>().into_iter().collect();
+        let rows = sqlx::query(statements.lock_rows)
+            .bind(serde_json::to_string(&workspace_list).expect("ids serialize"))
+            .bind(serde_json::to_string(&cellphones).expect("cellphones serialize"))
+            .fetch_all(&mut *tx)
+            .await?;
         let mut current: HashMap<(WorkspaceId, String), (ContactRecord, bool)> = HashMap::with_capacity(keys.len());
-        for row in query.fetch_all(&mut *tx).await? {
+        for row in rows {
             let record = read_contact(&row)?;
             let created = row.try_get::<i64, _>("updated_at")? == -1;
             current.insert((record.workspace_id, record.cellphone.as_str().to_owned()), (record, created));
@@ -225,31 +271,26 @@ pub(crate) async fn upsert_batch(
 
         // 7. Write every touched row back at once.
         let touched: Vec<&ContactRecord> = current.values().map(|(record, _)| record).collect();
-        let sql = format!(
-            "INSERT INTO contacts ({}) VALUES {} ON CONFLICT (workspace_id, cellphone) DO UPDATE SET \
-             first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email, \
-             language_code = excluded.language_code, owner_id = excluded.owner_id, \
-             custom_attributes = excluded.custom_attributes, contact_type = excluded.contact_type, \
-             updated_at = excluded.updated_at",
-            contact_columns!(),
-            value_rows(touched.len(), ROW_WIDTH)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for record in touched {
-            query = query
-                .bind(record.id.to_string())
-                .bind(record.workspace_id.to_string())
-                .bind(record.cellphone.as_str().to_owned())
-                .bind(record.fields.first_name.clone())
-                .bind(record.fields.last_name.clone())
-                .bind(record.fields.email.as_ref().map(|e| e.as_str().to_owned()))
-                .bind(record.fields.language_code.map(|l| l.as_str()))
-                .bind(record.fields.owner_id.map(|o| o.to_string()))
-                .bind(serde_json::to_string(&record.fields.attributes).expect("attribute values serialize"))
-                .bind(record.contact_type.as_str())
-                .bind(to_micros(record.created_at))
-                .bind(to_micros(record.updated_at));
-        }
+        let rows: Vec<serde_json::Value> = touched
+            .into_iter()
+            .map(|record| {
+                serde_json::json!([
+                    record.id.to_string(),
+                    record.workspace_id.to_string(),
+                    record.cellphone.as_str(),
+                    record.fields.first_name,
+                    record.fields.last_name,
+                    record.fields.email.as_ref().map(Email::as_str),
+                    record.fields.language_code.map(LanguageCode::as_str),
+                    record.fields.owner_id.map(|o| o.to_string()),
+                    serde_json::to_string(&record.fields.attributes).expect("attribute values serialize"),
+                    record.contact_type.as_str(),
+                    to_micros(record.created_at),
+                    to_micros(record.updated_at),
+                ])
+            })
+            .collect();
+        let query = sqlx::query(statements.write_rows).bind(serde_json::to_string(&rows).expect("rows serialize"));
         query.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(outcomes)

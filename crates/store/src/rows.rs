@@ -29,11 +29,3 @@ pub fn placeholders(first: usize, count: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-/// `($1, …, $w), ($w+1, …), …` for `rows` rows of `width` values.
-pub fn value_rows(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|row| format!("({})", placeholders(1 + row * width, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
