@@ -20,14 +20,6 @@ async fn attributes(app: &common::TestApp) -> (Value, Value) {
     (notes, size)
 }
 
-async fn fetch(app: &common::TestApp, id: &Value) -> Value {
-    let (status, contact) = app
-        .get(&format!("/api/v1/contacts/{}", id.as_str().unwrap()))
-        .await;
-    assert_eq!(status, 200, "{contact}");
-    contact
-}
-
 /// The values shown for `key`, or None when the contact has none.
 fn values<'a>(contact: &'a Value, key: &str) -> Option<&'a Value> {
     contact["customAttributes"]
@@ -55,7 +47,7 @@ both_stores!(open_and_closed_values_are_shown_by_key, |app| {
         keys.sort();
         assert_eq!(keys, vec!["key", "values"], "{item}");
     }
-    assert_eq!(fetch(app, &contact["id"]).await, contact);
+    assert_eq!(app.fetch_contact(&contact["id"]).await, contact);
 
     // Listing one attribute leaves the other alone; both options can be chosen.
     let small = &size["options"][0]["id"];
@@ -76,7 +68,7 @@ both_stores!(open_and_closed_values_are_shown_by_key, |app| {
     assert_eq!(status, 200, "{cleared}");
     assert_eq!(cleared["customAttributes"], json!([]));
     assert_eq!(
-        fetch(app, &contact["id"]).await["customAttributes"],
+        app.fetch_contact(&contact["id"]).await["customAttributes"],
         json!([])
     );
 });
@@ -177,14 +169,14 @@ both_stores!(normal_needs_names_language_and_required_attributes, |app| {
             "openAttributes": [{"customAttributeId": budget["id"], "content": "10k"}]}}))
         .await;
     assert_eq!(contact["type"], "NORMAL", "{contact}");
-    assert_eq!(fetch(app, &contact["id"]).await["type"], "NORMAL");
+    assert_eq!(app.fetch_contact(&contact["id"]).await["type"], "NORMAL");
     // Each identity field is needed.
     for field in ["firstName", "lastName", "languageCode"] {
         let mut body = json!({"cellphone": PHONE, "firstName": "Maria", "lastName": "Lopez", "languageCode": "ES"});
         body[field] = Value::Null;
         let (_, contact) = app.upsert_contact(body).await;
         assert_eq!(contact["type"], "PARTIAL", "without {field}");
-        assert_eq!(fetch(app, &contact["id"]).await["type"], "PARTIAL");
+        assert_eq!(app.fetch_contact(&contact["id"]).await["type"], "PARTIAL");
     }
     let (_, contact) = app
         .upsert_contact(json!({"cellphone": PHONE, "firstName": "Maria", "lastName": "Lopez", "languageCode": "ES"}))
@@ -223,7 +215,7 @@ both_stores!(
         let (status, contact) = app.upsert_contact(json!({"cellphone": PHONE})).await;
         assert_eq!(status, 200, "{contact}");
         assert_eq!(contact["type"], "PARTIAL");
-        assert_eq!(fetch(app, &contact["id"]).await["type"], "PARTIAL");
+        assert_eq!(app.fetch_contact(&contact["id"]).await["type"], "PARTIAL");
         let (_, contact) = app
         .upsert_contact(json!({"cellphone": PHONE, "customAttributes": {"closedAttributes": [
             {"customAttributeId": size["id"], "closedCustomAttributeIds": [size["options"][0]["id"]]}]}}))
@@ -262,6 +254,10 @@ both_stores!(refused_upsert_changes_nothing, |app| {
         body["cellphone"] = json!(PHONE);
         let (status, problem) = app.upsert_contact(body.clone()).await;
         assert_eq!(status, 422, "{body}: {problem}");
-        assert_eq!(fetch(app, &before["id"]).await, before, "after {body}");
+        assert_eq!(
+            app.fetch_contact(&before["id"]).await,
+            before,
+            "after {body}"
+        );
     }
 });

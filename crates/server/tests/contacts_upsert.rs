@@ -9,15 +9,6 @@ use serde_json::{Value, json};
 
 const PHONE: &str = "+14155552671";
 
-/// The contact as GET shows it.
-async fn fetch(app: &common::TestApp, id: &Value) -> Value {
-    let (status, contact) = app
-        .get(&format!("/api/v1/contacts/{}", id.as_str().unwrap()))
-        .await;
-    assert_eq!(status, 200, "{contact}");
-    contact
-}
-
 fn assert_timestamp(value: &Value) {
     let text = value.as_str().unwrap_or_default();
     assert!(text.ends_with('Z'), "{value}");
@@ -71,7 +62,7 @@ both_stores!(response_has_every_documented_field, |app| {
     assert_eq!(contact["customAttributes"], json!([]));
     assert_eq!(contact["languageCode"], "EN");
     assert_eq!(contact["ownerId"], owner["id"]);
-    assert_eq!(fetch(app, &contact["id"]).await, contact);
+    assert_eq!(app.fetch_contact(&contact["id"]).await, contact);
 
     // A bare contact shows every field too, as null.
     let (status, bare) = app
@@ -157,7 +148,10 @@ both_stores!(absent_keeps_and_null_clears, |app| {
         }
         assert_eq!(contact["type"], "PARTIAL");
     }
-    assert_eq!(fetch(app, &before["id"]).await["ownerId"], Value::Null);
+    assert_eq!(
+        app.fetch_contact(&before["id"]).await["ownerId"],
+        Value::Null
+    );
 });
 
 both_stores!(invalid_cellphones_are_422, |app| {
@@ -233,7 +227,10 @@ both_stores!(owner_by_email_and_by_id, |app| {
         .await;
     assert_eq!(status, 200, "{contact}");
     assert_eq!(contact["ownerId"], john["id"]);
-    assert_eq!(fetch(app, &contact["id"]).await["ownerId"], john["id"]);
+    assert_eq!(
+        app.fetch_contact(&contact["id"]).await["ownerId"],
+        john["id"]
+    );
     let (status, contact) = app
         .upsert_contact(json!({"cellphone": PHONE, "ownerIdentifier": null}))
         .await;
@@ -275,7 +272,11 @@ both_stores!(unknown_or_foreign_owner_is_422, |app| {
             .await;
         assert_invalid(status, &problem, "ownerIdentifier.identifier");
     }
-    assert_eq!(fetch(app, &contact["id"]).await, contact, "nothing changed");
+    assert_eq!(
+        app.fetch_contact(&contact["id"]).await,
+        contact,
+        "nothing changed"
+    );
     let (_, page) = app.get("/api/v1/contacts").await;
     assert_eq!(
         page["data"].as_array().map(Vec::len),

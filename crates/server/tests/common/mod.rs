@@ -97,6 +97,15 @@ impl TestApp {
         self.post(&self.contacts_path(), body).await
     }
 
+    /// The contact with this id as GET shows it (the id as a response holds it).
+    pub async fn fetch_contact(&self, id: &Value) -> Value {
+        let (status, contact) = self
+            .get(&format!("/api/v1/contacts/{}", id.as_str().unwrap()))
+            .await;
+        assert_eq!(status, 200, "{contact}");
+        contact
+    }
+
     /// A second workspace and its key in the same database.
     pub async fn other_workspace(&self) -> (String, String) {
         let (workspace, key) = self
