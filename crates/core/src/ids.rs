@@ -78,3 +78,23 @@ typed_id!(
     /// A stored API key (not the secret itself).
     ApiKeyId
 );
+typed_id!(
+    /// A configured way to reach leads: provider type, adapter and credentials.
+    ChannelId
+);
+typed_id!(
+    /// A message template with ordered placeholders.
+    TemplateId
+);
+typed_id!(
+    /// A conversation between a contact and the workspace on one channel.
+    ConversationId
+);
+typed_id!(
+    /// One message or call of a conversation. Also the idempotency key of its send.
+    MessageId
+);
+typed_id!(
+    /// A job of the outbox.
+    JobId
+);

@@ -51,19 +51,29 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let secret = presented_key(parts).ok_or(ApiError::Unauthorized)?;
-        let hash = ApiKey::from_client(secret).hash();
-        if let Some(workspace) = state.keys.get(&hash) {
-            return Ok(Authenticated(workspace));
-        }
-        let workspace = state
-            .store
-            .workspace_for_key(&hash)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        state.keys.insert(hash, workspace);
-        Ok(Authenticated(workspace))
+        workspace_of_key(parts, state).await.map(Authenticated)
     }
+}
+
+/// The workspace of the key the request presents: 401 when there is none or it
+/// matches nothing. Shared by the [`Authenticated`] extractor and middleware that must
+/// know the workspace before the handler runs (the Idempotency-Key layer).
+pub(crate) async fn workspace_of_key(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<WorkspaceId, ApiError> {
+    let secret = presented_key(parts).ok_or(ApiError::Unauthorized)?;
+    let hash = ApiKey::from_client(secret).hash();
+    if let Some(workspace) = state.keys.get(&hash) {
+        return Ok(workspace);
+    }
+    let workspace = state
+        .store
+        .workspace_for_key(&hash)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    state.keys.insert(hash, workspace);
+    Ok(workspace)
 }
 
 fn presented_key(parts: &Parts) -> Option<&str> {

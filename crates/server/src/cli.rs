@@ -57,6 +57,14 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LEADLINE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// The URL providers use to reach this server's webhooks
+    /// (default: http://LISTEN-ADDRESS).
+    #[arg(long, env = "LEADLINE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a dispatcher owns a leased job before another may take it over; after a
+    /// crash, unfinished sends resume when this runs out.
+    #[arg(long, env = "LEADLINE_JOB_LEASE_SECONDS", default_value_t = 30)]
+    pub job_lease_seconds: u64,
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

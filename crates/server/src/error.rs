@@ -73,6 +73,17 @@ impl ApiError {
         }
     }
 
+    /// The status and what went wrong, one line per invalid field, for endpoints that
+    /// answer in a vendor's own error shape instead of problem details.
+    pub fn status_and_messages(self) -> (StatusCode, String, Vec<String>) {
+        let (status, _, detail, errors) = self.parts();
+        let lines = errors
+            .into_iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        (status, detail, lines)
+    }
+
     fn parts(self) -> (StatusCode, &'static str, String, Vec<ProblemField>) {
         let fields = |errors: Vec<FieldError>| {
             errors

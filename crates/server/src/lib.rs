@@ -2,11 +2,17 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod channel_providers;
 pub mod cli;
+pub mod dispatcher;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod pagination;
 pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -9,11 +9,14 @@ use leadline_core::{E164, SystemClock};
 use leadline_store::{Store, StoreOptions};
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::key_cache;
+use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
+use crate::dispatcher::{self, DispatcherOptions};
 use crate::routes;
 use crate::state::AppState;
 use crate::telemetry::metrics_handle;
@@ -23,31 +26,76 @@ pub struct RunningServer {
     pub address: SocketAddr,
     pub shutdown: CancellationToken,
     pub task: JoinHandle<std::io::Result<()>>,
+    dispatchers: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
-    /// Stops accepting, waits for in-flight requests, and returns.
+    /// Stops accepting, waits for in-flight requests and the dispatcher's current
+    /// batches, and returns.
     pub async fn stop(self) -> std::io::Result<()> {
         self.shutdown.cancel();
-        self.task
+        let served = self
+            .task
             .await
-            .unwrap_or_else(|join| Err(std::io::Error::other(join)))
+            .unwrap_or_else(|join| Err(std::io::Error::other(join)));
+        for worker in self.dispatchers {
+            let _ = worker.await;
+        }
+        served
     }
 }
 
-/// Serves `store` on `listen` (port 0 picks a free port) until `shutdown` fires.
+/// How the server runs besides its store and address.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Where providers reach this server for webhooks; defaults to `http://{address}`.
+    pub public_url: Option<String>,
+    pub dispatcher: DispatcherOptions,
+    /// Leave the outbox alone (for tests and API-only nodes).
+    pub without_dispatcher: bool,
+}
+
+/// Serves `store` on `listen` (port 0 picks a free port) with default options.
 pub async fn start(store: Store, listen: &str) -> anyhow::Result<RunningServer> {
+    start_with(store, listen, ServerOptions::default()).await
+}
+
+/// Serves `store` on `listen` and runs the dispatcher until `shutdown` fires.
+pub async fn start_with(
+    store: Store,
+    listen: &str,
+    options: ServerOptions,
+) -> anyhow::Result<RunningServer> {
     E164::warm_up();
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
+    let public_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let providers = ChannelProviders::new(&public_url);
+    let outbox_wake = Arc::new(Notify::new());
     let state = AppState {
-        store,
+        store: store.clone(),
         keys: key_cache(),
         metrics: metrics_handle(),
+        providers: providers.clone(),
+        outbox_wake: outbox_wake.clone(),
     };
     let shutdown = CancellationToken::new();
+    let dispatchers = if options.without_dispatcher {
+        Vec::new()
+    } else {
+        dispatcher::spawn(
+            store,
+            providers,
+            options.dispatcher.clone(),
+            outbox_wake,
+            shutdown.clone(),
+        )
+    };
     let app = routes::app(state);
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
@@ -59,6 +107,7 @@ pub async fn start(store: Store, listen: &str) -> anyhow::Result<RunningServer> 
         address,
         shutdown,
         task,
+        dispatchers,
     })
 }
 
@@ -74,10 +123,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             json!({"workspaceId": workspace.id.to_string(), "apiKey": key.expose()})
         );
     }
-    let server = start(store.clone(), &args.listen).await?;
+    let options = ServerOptions {
+        public_url: args.public_url.clone(),
+        dispatcher: DispatcherOptions {
+            lease: std::time::Duration::from_secs(args.job_lease_seconds.max(1)),
+            ..DispatcherOptions::default()
+        },
+        without_dispatcher: false,
+    };
+    let server = start_with(store.clone(), &args.listen, options).await?;
     tracing::info!(address = %server.address, database = %redact(url), "leadline is serving; API reference at /docs");
     wait_for_signal().await;
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing in-flight requests and sends");
     server.stop().await?;
     store.close().await;
     tracing::info!("stopped");

@@ -138,6 +138,27 @@ impl Store {
         Ok(page.into_iter().next())
     }
 
+    /// The contacts with this email (email is not unique), oldest first, at most two:
+    /// enough to tell "one" from "several".
+    pub async fn contacts_by_email(
+        &self,
+        workspace_id: WorkspaceId,
+        email: &Email,
+    ) -> Result<Vec<ContactRecord>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "SELECT ", contact_columns!(), " FROM contacts WHERE workspace_id = $1 AND email = $2 ORDER BY id LIMIT 2"
+            ))
+            .bind(workspace_id.to_string())
+            .bind(email.as_str())
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(read_contact)
+            .collect()
+        })
+    }
+
     /// One page of contacts in creation order.
     pub async fn list_contacts(
         &self,

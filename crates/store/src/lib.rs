@@ -9,12 +9,18 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod channels;
 mod contact_upsert;
 pub mod contact_writer;
 pub mod contacts;
+pub mod conversations;
 pub mod custom_attributes;
 mod error;
+pub mod idempotency;
+pub mod messages;
+pub mod outbox;
 mod rows;
+pub mod templates;
 pub mod users;
 pub mod workspaces;
 

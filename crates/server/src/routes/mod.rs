@@ -2,10 +2,17 @@
 //! annotations, and the shared layers (body limit, metrics, tracing, panics, fallbacks).
 
 pub mod bridge_contacts;
+pub mod channels;
 pub mod contacts;
+pub mod conversations;
 pub mod custom_attributes;
+pub mod leadconnector;
+pub mod leadscout;
 pub mod ops;
+pub mod sandbox;
+pub mod templates;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -58,6 +65,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(custom_attributes::router())
         .merge(contacts::router())
         .merge(bridge_contacts::router())
+        .merge(channels::router())
+        .merge(templates::router())
+        .merge(conversations::router())
+        .merge(leadscout::router())
+        .merge(leadconnector::router())
+        .merge(sandbox::router())
+        .merge(webhooks::router())
         .split_for_parts()
 }
 
@@ -87,6 +101,10 @@ pub fn app(state: AppState) -> Router {
         ApiError::not_found("no such route; the routes are listed at /openapi.json and /docs")
     })
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::idempotency::honour_idempotency_key,
+    ))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(axum::middleware::from_fn(telemetry::record_request))
     .layer(TraceLayer::new_for_http())

@@ -3,6 +3,8 @@
 //! and a PostgreSQL test, so every behaviour is checked on both.
 #![allow(dead_code)]
 
+pub mod messaging;
+
 use std::sync::Arc;
 
 use leadline_core::SystemClock;

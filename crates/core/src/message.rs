@@ -1,0 +1,132 @@
+//! Messages and calls: their kinds and states, and the rule for applying a provider's
+//! status report, which may arrive late, twice or out of order.
+
+crate::wire_enum! {
+    pub enum Direction {
+        Outbound = "outbound",
+        Inbound = "inbound",
+    }
+}
+
+crate::wire_enum! {
+    pub enum MessageType {
+        Sms = "SMS",
+        Whatsapp = "WHATSAPP",
+        Call = "CALL",
+    }
+}
+
+crate::wire_enum! {
+    /// Where a message is on its way to (or from) the lead.
+    pub enum MessageStatus {
+        /// Accepted by leadline; its send job is in the outbox.
+        Queued = "queued",
+        /// Accepted by the provider.
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        /// The provider or the carrier refused it for good.
+        Failed = "failed",
+        /// An inbound message.
+        Received = "received",
+    }
+}
+
+crate::wire_enum! {
+    /// The state of a call, as HighLevel names them.
+    pub enum CallStatus {
+        Pending = "pending",
+        Completed = "completed",
+        Answered = "answered",
+        Busy = "busy",
+        NoAnswer = "no-answer",
+        Failed = "failed",
+        Canceled = "canceled",
+        Voicemail = "voicemail",
+    }
+}
+
+impl MessageStatus {
+    /// How far along the delivery path a status is; reports never move a message back.
+    fn progress(self) -> u8 {
+        match self {
+            MessageStatus::Queued => 0,
+            MessageStatus::Sent => 1,
+            MessageStatus::Delivered => 2,
+            MessageStatus::Read => 3,
+            MessageStatus::Failed => 1,
+            MessageStatus::Received => 0,
+        }
+    }
+
+    /// The status after a provider reports `reported`, or `None` when the report changes
+    /// nothing (a duplicate, or a late report of an earlier step). A failure counts only
+    /// before delivery: a handset that got the message has it.
+    pub fn advance(self, reported: MessageStatus) -> Option<MessageStatus> {
+        if self == reported
+            || self == MessageStatus::Received
+            || reported == MessageStatus::Received
+        {
+            return None;
+        }
+        match (self, reported) {
+            (MessageStatus::Failed, _) => {
+                // A late "delivered" after a transient failure report is the truth.
+                (reported.progress() >= 2).then_some(reported)
+            }
+            (_, MessageStatus::Failed) => (self.progress() <= 1).then_some(reported),
+            _ => (reported.progress() > self.progress()).then_some(reported),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MessageStatus::*;
+    use super::*;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        assert_eq!(Queued.advance(Sent), Some(Sent));
+        assert_eq!(Sent.advance(Delivered), Some(Delivered));
+        assert_eq!(Queued.advance(Read), Some(Read));
+        assert_eq!(Delivered.advance(Sent), None);
+        assert_eq!(Read.advance(Delivered), None);
+        assert_eq!(Sent.advance(Sent), None);
+    }
+
+    #[test]
+    fn failure_counts_only_before_delivery() {
+        assert_eq!(Sent.advance(Failed), Some(Failed));
+        assert_eq!(Queued.advance(Failed), Some(Failed));
+        assert_eq!(Delivered.advance(Failed), None);
+        assert_eq!(Failed.advance(Delivered), Some(Delivered));
+        assert_eq!(Failed.advance(Sent), None);
+    }
+
+    #[test]
+    fn inbound_messages_never_change() {
+        for status in MessageStatus::ALL {
+            assert_eq!(Received.advance(*status), None);
+            assert_eq!(status.advance(Received), None);
+        }
+    }
+
+    #[test]
+    fn call_status_names_match_highlevel() {
+        let names: Vec<&str> = CallStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "pending",
+                "completed",
+                "answered",
+                "busy",
+                "no-answer",
+                "failed",
+                "canceled",
+                "voicemail"
+            ]
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! The LeadConnector (HighLevel) seed endpoint `POST /conversations/messages/outbound`:
+//! log a call made outside leadline into a conversation. Bearer auth, a `Version`
+//! header (2021-07-28 or 2021-04-15), `type` must be `Call`. A repeat with the same
+//! `altId` in the conversation returns the first record instead of a duplicate.
+//! Errors use that API's own shape: `{"statusCode", "message", "error"}`.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes_body::RawBody;
+use chrono::{DateTime, Utc};
+use leadline_core::message::CallStatus;
+use leadline_core::{E164, FieldErrors};
+use leadline_store::messages::CallDetails;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+use crate::extract::{parse_json, timestamp};
+use crate::routes::conversations::load_conversation;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(add_outbound_call))
+}
+
+/// The API versions this endpoint answers to.
+const VERSIONS: [&str; 2] = ["2021-07-28", "2021-04-15"];
+const MAX_ATTACHMENTS: usize = 20;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundCallRequest {
+    /// Must be `Call`.
+    #[serde(rename = "type")]
+    message_type: String,
+    #[serde(default)]
+    attachments: Vec<String>,
+    conversation_id: String,
+    conversation_provider_id: String,
+    /// The caller's own id of the call; unique per conversation.
+    #[serde(default)]
+    alt_id: Option<String>,
+    /// When the call happened (RFC 3339); default now.
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    call: Option<CallRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CallRequest {
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    /// pending, completed, answered, busy, no-answer, failed, canceled or voicemail.
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundCallResponse {
+    success: bool,
+    conversation_id: String,
+    message_id: String,
+    message: String,
+    contact_id: String,
+    date_added: String,
+}
+
+/// The error shape of the LeadConnector API.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadConnectorErrorBody {
+    status_code: u16,
+    /// One line per invalid field for 422, else one sentence.
+    #[schema(value_type = Object)]
+    message: serde_json::Value,
+    error: String,
+}
+
+/// Any failure of this endpoint, answered in the LeadConnector shape.
+pub struct LeadConnectorError(ApiError);
+
+impl From<ApiError> for LeadConnectorError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl From<FieldErrors> for LeadConnectorError {
+    fn from(errors: FieldErrors) -> Self {
+        Self(errors.into())
+    }
+}
+
+impl From<leadline_store::StoreError> for LeadConnectorError {
+    fn from(error: leadline_store::StoreError) -> Self {
+        Self(error.into())
+    }
+}
+
+impl IntoResponse for LeadConnectorError {
+    fn into_response(self) -> Response {
+        let (status, detail, lines) = self.0.status_and_messages();
+        let message = if status == StatusCode::UNPROCESSABLE_ENTITY && !lines.is_empty() {
+            serde_json::json!(lines)
+        } else {
+            serde_json::json!(detail)
+        };
+        let body = LeadConnectorErrorBody {
+            status_code: status.as_u16(),
+            message,
+            error: status.canonical_reason().unwrap_or("Error").to_owned(),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// The `Version` header, required.
+fn check_version(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers
+        .get("version")
+        .map(|v| v.to_str().unwrap_or_default())
+    {
+        None => Err(ApiError::BadRequest(format!(
+            "the Version header is required: send Version: {}",
+            VERSIONS[0]
+        ))),
+        Some(version) if VERSIONS.contains(&version.trim()) => Ok(()),
+        Some(version) => Err(ApiError::BadRequest(format!(
+            "unsupported Version '{version}': use {} or {}",
+            VERSIONS[0], VERSIONS[1]
+        ))),
+    }
+}
+
+struct CheckedCall {
+    call: CallDetails,
+    date: Option<DateTime<Utc>>,
+    attachments: Vec<String>,
+    alt_id: Option<String>,
+}
+
+fn check(body: &OutboundCallRequest) -> Result<CheckedCall, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    if body.message_type != "Call" {
+        errors.push("type", "must be Call: this endpoint logs outbound calls");
+    }
+    if body.conversation_provider_id.trim().is_empty() {
+        errors.push("conversationProviderId", "must not be empty");
+    }
+    let number = |errors: &mut FieldErrors, field: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .and_then(|raw| errors.check(E164::parse_field(field, raw)))
+            .map(|n| n.as_str().to_owned())
+    };
+    let call = body.call.as_ref();
+    let to = number(&mut errors, "call.to", &call.and_then(|c| c.to.clone()));
+    let from = number(&mut errors, "call.from", &call.and_then(|c| c.from.clone()));
+    let status = call.and_then(|c| c.status.as_deref()).and_then(|raw| {
+        CallStatus::parse(raw).or_else(|| {
+            errors.push("call.status", format!("must be {}", CallStatus::expected()));
+            None
+        })
+    });
+    let date = body
+        .date
+        .as_deref()
+        .and_then(|raw| match DateTime::parse_from_rfc3339(raw) {
+            Ok(at) => Some(at.with_timezone(&Utc)),
+            Err(_) => {
+                errors.push(
+                    "date",
+                    "must be an RFC 3339 date-time, e.g. 2026-01-31T17:00:00Z",
+                );
+                None
+            }
+        });
+    if body.attachments.len() > MAX_ATTACHMENTS {
+        errors.push(
+            "attachments",
+            format!("at most {MAX_ATTACHMENTS} attachments"),
+        );
+    }
+    for (n, attachment) in body.attachments.iter().enumerate() {
+        let valid = reqwest::Url::parse(attachment)
+            .map(|url| matches!(url.scheme(), "http" | "https"))
+            .unwrap_or(false);
+        if !valid {
+            errors.push(
+                format!("attachments[{n}]"),
+                "must be an http:// or https:// URL",
+            );
+        }
+    }
+    let alt_id = body
+        .alt_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if alt_id.is_some_and(|a| a.len() > 200) {
+        errors.push("altId", "must be at most 200 characters");
+    }
+    errors.finish(CheckedCall {
+        call: CallDetails {
+            to,
+            from,
+            status,
+            duration_seconds: None,
+        },
+        date,
+        attachments: body.attachments.clone(),
+        alt_id: alt_id.map(str::to_owned),
+    })
+}
+
+/// Record an outbound call made outside leadline.
+#[utoipa::path(post, path = "/conversations/messages/outbound", tag = "leadconnector",
+    request_body = OutboundCallRequest,
+    params(("Version" = String, Header, description = "API version: 2021-07-28 or 2021-04-15")),
+    responses((status = 200, body = OutboundCallResponse), (status = 400, body = LeadConnectorErrorBody),
+              (status = 401, body = LeadConnectorErrorBody), (status = 404, body = LeadConnectorErrorBody),
+              (status = 422, body = LeadConnectorErrorBody)))]
+async fn add_outbound_call(
+    State(state): State<AppState>,
+    RequestParts(mut parts): RequestParts,
+    RawBody(body): RawBody,
+) -> Result<axum::Json<OutboundCallResponse>, LeadConnectorError> {
+    let Authenticated(workspace) = Authenticated::from_request_parts(&mut parts, &state).await?;
+    check_version(&parts.headers)?;
+    let body: OutboundCallRequest = parse_json(&body)?;
+    let checked = check(&body)?;
+    let conversation = load_conversation(&state, workspace, &body.conversation_id)
+        .await
+        .map_err(|_| ApiError::NotFound {
+            detail: format!(
+                "conversation '{}' not found in this location",
+                body.conversation_id
+            ),
+            field: Some("conversationId".to_owned()),
+        })?;
+    let (message, created) = state
+        .store
+        .record_external_call(
+            &conversation,
+            checked.call,
+            checked.alt_id,
+            checked.date,
+            checked.attachments,
+        )
+        .await?;
+    tracing::info!(conversation = %conversation.id, message = %message.id, created, "external call logged");
+    Ok(axum::Json(OutboundCallResponse {
+        success: true,
+        conversation_id: conversation.id.to_string(),
+        message_id: message.id.to_string(),
+        message: if created {
+            "Call recorded"
+        } else {
+            "Call already recorded with this altId"
+        }
+        .to_owned(),
+        contact_id: conversation.contact_id.to_string(),
+        date_added: timestamp(message.sent_at.unwrap_or(message.created_at)),
+    }))
+}
+
+/// The request's head, for checks made in this endpoint's own error shape.
+struct RequestParts(Parts);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
+    type Rejection = LeadConnectorError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.clone()))
+    }
+}
+
+mod bytes_body {
+    //! The raw body, with a too-large body answered in the LeadConnector shape.
+    use axum::body::Bytes;
+    use axum::extract::{FromRequest, Request};
+    use axum::http::StatusCode;
+
+    use super::LeadConnectorError;
+    use crate::error::ApiError;
+    use crate::extract::BODY_LIMIT;
+
+    pub struct RawBody(pub Bytes);
+
+    impl<S: Send + Sync> FromRequest<S> for RawBody {
+        type Rejection = LeadConnectorError;
+
+        async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+            Bytes::from_request(request, state)
+                .await
+                .map(RawBody)
+                .map_err(|rejection| {
+                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        ApiError::PayloadTooLarge(BODY_LIMIT).into()
+                    } else {
+                        ApiError::BadRequest(format!("could not read the body: {rejection}")).into()
+                    }
+                })
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! `/api/v1/templates`: message templates with ordered placeholders `{{1}}`…`{{n}}`.
+//! A template is unique per workspace by name and language. Its status says whether it
+//! may be sent: templates for the sandbox are approved at once; WhatsApp templates
+//! wait (PENDING) until the provider's verdict is recorded with PATCH.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use leadline_core::channel::{MessageProviderType, ProviderKind};
+use leadline_core::template::{TemplateBody, TemplateStatus};
+use leadline_core::validation::text;
+use leadline_core::{ChannelId, FieldErrors, TemplateId};
+use leadline_store::StoreError;
+use leadline_store::templates::{NewTemplate, Template};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_template, list_templates))
+        .routes(routes!(get_template, update_template))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTemplateRequest {
+    name: String,
+    /// The language code the provider knows the template by, e.g. `en` or `es`.
+    language: String,
+    /// Text with placeholders `{{1}}`…`{{n}}`, numbered without gaps.
+    body: String,
+    channel_type: MessageProviderType,
+    /// When given and it is a sandbox channel, the template is approved at once.
+    #[serde(default)]
+    provider_channel_id: Option<String>,
+    /// The provider's verdict, when already known. Default: APPROVED for SMS and VOICE
+    /// (carriers do not pre-approve texts) and for sandbox channels, PENDING for
+    /// WhatsApp.
+    #[serde(default)]
+    status: Option<TemplateStatus>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTemplateRequest {
+    status: TemplateStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateResponse {
+    id: String,
+    workspace_id: String,
+    name: String,
+    language: String,
+    body: String,
+    /// How many orderedParams a send must give.
+    placeholders: usize,
+    channel_type: MessageProviderType,
+    status: TemplateStatus,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Template> for TemplateResponse {
+    fn from(template: Template) -> Self {
+        Self {
+            id: template.id.to_string(),
+            workspace_id: template.workspace_id.to_string(),
+            name: template.name,
+            language: template.language,
+            placeholders: template.body.placeholders(),
+            body: template.body.as_str().to_owned(),
+            channel_type: template.channel_type,
+            status: template.status,
+            created_at: timestamp(template.created_at),
+            updated_at: timestamp(template.updated_at),
+        }
+    }
+}
+
+fn check_language(value: &str) -> Result<String, leadline_core::FieldError> {
+    let language = text("language", value, 16)?;
+    let valid = language
+        .split(['_', '-'])
+        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if valid {
+        Ok(language)
+    } else {
+        Err(leadline_core::FieldError::new(
+            "language",
+            "must be a language code such as en, es or en_US",
+        ))
+    }
+}
+
+/// Create a template.
+#[utoipa::path(post, path = "/api/v1/templates", tag = "templates", request_body = CreateTemplateRequest,
+    responses((status = 201, body = TemplateResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_template(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    ApiJson(body): ApiJson<CreateTemplateRequest>,
+) -> ApiResult<(StatusCode, axum::Json<TemplateResponse>)> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check(text("name", &body.name, 200));
+    let language = errors.check(check_language(&body.language));
+    let template_body = errors.check(TemplateBody::parse("body", &body.body));
+    let channel_id = match body.provider_channel_id.as_deref() {
+        Some(raw) => match raw.parse::<ChannelId>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push("providerChannelId", "must be a channel id (a UUID)");
+                None
+            }
+        },
+        None => None,
+    };
+    errors.finish(())?;
+    let sandbox =
+        match channel_id {
+            Some(id) => {
+                let channel = state.store.channel(workspace, id).await?.ok_or_else(|| {
+                    ApiError::NotFound {
+                        detail: format!("no channel '{id}' in this workspace"),
+                        field: Some("providerChannelId".to_owned()),
+                    }
+                })?;
+                channel.provider == ProviderKind::Sandbox
+            }
+            None => false,
+        };
+    let status = match (sandbox, body.status, body.channel_type) {
+        (true, _, _) => TemplateStatus::Approved,
+        (false, Some(status), _) => status,
+        (false, None, MessageProviderType::Whatsapp) => TemplateStatus::Pending,
+        (false, None, _) => TemplateStatus::Approved,
+    };
+    let new = NewTemplate {
+        name: name.expect("checked above"),
+        language: language.expect("checked above"),
+        body: template_body.expect("checked above"),
+        channel_type: body.channel_type,
+        status,
+    };
+    match state.store.create_template(workspace, new).await {
+        Ok(template) => Ok((StatusCode::CREATED, axum::Json(template.into()))),
+        Err(StoreError::Duplicate { .. }) => Err(ApiError::Conflict {
+            detail: "a template with this name and language already exists".to_owned(),
+            field: Some("name".to_owned()),
+        }),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// List the workspace's templates, oldest first.
+#[utoipa::path(get, path = "/api/v1/templates", tag = "templates", params(PageParams),
+    responses((status = 200, body = Page<TemplateResponse>)))]
+async fn list_templates(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<Page<TemplateResponse>>> {
+    let limit = page.limit()?;
+    let after: Option<TemplateId> = page.cursor()?;
+    let templates = state.store.list_templates(workspace, after, limit).await?;
+    Ok(axum::Json(Page::new(
+        templates.into_iter().map(TemplateResponse::from).collect(),
+        limit,
+        |t| t.id.clone(),
+    )))
+}
+
+fn template_not_found(id: &str) -> ApiError {
+    ApiError::NotFound {
+        detail: format!("no template '{id}' in this workspace"),
+        field: Some("id".to_owned()),
+    }
+}
+
+/// Fetch a template.
+#[utoipa::path(get, path = "/api/v1/templates/{id}", tag = "templates",
+    params(("id" = String, Path, description = "The template's id")),
+    responses((status = 200, body = TemplateResponse), (status = 404, body = Problem)))]
+async fn get_template(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<TemplateResponse>> {
+    let template_id: TemplateId = path_id("id", &id, "template")?;
+    let template = state
+        .store
+        .template(workspace, template_id)
+        .await?
+        .ok_or_else(|| template_not_found(&id))?;
+    Ok(axum::Json(template.into()))
+}
+
+/// Record the provider's verdict on a template.
+#[utoipa::path(patch, path = "/api/v1/templates/{id}", tag = "templates",
+    params(("id" = String, Path, description = "The template's id")),
+    request_body = UpdateTemplateRequest,
+    responses((status = 200, body = TemplateResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_template(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateTemplateRequest>,
+) -> ApiResult<axum::Json<TemplateResponse>> {
+    let template_id: TemplateId = path_id("id", &id, "template")?;
+    let template = state
+        .store
+        .set_template_status(workspace, template_id, body.status)
+        .await?
+        .ok_or_else(|| template_not_found(&id))?;
+    tracing::info!(template = %template.id, status = %template.status, "template status recorded");
+    Ok(axum::Json(template.into()))
+}

@@ -1,0 +1,196 @@
+//! `/webhooks/providers/{channelId}`: where providers report delivery, call progress
+//! and replies. No API key: each call is verified by the channel's provider adapter
+//! (Twilio's `X-Twilio-Signature`, WhatsApp's `X-Hub-Signature-256`, the http
+//! provider's HMAC, Kannel's per-message signature). A call that fails verification is
+//! a 401 and changes nothing. Reports may repeat or arrive out of order; applying them
+//! is idempotent and never moves a message back.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use leadline_core::ChannelId;
+use leadline_providers::{MessageRef, ProviderEvent, WebhookError, WebhookRequest};
+use leadline_store::messages::{MessageKey, NewInbound};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::channel_providers::ProviderLookupError;
+use crate::error::{ApiError, Problem};
+use crate::extract::path_id;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(provider_webhook_post, provider_webhook_get))
+}
+
+/// Receive a provider's webhook call (delivery reports, call status, inbound messages).
+#[utoipa::path(post, path = "/webhooks/providers/{channelId}", tag = "webhooks", security(()),
+    request_body(content = String, description = "The provider's own payload: form fields, JSON or text"),
+    params(("channelId" = String, Path, description = "The channel the provider reports on")),
+    responses((status = 200, description = "Accepted"), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 404, body = Problem)))]
+async fn provider_webhook_post(
+    state: State<AppState>,
+    path: Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    receive(state, path, method, uri, headers, body).await
+}
+
+/// Provider webhooks sent as GET (Kannel's reports and inbound messages, WhatsApp's
+/// subscription check).
+#[utoipa::path(get, path = "/webhooks/providers/{channelId}", tag = "webhooks", security(()),
+    params(("channelId" = String, Path, description = "The channel the provider reports on")),
+    responses((status = 200, description = "Accepted"), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 404, body = Problem)))]
+async fn provider_webhook_get(
+    state: State<AppState>,
+    path: Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    receive(state, path, method, uri, headers, Bytes::new()).await
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Path(channel): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let channel_id: ChannelId = path_id("channelId", &channel, "channel")?;
+    let store = &state.store;
+    let (channel, provider) = match state
+        .providers
+        .get(channel_id, || store.channel_by_id(channel_id))
+        .await
+    {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(ApiError::not_found(format!("no channel '{channel_id}'"))),
+        Err(ProviderLookupError::Store(error)) => return Err(error.into()),
+        Err(ProviderLookupError::Misconfigured(_)) => {
+            return Err(ApiError::Unavailable(
+                "this channel's provider settings are incomplete; fix the channel".into(),
+            ));
+        }
+    };
+    // Providers sign the URL they called: the public base plus the path and query.
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let url = format!("{}{path_and_query}", state.providers.public_url());
+    let request = WebhookRequest {
+        method: &method,
+        url: &url,
+        headers: &headers,
+        body: &body,
+    };
+    let outcome = match provider.handle_webhook(&request) {
+        Ok(outcome) => outcome,
+        Err(WebhookError::BadSignature(reason)) => {
+            tracing::warn!(channel = %channel.id, provider = %channel.provider, %reason, "webhook refused: bad signature");
+            metrics::counter!("leadline_webhooks_total", "outcome" => "bad_signature").increment(1);
+            return Err(ApiError::Unauthorized);
+        }
+        Err(WebhookError::Malformed(reason)) => {
+            tracing::info!(channel = %channel.id, provider = %channel.provider, %reason, "webhook not understood");
+            metrics::counter!("leadline_webhooks_total", "outcome" => "malformed").increment(1);
+            return Err(ApiError::BadRequest(reason));
+        }
+    };
+    for event in outcome.events {
+        apply(&state, &channel, event).await?;
+    }
+    metrics::counter!("leadline_webhooks_total", "outcome" => "accepted").increment(1);
+    let reply = outcome.reply;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, reply.content_type)],
+        reply.body,
+    )
+        .into_response())
+}
+
+fn key(reference: MessageRef) -> MessageKey {
+    match reference {
+        MessageRef::Ours(id) => MessageKey::Id(id),
+        MessageRef::Provider(id) => MessageKey::ProviderId(id),
+    }
+}
+
+async fn apply(
+    state: &AppState,
+    channel: &leadline_store::channels::Channel,
+    event: ProviderEvent,
+) -> Result<(), ApiError> {
+    match event {
+        ProviderEvent::Status {
+            message,
+            status,
+            error_code,
+            ..
+        } => {
+            let reference = key(message);
+            let updated = state
+                .store
+                .apply_message_status(channel.id, &reference, status, error_code.as_deref())
+                .await?;
+            match updated {
+                Some(message) => {
+                    tracing::debug!(message = %message.id, reported = %status, now = %message.status, "delivery report applied")
+                }
+                None => {
+                    tracing::info!(channel = %channel.id, ?reference, reported = %status, "delivery report for an unknown message ignored")
+                }
+            }
+        }
+        ProviderEvent::CallStatus {
+            message,
+            status,
+            duration_seconds,
+        } => {
+            let reference = key(message);
+            let updated = state
+                .store
+                .apply_call_status(
+                    channel.id,
+                    &reference,
+                    status,
+                    duration_seconds.map(i64::from),
+                )
+                .await?;
+            if updated.is_none() {
+                tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored");
+            }
+        }
+        ProviderEvent::Inbound {
+            from,
+            text,
+            provider_message_id,
+            received_at,
+            ..
+        } => {
+            let recorded = state
+                .store
+                .record_inbound(
+                    channel,
+                    NewInbound {
+                        from,
+                        text,
+                        provider_message_id,
+                        received_at,
+                    },
+                )
+                .await?;
+            tracing::info!(conversation = %recorded.conversation.id, message = %recorded.message.id,
+                duplicate = recorded.duplicate, "inbound message recorded");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! Channels: what they carry, the adapter and its settings, and the write-only secrets.
+//! Secrets are stored with the row (protect the database as you protect the keys it
+//! holds) and leave the store only towards the provider adapters.
+
+use chrono::{DateTime, Utc};
+use leadline_core::channel::{MessageProviderType, ProviderKind};
+use leadline_core::{ChannelId, WorkspaceId};
+use serde_json::{Map, Value};
+
+use crate::backend::{on_read, on_write};
+use crate::rows::{StoreRow, to_micros};
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub carries: MessageProviderType,
+    pub provider: ProviderKind,
+    /// The from-number, WhatsApp phone-number id or Kannel sender.
+    pub sender: String,
+    pub settings: Map<String, Value>,
+    pub secrets: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub name: String,
+    pub carries: MessageProviderType,
+    pub provider: ProviderKind,
+    pub sender: String,
+    pub settings: Map<String, Value>,
+    pub secrets: Map<String, Value>,
+}
+
+macro_rules! channel_columns {
+    () => {
+        "id, workspace_id, name, message_provider_type, provider, sender, settings, secrets, created_at, updated_at"
+    };
+}
+
+pub(crate) fn read_channel(row: &impl StoreRow) -> Result<Channel, StoreError> {
+    Ok(Channel {
+        id: row.id("id")?,
+        workspace_id: row.id("workspace_id")?,
+        name: row.text("name")?,
+        carries: row.parsed("message_provider_type", MessageProviderType::parse)?,
+        provider: row.parsed("provider", ProviderKind::parse)?,
+        sender: row.text("sender")?,
+        settings: row.json("settings")?,
+        secrets: row.json("secrets")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn create_channel(
+        &self,
+        workspace_id: WorkspaceId,
+        new: NewChannel,
+    ) -> Result<Channel, StoreError> {
+        let now = self.clock.now();
+        let channel = Channel {
+            id: ChannelId::new(),
+            workspace_id,
+            name: new.name,
+            carries: new.carries,
+            provider: new.provider,
+            sender: new.sender,
+            settings: new.settings,
+            secrets: new.secrets,
+            created_at: now,
+            updated_at: now,
+        };
+        on_write!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "INSERT INTO channels (", channel_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ))
+            .bind(channel.id.to_string())
+            .bind(workspace_id.to_string())
+            .bind(&channel.name)
+            .bind(channel.carries.as_str())
+            .bind(channel.provider.as_str())
+            .bind(&channel.sender)
+            .bind(Value::Object(channel.settings.clone()).to_string())
+            .bind(Value::Object(channel.secrets.clone()).to_string())
+            .bind(to_micros(now))
+            .bind(to_micros(now))
+            .execute(pool)
+            .await?;
+        });
+        Ok(channel)
+    }
+
+    /// A channel of the workspace.
+    pub async fn channel(
+        &self,
+        workspace_id: WorkspaceId,
+        channel_id: ChannelId,
+    ) -> Result<Option<Channel>, StoreError> {
+        Ok(self
+            .channel_by_id(channel_id)
+            .await?
+            .filter(|channel| channel.workspace_id == workspace_id))
+    }
+
+    /// A channel of any workspace: provider webhooks name only the channel.
+    pub async fn channel_by_id(
+        &self,
+        channel_id: ChannelId,
+    ) -> Result<Option<Channel>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!("SELECT ", channel_columns!(), " FROM channels WHERE id = $1"))
+                .bind(channel_id.to_string())
+                .fetch_optional(pool)
+                .await?
+                .as_ref()
+                .map(read_channel)
+                .transpose()
+        })
+    }
+
+    /// One page of the workspace's channels in creation order.
+    pub async fn list_channels(
+        &self,
+        workspace_id: WorkspaceId,
+        after: Option<ChannelId>,
+        limit: u32,
+    ) -> Result<Vec<Channel>, StoreError> {
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "SELECT ", channel_columns!(), " FROM channels WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            ))
+            .bind(workspace_id.to_string())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(read_channel)
+            .collect()
+        })
+    }
+}

@@ -1,0 +1,501 @@
+//! Conversations and the writes that start or extend them. Every outbound message is
+//! inserted in the same transaction as its send job, so a message the API accepted is
+//! always either sent or still in the outbox, whatever happens to the process.
+
+use chrono::{DateTime, Utc};
+use leadline_core::conversation::{Controller, ConversationStatus, ParticipantRole};
+use leadline_core::message::{Direction, MessageStatus, MessageType};
+use leadline_core::{ChannelId, ContactId, ConversationId, MessageId, UserId, WorkspaceId};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{on_read, on_write};
+use crate::messages::{CallDetails, INSERT_MESSAGE, Message, MessageTemplate, bind_message};
+use crate::outbox::queue_send_job;
+use crate::rows::{StoreRow, to_micros};
+use crate::{Store, StoreError};
+
+/// One participant, in the shape the Bridge API shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub identifier: String,
+    pub identifier_type: String,
+    pub role: ParticipantRole,
+    pub joined_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl Participant {
+    pub fn contact(contact_id: ContactId, at: DateTime<Utc>) -> Self {
+        Self {
+            identifier: contact_id.to_string(),
+            identifier_type: "ID".into(),
+            role: ParticipantRole::External,
+            joined_at: at,
+            last_seen_at: None,
+        }
+    }
+
+    pub fn user(user_id: UserId, at: DateTime<Utc>) -> Self {
+        Self {
+            identifier: user_id.to_string(),
+            identifier_type: "ID".into(),
+            role: ParticipantRole::Internal,
+            joined_at: at,
+            last_seen_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participants {
+    pub externals: Vec<Participant>,
+    pub internals: Vec<Participant>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub workspace_id: WorkspaceId,
+    pub contact_id: ContactId,
+    pub channel_id: ChannelId,
+    pub status: ConversationStatus,
+    pub controller: Controller,
+    pub name: String,
+    pub assigned_user_id: Option<UserId>,
+    pub participants: Participants,
+    pub agent_context: Option<String>,
+    /// Messages the agent may send once the lead has replied.
+    pub additional_messages: Vec<String>,
+    pub campaign_id: Option<String>,
+    pub consent_captured_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An outbound message to queue.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub message_type: MessageType,
+    pub body: String,
+    pub template: Option<MessageTemplate>,
+    pub author_user_id: Option<UserId>,
+}
+
+/// A conversation to open with its first message.
+#[derive(Debug, Clone)]
+pub struct OpenConversation {
+    pub workspace_id: WorkspaceId,
+    pub contact_id: ContactId,
+    pub channel_id: ChannelId,
+    pub name: String,
+    pub controller: Controller,
+    pub assigned_user_id: Option<UserId>,
+    pub agent_context: Option<String>,
+    pub additional_messages: Vec<String>,
+    pub campaign_id: Option<String>,
+    pub consent_captured_at: Option<DateTime<Utc>>,
+    /// The first message, queued with the conversation; `None` when the lead wrote
+    /// first.
+    pub opening: Option<NewOutbound>,
+}
+
+#[derive(Debug, Clone)]
+pub enum OpenOutcome {
+    /// A new conversation, with its queued opening message.
+    Opened {
+        conversation: Conversation,
+        message: Option<Box<Message>>,
+    },
+    /// The contact already has an active conversation on this channel; nothing was
+    /// written.
+    AlreadyActive { conversation: Conversation },
+}
+
+/// Filters of the conversation list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub contact_id: Option<ContactId>,
+    pub channel_id: Option<ChannelId>,
+    pub status: Option<ConversationStatus>,
+}
+
+macro_rules! conversation_columns {
+    () => {
+        "id, workspace_id, contact_id, channel_id, status, controller, name, assigned_user_id, participants, \
+         agent_context, additional_messages, campaign_id, consent_captured_at, created_at, updated_at"
+    };
+}
+
+fn read_conversation(row: &impl StoreRow) -> Result<Conversation, StoreError> {
+    Ok(Conversation {
+        id: row.id("id")?,
+        workspace_id: row.id("workspace_id")?,
+        contact_id: row.id("contact_id")?,
+        channel_id: row.id("channel_id")?,
+        status: row.parsed("status", ConversationStatus::parse)?,
+        controller: row.parsed("controller", Controller::parse)?,
+        name: row.text("name")?,
+        assigned_user_id: row.optional_id("assigned_user_id")?,
+        participants: row.json("participants")?,
+        agent_context: row.optional_text("agent_context")?,
+        additional_messages: row.json("additional_messages")?,
+        campaign_id: row.optional_text("campaign_id")?,
+        consent_captured_at: row.optional_time("consent_captured_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+const ACTIVE_CONVERSATION: &str = concat!(
+    "SELECT ",
+    conversation_columns!(),
+    " FROM conversations WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 AND status = 'ACTIVE'"
+);
+
+impl Store {
+    /// Opens a conversation and queues its first message, unless the contact already
+    /// has an active conversation on the channel. Two concurrent calls for the same
+    /// contact and channel open exactly one: the unique index on active conversations
+    /// turns the loser's insert into [`OpenOutcome::AlreadyActive`].
+    pub async fn open_conversation(
+        &self,
+        open: OpenConversation,
+    ) -> Result<OpenOutcome, StoreError> {
+        if let Some(conversation) = self
+            .active_conversation(open.workspace_id, open.contact_id, open.channel_id)
+            .await?
+        {
+            return Ok(OpenOutcome::AlreadyActive { conversation });
+        }
+        let now = self.clock.now();
+        let mut participants = Participants {
+            externals: vec![Participant::contact(open.contact_id, now)],
+            internals: Vec::new(),
+        };
+        if let Some(user) = open.assigned_user_id {
+            participants.internals.push(Participant::user(user, now));
+        }
+        let conversation = Conversation {
+            id: ConversationId::new(),
+            workspace_id: open.workspace_id,
+            contact_id: open.contact_id,
+            channel_id: open.channel_id,
+            status: ConversationStatus::Active,
+            controller: open.controller,
+            name: open.name,
+            assigned_user_id: open.assigned_user_id,
+            participants,
+            agent_context: open.agent_context,
+            additional_messages: open.additional_messages,
+            campaign_id: open.campaign_id,
+            consent_captured_at: open.consent_captured_at,
+            created_at: now,
+            updated_at: now,
+        };
+        let message = open
+            .opening
+            .map(|opening| outbound_message(&conversation, opening, now));
+        let inserted = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            let inserted = sqlx::query(concat!(
+                "INSERT INTO conversations (", conversation_columns!(), ") \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            ))
+            .bind(conversation.id.to_string())
+            .bind(conversation.workspace_id.to_string())
+            .bind(conversation.contact_id.to_string())
+            .bind(conversation.channel_id.to_string())
+            .bind(conversation.status.as_str())
+            .bind(conversation.controller.as_str())
+            .bind(&conversation.name)
+            .bind(conversation.assigned_user_id.map(|u| u.to_string()))
+            .bind(serde_json::to_string(&conversation.participants).expect("participants serialize"))
+            .bind(conversation.agent_context.as_deref())
+            .bind(serde_json::to_string(&conversation.additional_messages).expect("strings serialize"))
+            .bind(conversation.campaign_id.as_deref())
+            .bind(conversation.consent_captured_at.map(to_micros))
+            .bind(to_micros(now))
+            .bind(to_micros(now))
+            .execute(&mut *tx)
+            .await;
+            match inserted.map_err(StoreError::from) {
+                Err(error) if error.is_duplicate_of("conversations") || error.is_duplicate_of("contact_id") => false,
+                Err(error) => return Err(error),
+                Ok(_) => {
+                    if let Some(message) = &message {
+                        bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
+                        queue_send_job!(&mut *tx, message, now);
+                    }
+                    tx.commit().await?;
+                    true
+                }
+            }
+        });
+        if inserted {
+            return Ok(OpenOutcome::Opened {
+                conversation,
+                message: message.map(Box::new),
+            });
+        }
+        let conversation = self
+            .active_conversation(open.workspace_id, open.contact_id, open.channel_id)
+            .await?
+            .ok_or_else(|| {
+                StoreError::WriteFailed(
+                    "the active conversation that blocked this one was closed meanwhile; retry"
+                        .into(),
+                )
+            })?;
+        Ok(OpenOutcome::AlreadyActive { conversation })
+    }
+
+    /// Queues a message in an existing conversation. A human advisor's message takes
+    /// the conversation over from the agent.
+    pub async fn queue_message(
+        &self,
+        conversation: &Conversation,
+        outbound: NewOutbound,
+    ) -> Result<Message, StoreError> {
+        let now = self.clock.now();
+        let takes_over = outbound.author_user_id.is_some();
+        let message = outbound_message(conversation, outbound, now);
+        on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await?;
+            queue_send_job!(&mut *tx, &message, now);
+            let controller = if takes_over { Controller::Human } else { conversation.controller };
+            sqlx::query("UPDATE conversations SET controller = $1, updated_at = $2 WHERE id = $3")
+                .bind(controller.as_str())
+                .bind(to_micros(now))
+                .bind(conversation.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(message)
+    }
+
+    /// Queues many messages, each in its own conversation, in one transaction (campaign
+    /// enqueues and load tests). The conversations keep their controller.
+    pub async fn queue_messages(
+        &self,
+        batch: Vec<(Conversation, NewOutbound)>,
+    ) -> Result<Vec<Message>, StoreError> {
+        let now = self.clock.now();
+        let messages: Vec<Message> = batch
+            .into_iter()
+            .map(|(conversation, outbound)| outbound_message(&conversation, outbound, now))
+            .collect();
+        on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            for message in &messages {
+                bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
+                queue_send_job!(&mut *tx, message, now);
+            }
+            tx.commit().await?;
+        });
+        Ok(messages)
+    }
+
+    /// Records a call made outside leadline. A repeat with the same `alt_id` in the
+    /// conversation returns the first record (and `false`) instead of a duplicate.
+    pub async fn record_external_call(
+        &self,
+        conversation: &Conversation,
+        call: CallDetails,
+        alt_id: Option<String>,
+        date: Option<DateTime<Utc>>,
+        attachments: Vec<String>,
+    ) -> Result<(Message, bool), StoreError> {
+        if let Some(alt) = &alt_id
+            && let Some(existing) = self.message_by_alt_id(conversation.id, alt).await?
+        {
+            return Ok((existing, false));
+        }
+        let now = self.clock.now();
+        let at = date.unwrap_or(now);
+        let message = Message {
+            id: MessageId::new(),
+            workspace_id: conversation.workspace_id,
+            conversation_id: conversation.id,
+            contact_id: conversation.contact_id,
+            channel_id: conversation.channel_id,
+            direction: Direction::Outbound,
+            message_type: MessageType::Call,
+            status: MessageStatus::Sent,
+            body: None,
+            template: None,
+            author_user_id: None,
+            provider_message_id: None,
+            error_code: None,
+            error_message: None,
+            call: Some(call),
+            attachments,
+            alt_id: alt_id.clone(),
+            sent_at: Some(at),
+            delivered_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let result = on_write!(&self.backend, pool => {
+            bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(pool).await.map(|_| ())
+        });
+        match result.map_err(StoreError::from) {
+            Ok(()) => Ok((message, true)),
+            Err(error) if error.is_duplicate_of("alt_id") => {
+                let alt = alt_id.expect("only alt ids are unique");
+                let existing = self
+                    .message_by_alt_id(conversation.id, &alt)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("message with alt id '{alt}' vanished"))
+                    })?;
+                Ok((existing, false))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn message_by_alt_id(
+        &self,
+        conversation_id: ConversationId,
+        alt_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "SELECT ", crate::messages::message_columns!(), " FROM messages WHERE conversation_id = $1 AND alt_id = $2"
+            ))
+            .bind(conversation_id.to_string())
+            .bind(alt_id)
+            .fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(crate::messages::read_message)
+            .transpose()
+        })
+    }
+
+    pub async fn conversation(
+        &self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE workspace_id = $1 AND id = $2"))
+                .bind(workspace_id.to_string())
+                .bind(conversation_id.to_string())
+                .fetch_optional(pool)
+                .await?
+                .as_ref()
+                .map(read_conversation)
+                .transpose()
+        })
+    }
+
+    pub async fn active_conversation(
+        &self,
+        workspace_id: WorkspaceId,
+        contact_id: ContactId,
+        channel_id: ChannelId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(ACTIVE_CONVERSATION)
+                .bind(workspace_id.to_string())
+                .bind(contact_id.to_string())
+                .bind(channel_id.to_string())
+                .fetch_optional(pool)
+                .await?
+                .as_ref()
+                .map(read_conversation)
+                .transpose()
+        })
+    }
+
+    /// The conversation an inbound message on `channel_id` from `contact_id` belongs
+    /// to: the active one, else the latest one.
+    pub async fn latest_conversation(
+        &self,
+        workspace_id: WorkspaceId,
+        contact_id: ContactId,
+        channel_id: ChannelId,
+    ) -> Result<Option<Conversation>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "SELECT ", conversation_columns!(), " FROM conversations \
+                 WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 \
+                 ORDER BY CASE WHEN status = 'ACTIVE' THEN 0 ELSE 1 END, id DESC LIMIT 1"
+            ))
+            .bind(workspace_id.to_string())
+            .bind(contact_id.to_string())
+            .bind(channel_id.to_string())
+            .fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(read_conversation)
+            .transpose()
+        })
+    }
+
+    /// One page of the workspace's conversations, newest last, filtered.
+    pub async fn list_conversations(
+        &self,
+        workspace_id: WorkspaceId,
+        filter: &ConversationFilter,
+        after: Option<ConversationId>,
+        limit: u32,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        // Absent filters bind as '' and match everything: one statement text, whatever
+        // the combination of filters.
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "SELECT ", conversation_columns!(), " FROM conversations \
+                 WHERE workspace_id = $1 AND id > $2 \
+                   AND ($3 = '' OR contact_id = $3) AND ($4 = '' OR channel_id = $4) AND ($5 = '' OR status = $5) \
+                 ORDER BY id LIMIT $6"
+            ))
+            .bind(workspace_id.to_string())
+            .bind(after)
+            .bind(filter.contact_id.map(|c| c.to_string()).unwrap_or_default())
+            .bind(filter.channel_id.map(|c| c.to_string()).unwrap_or_default())
+            .bind(filter.status.map(|s| s.as_str()).unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(read_conversation)
+            .collect()
+        })
+    }
+}
+
+fn outbound_message(
+    conversation: &Conversation,
+    outbound: NewOutbound,
+    now: DateTime<Utc>,
+) -> Message {
+    Message {
+        id: MessageId::new(),
+        workspace_id: conversation.workspace_id,
+        conversation_id: conversation.id,
+        contact_id: conversation.contact_id,
+        channel_id: conversation.channel_id,
+        direction: Direction::Outbound,
+        message_type: outbound.message_type,
+        status: MessageStatus::Queued,
+        body: Some(outbound.body),
+        template: outbound.template,
+        author_user_id: outbound.author_user_id,
+        provider_message_id: None,
+        error_code: None,
+        error_message: None,
+        call: None,
+        attachments: Vec::new(),
+        alt_id: None,
+        sent_at: None,
+        delivered_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}

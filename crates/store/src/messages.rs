@@ -1,0 +1,491 @@
+//! Messages and calls: the stored record, reads, and the changes that come from outside
+//! (provider status reports, inbound replies, externally logged calls). Outbound
+//! messages are created together with their send job (see `conversations` and
+//! `outbox`), never alone.
+
+use chrono::{DateTime, Utc};
+use leadline_core::message::{CallStatus, Direction, MessageStatus, MessageType};
+use leadline_core::{ChannelId, ContactId, ConversationId, MessageId, UserId, WorkspaceId};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::on_read;
+use crate::rows::StoreRow;
+use crate::{Store, StoreError};
+
+/// The template a message was rendered from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageTemplate {
+    pub name: String,
+    pub language: String,
+    pub params: Vec<String>,
+}
+
+/// The call side of a CALL message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallDetails {
+    pub to: Option<String>,
+    pub from: Option<String>,
+    pub status: Option<CallStatus>,
+    pub duration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: MessageId,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
+    pub channel_id: ChannelId,
+    pub direction: Direction,
+    pub message_type: MessageType,
+    pub status: MessageStatus,
+    /// The text sent or received (for templates: the rendered text; for calls: what
+    /// the call says, or the caller's note).
+    pub body: Option<String>,
+    pub template: Option<MessageTemplate>,
+    /// The advisor who wrote it, for human messages.
+    pub author_user_id: Option<UserId>,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub call: Option<CallDetails>,
+    pub attachments: Vec<String>,
+    /// The caller's own id of an externally logged message (unique per conversation).
+    pub alt_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How a report names its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageKey {
+    Id(MessageId),
+    ProviderId(String),
+}
+
+macro_rules! message_columns {
+    () => {
+        "id, workspace_id, conversation_id, contact_id, channel_id, direction, message_type, status, \
+         body, template_name, template_language, template_params, author_user_id, provider_message_id, \
+         error_code, error_message, call_to, call_from, call_status, call_duration, attachments, alt_id, \
+         sent_at, delivered_at, created_at, updated_at"
+    };
+}
+pub(crate) use message_columns;
+
+pub(crate) fn read_message(row: &impl StoreRow) -> Result<Message, StoreError> {
+    let message_type = row.parsed("message_type", MessageType::parse)?;
+    let template = match row.optional_text("template_name")? {
+        Some(name) => Some(MessageTemplate {
+            name,
+            language: row.optional_text("template_language")?.unwrap_or_default(),
+            params: match row.optional_text("template_params")? {
+                Some(params) => serde_json::from_str(&params)
+                    .map_err(|e| StoreError::Corrupt(format!("messages.template_params: {e}")))?,
+                None => Vec::new(),
+            },
+        }),
+        None => None,
+    };
+    let call = (message_type == MessageType::Call)
+        .then(|| -> Result<CallDetails, StoreError> {
+            Ok(CallDetails {
+                to: row.optional_text("call_to")?,
+                from: row.optional_text("call_from")?,
+                status: row.optional_parsed("call_status", CallStatus::parse)?,
+                duration_seconds: row.optional_int("call_duration")?,
+            })
+        })
+        .transpose()?;
+    let attachments = match row.optional_text("attachments")? {
+        Some(list) => serde_json::from_str(&list)
+            .map_err(|e| StoreError::Corrupt(format!("messages.attachments: {e}")))?,
+        None => Vec::new(),
+    };
+    Ok(Message {
+        id: row.id("id")?,
+        workspace_id: row.id("workspace_id")?,
+        conversation_id: row.id("conversation_id")?,
+        contact_id: row.id("contact_id")?,
+        channel_id: row.id("channel_id")?,
+        direction: row.parsed("direction", Direction::parse)?,
+        message_type,
+        status: row.parsed("status", MessageStatus::parse)?,
+        body: row.optional_text("body")?,
+        template,
+        author_user_id: row.optional_id("author_user_id")?,
+        provider_message_id: row.optional_text("provider_message_id")?,
+        error_code: row.optional_text("error_code")?,
+        error_message: row.optional_text("error_message")?,
+        call,
+        attachments,
+        alt_id: row.optional_text("alt_id")?,
+        sent_at: row.optional_time("sent_at")?,
+        delivered_at: row.optional_time("delivered_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// The statement that inserts one message; bind it with [`bind_message!`].
+pub(crate) const INSERT_MESSAGE: &str = concat!(
+    "INSERT INTO messages (",
+    message_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+);
+
+/// Binds every column of a [`Message`] to [`INSERT_MESSAGE`]. A macro rather than a
+/// function so one text serves both databases' query types.
+macro_rules! bind_message {
+    ($query:expr, $message:expr) => {{
+        let message: &$crate::messages::Message = $message;
+        let call = message.call.as_ref();
+        $query
+            .bind(message.id.to_string())
+            .bind(message.workspace_id.to_string())
+            .bind(message.conversation_id.to_string())
+            .bind(message.contact_id.to_string())
+            .bind(message.channel_id.to_string())
+            .bind(message.direction.as_str())
+            .bind(message.message_type.as_str())
+            .bind(message.status.as_str())
+            .bind(message.body.clone())
+            .bind(message.template.as_ref().map(|t| t.name.clone()))
+            .bind(message.template.as_ref().map(|t| t.language.clone()))
+            .bind(
+                message
+                    .template
+                    .as_ref()
+                    .map(|t| serde_json::to_string(&t.params).expect("strings serialize")),
+            )
+            .bind(message.author_user_id.map(|u| u.to_string()))
+            .bind(message.provider_message_id.clone())
+            .bind(message.error_code.clone())
+            .bind(message.error_message.clone())
+            .bind(call.and_then(|c| c.to.clone()))
+            .bind(call.and_then(|c| c.from.clone()))
+            .bind(call.and_then(|c| c.status).map(|s| s.as_str()))
+            .bind(call.and_then(|c| c.duration_seconds))
+            .bind(
+                (!message.attachments.is_empty()).then(|| {
+                    serde_json::to_string(&message.attachments).expect("strings serialize")
+                }),
+            )
+            .bind(message.alt_id.clone())
+            .bind(message.sent_at.map($crate::rows::to_micros))
+            .bind(message.delivered_at.map($crate::rows::to_micros))
+            .bind($crate::rows::to_micros(message.created_at))
+            .bind($crate::rows::to_micros(message.updated_at))
+    }};
+}
+pub(crate) use bind_message;
+
+impl Store {
+    pub async fn message(
+        &self,
+        workspace_id: WorkspaceId,
+        message_id: MessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!("SELECT ", message_columns!(), " FROM messages WHERE workspace_id = $1 AND id = $2"))
+                .bind(workspace_id.to_string())
+                .bind(message_id.to_string())
+                .fetch_optional(pool)
+                .await?
+                .as_ref()
+                .map(read_message)
+                .transpose()
+        })
+    }
+
+    /// One page of a conversation's messages, oldest first.
+    pub async fn list_messages(
+        &self,
+        workspace_id: WorkspaceId,
+        conversation_id: ConversationId,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        on_read!(&self.backend, pool => {
+            sqlx::query(concat!(
+                "SELECT ", message_columns!(), " FROM messages \
+                 WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+            ))
+            .bind(workspace_id.to_string())
+            .bind(conversation_id.to_string())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(read_message)
+            .collect()
+        })
+    }
+
+    /// A message of a channel by our id or the provider's.
+    pub async fn message_of_channel(
+        &self,
+        channel_id: ChannelId,
+        key: &MessageKey,
+    ) -> Result<Option<Message>, StoreError> {
+        let (sql, value) = match key {
+            MessageKey::Id(id) => (
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages WHERE channel_id = $1 AND id = $2"
+                ),
+                id.to_string(),
+            ),
+            MessageKey::ProviderId(id) => (
+                concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages WHERE channel_id = $1 AND provider_message_id = $2"
+                ),
+                id.clone(),
+            ),
+        };
+        on_read!(&self.backend, pool => {
+            sqlx::query(sql)
+                .bind(channel_id.to_string())
+                .bind(value)
+                .fetch_optional(pool)
+                .await?
+                .as_ref()
+                .map(read_message)
+                .transpose()
+        })
+    }
+}
+
+/// An inbound message as a provider reported it.
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    pub from: leadline_core::E164,
+    pub text: String,
+    pub provider_message_id: Option<String>,
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// Where an inbound message was filed.
+#[derive(Debug, Clone)]
+pub struct InboundRecorded {
+    pub message: Message,
+    pub conversation: crate::conversations::Conversation,
+    /// The provider reported this message before; nothing new was written.
+    pub duplicate: bool,
+}
+
+impl Store {
+    /// Applies a provider's delivery report. Reports that would move the message back
+    /// (a late `sent` after `delivered`) or repeat its state change nothing; the
+    /// message is returned either way, `None` when no message matches.
+    pub async fn apply_message_status(
+        &self,
+        channel_id: ChannelId,
+        key: &MessageKey,
+        reported: MessageStatus,
+        error_code: Option<&str>,
+    ) -> Result<Option<Message>, StoreError> {
+        // Two reports of one message may race; the status guard in the UPDATE makes the
+        // loser re-read and decide again.
+        for _ in 0..3 {
+            let Some(message) = self.message_of_channel(channel_id, key).await? else {
+                return Ok(None);
+            };
+            let Some(next) = message.status.advance(reported) else {
+                return Ok(Some(message));
+            };
+            let now = self.clock.now();
+            let delivered_at = matches!(next, MessageStatus::Delivered | MessageStatus::Read)
+                .then_some(now)
+                .or(message.delivered_at);
+            let changed = crate::backend::on_write!(&self.backend, pool => {
+                sqlx::query(
+                    "UPDATE messages SET status = $1, delivered_at = $2, error_code = $3, updated_at = $4 \
+                     WHERE id = $5 AND status = $6",
+                )
+                .bind(next.as_str())
+                .bind(delivered_at.map(crate::rows::to_micros))
+                .bind(if next == MessageStatus::Failed { error_code } else { message.error_code.as_deref() })
+                .bind(crate::rows::to_micros(now))
+                .bind(message.id.to_string())
+                .bind(message.status.as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+            if changed == 1 {
+                return self.message(message.workspace_id, message.id).await;
+            }
+        }
+        Err(StoreError::WriteFailed(
+            "the message kept changing under concurrent reports".into(),
+        ))
+    }
+
+    /// Applies a provider's call progress report.
+    pub async fn apply_call_status(
+        &self,
+        channel_id: ChannelId,
+        key: &MessageKey,
+        status: CallStatus,
+        duration_seconds: Option<i64>,
+    ) -> Result<Option<Message>, StoreError> {
+        let Some(message) = self.message_of_channel(channel_id, key).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        crate::backend::on_write!(&self.backend, pool => {
+            sqlx::query(
+                "UPDATE messages SET call_status = $1, call_duration = COALESCE($2, call_duration), updated_at = $3 \
+                 WHERE id = $4",
+            )
+            .bind(status.as_str())
+            .bind(duration_seconds)
+            .bind(crate::rows::to_micros(now))
+            .bind(message.id.to_string())
+            .execute(pool)
+            .await?;
+        });
+        self.message(message.workspace_id, message.id).await
+    }
+
+    /// Files a message the lead wrote on `channel`: under the contact with that
+    /// cellphone (created when unknown), in its active or latest conversation on the
+    /// channel (opened, human-controlled, when there is none). A message the provider
+    /// reports twice is recorded once.
+    pub async fn record_inbound(
+        &self,
+        channel: &crate::channels::Channel,
+        inbound: NewInbound,
+    ) -> Result<InboundRecorded, StoreError> {
+        use crate::conversations::{OpenConversation, OpenOutcome};
+        use leadline_core::conversation::Controller;
+
+        let workspace_id = channel.workspace_id;
+        let contact = match self
+            .contact_by_cellphone(workspace_id, &inbound.from)
+            .await?
+        {
+            Some(contact) => contact,
+            None => {
+                let upsert = crate::contacts::ContactUpsert {
+                    workspace_id,
+                    cellphone: inbound.from.clone(),
+                    first_name: Default::default(),
+                    last_name: Default::default(),
+                    email: Default::default(),
+                    language_code: Default::default(),
+                    owner: Default::default(),
+                    attributes: Default::default(),
+                };
+                self.upsert_contact(upsert)
+                    .await?
+                    .map_err(|errors| {
+                        StoreError::Corrupt(format!("inbound contact refused: {errors:?}"))
+                    })?
+                    .contact
+            }
+        };
+        if let Some(provider_id) = &inbound.provider_message_id
+            && let Some(message) = self
+                .message_of_channel(channel.id, &MessageKey::ProviderId(provider_id.clone()))
+                .await?
+        {
+            let conversation = self
+                .conversation(workspace_id, message.conversation_id)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("message {} has no conversation", message.id))
+                })?;
+            return Ok(InboundRecorded {
+                message,
+                conversation,
+                duplicate: true,
+            });
+        }
+        let conversation = match self
+            .latest_conversation(workspace_id, contact.id, channel.id)
+            .await?
+        {
+            Some(conversation) => conversation,
+            None => {
+                let opened = self
+                    .open_conversation(OpenConversation {
+                        workspace_id,
+                        contact_id: contact.id,
+                        channel_id: channel.id,
+                        name: channel.name.clone(),
+                        controller: Controller::Human,
+                        assigned_user_id: contact.fields.owner_id,
+                        agent_context: None,
+                        additional_messages: Vec::new(),
+                        campaign_id: None,
+                        consent_captured_at: None,
+                        opening: None,
+                    })
+                    .await?;
+                match opened {
+                    OpenOutcome::Opened { conversation, .. }
+                    | OpenOutcome::AlreadyActive { conversation } => conversation,
+                }
+            }
+        };
+        let now = self.clock.now();
+        let message = Message {
+            id: MessageId::new(),
+            workspace_id,
+            conversation_id: conversation.id,
+            contact_id: contact.id,
+            channel_id: channel.id,
+            direction: Direction::Inbound,
+            message_type: match channel.carries {
+                leadline_core::channel::MessageProviderType::Whatsapp => MessageType::Whatsapp,
+                _ => MessageType::Sms,
+            },
+            status: MessageStatus::Received,
+            body: Some(inbound.text),
+            template: None,
+            author_user_id: None,
+            provider_message_id: inbound.provider_message_id.clone(),
+            error_code: None,
+            error_message: None,
+            call: None,
+            attachments: Vec::new(),
+            alt_id: None,
+            sent_at: None,
+            delivered_at: inbound.received_at.or(Some(now)),
+            created_at: now,
+            updated_at: now,
+        };
+        let inserted = crate::backend::on_write!(&self.backend, pool => {
+            bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(pool).await.map(|_| ())
+        });
+        match inserted.map_err(StoreError::from) {
+            Ok(()) => Ok(InboundRecorded {
+                message,
+                conversation,
+                duplicate: false,
+            }),
+            Err(error) if error.is_duplicate_of("provider_message_id") => {
+                let provider_id = inbound.provider_message_id.unwrap_or_default();
+                let message = self
+                    .message_of_channel(channel.id, &MessageKey::ProviderId(provider_id))
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("duplicate inbound vanished".into()))?;
+                Ok(InboundRecorded {
+                    message,
+                    conversation,
+                    duplicate: true,
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
