@@ -233,7 +233,7 @@ impl Worker {
         };
         match provider.send(&outbound).await {
             Ok(receipt) => {
-                tracing::debug!(message = %message.id, provider = %channel.provider, "sent");
+                tracing::debug!(message_id = %message.id, provider = %channel.provider, "sent");
                 JobOutcome::Sent {
                     job: job.id,
                     message: message.id,
@@ -246,7 +246,7 @@ impl Worker {
                 retry_after,
             }) => self.retry(&job, reason, retry_after),
             Err(SendError::Permanent { code, reason }) => {
-                tracing::info!(message = %message.id, provider = %channel.provider, %reason, "provider refused the message for good");
+                tracing::info!(message_id = %message.id, provider = %channel.provider, %reason, "provider refused the message for good");
                 JobOutcome::Failed {
                     job: job.id,
                     message: message.id,
@@ -264,7 +264,7 @@ impl Worker {
             .next_delay(job.attempts, rand::random::<f64>(), retry_after)
         {
             Some(delay) => {
-                tracing::info!(message = %job.message.id, attempt = job.attempts, ?delay, %reason, "send failed; will retry");
+                tracing::info!(message_id = %job.message.id, attempt = job.attempts, ?delay, %reason, "send failed; will retry");
                 JobOutcome::Retry {
                     job: job.id,
                     delay,
@@ -272,7 +272,7 @@ impl Worker {
                 }
             }
             None => {
-                tracing::warn!(message = %job.message.id, attempts = job.attempts, %reason, "send failed; no attempts left");
+                tracing::warn!(message_id = %job.message.id, attempts = job.attempts, %reason, "send failed; no attempts left");
                 failed(
                     job,
                     "retries_exhausted",

@@ -145,16 +145,7 @@ pub async fn seed_http_sends(
     for n in 0..contacts {
         let cellphone =
             leadline_core::E164::parse(&format!("+1415555{n:04}")).expect("a valid number");
-        let upsert = ContactUpsert {
-            workspace_id: workspace.id,
-            cellphone,
-            first_name: Default::default(),
-            last_name: Default::default(),
-            email: Default::default(),
-            language_code: Default::default(),
-            owner: Default::default(),
-            attributes: Default::default(),
-        };
+        let upsert = ContactUpsert::cellphone_only(workspace.id, cellphone);
         let contact = store
             .upsert_contact(upsert)
             .await

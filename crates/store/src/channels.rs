@@ -7,8 +7,8 @@ use leadline_core::channel::{MessageProviderType, ProviderKind};
 use leadline_core::{ChannelId, WorkspaceId};
 use serde_json::{Map, Value};
 
-use crate::backend::{on_read, on_write};
-use crate::rows::{StoreRow, to_micros};
+use crate::backend::on_write;
+use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, page_args, to_micros};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,19 +42,21 @@ macro_rules! channel_columns {
     };
 }
 
-pub(crate) fn read_channel(row: &impl StoreRow) -> Result<Channel, StoreError> {
-    Ok(Channel {
-        id: row.id("id")?,
-        workspace_id: row.id("workspace_id")?,
-        name: row.text("name")?,
-        carries: row.parsed("message_provider_type", MessageProviderType::parse)?,
-        provider: row.parsed("provider", ProviderKind::parse)?,
-        sender: row.text("sender")?,
-        settings: row.json("settings")?,
-        secrets: row.json("secrets")?,
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-    })
+impl FromStoreRow for Channel {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(Channel {
+            id: row.id("id")?,
+            workspace_id: row.id("workspace_id")?,
+            name: row.text("name")?,
+            carries: row.parsed("message_provider_type", MessageProviderType::parse)?,
+            provider: row.parsed("provider", ProviderKind::parse)?,
+            sender: row.text("sender")?,
+            settings: row.json("settings")?,
+            secrets: row.json("secrets")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+        })
+    }
 }
 
 impl Store {
@@ -113,15 +115,12 @@ impl Store {
         &self,
         channel_id: ChannelId,
     ) -> Result<Option<Channel>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!("SELECT ", channel_columns!(), " FROM channels WHERE id = $1"))
-                .bind(channel_id.to_string())
-                .fetch_optional(pool)
-                .await?
-                .as_ref()
-                .map(read_channel)
-                .transpose()
-        })
+        let sql = concat!(
+            "SELECT ",
+            channel_columns!(),
+            " FROM channels WHERE id = $1"
+        );
+        fetch_optional(&self.backend, sql, vec![channel_id.to_string().into()]).await
     }
 
     /// One page of the workspace's channels in creation order.
@@ -131,19 +130,11 @@ impl Store {
         after: Option<ChannelId>,
         limit: u32,
     ) -> Result<Vec<Channel>, StoreError> {
-        let after = after.map(|a| a.to_string()).unwrap_or_default();
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", channel_columns!(), " FROM channels WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-            ))
-            .bind(workspace_id.to_string())
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(read_channel)
-            .collect()
-        })
+        let sql = concat!(
+            "SELECT ",
+            channel_columns!(),
+            " FROM channels WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        fetch_all(&self.backend, sql, page_args(workspace_id, after, limit)).await
     }
 }

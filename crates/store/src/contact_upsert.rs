@@ -47,6 +47,22 @@ pub struct ContactUpsert {
     pub attributes: AttributesInput,
 }
 
+impl ContactUpsert {
+    /// An upsert that only makes sure the contact exists (every field left as it is).
+    pub fn cellphone_only(workspace_id: WorkspaceId, cellphone: E164) -> Self {
+        Self {
+            workspace_id,
+            cellphone,
+            first_name: Patch::Absent,
+            last_name: Patch::Absent,
+            email: Patch::Absent,
+            language_code: Patch::Absent,
+            owner: Patch::Absent,
+            attributes: AttributesInput::Keep,
+        }
+    }
+}
+
 /// A committed upsert, with the definitions needed to show its custom attributes.
 #[derive(Debug, Clone)]
 pub struct UpsertedContact {

@@ -8,10 +8,10 @@ use leadline_core::message::{Direction, MessageStatus, MessageType};
 use leadline_core::{ChannelId, ContactId, ConversationId, MessageId, UserId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{on_read, on_write};
+use crate::backend::on_write;
 use crate::messages::{CallDetails, INSERT_MESSAGE, Message, MessageTemplate, bind_message};
 use crate::outbox::queue_send_job;
-use crate::rows::{StoreRow, to_micros};
+use crate::rows::{Arg, FromStoreRow, StoreRow, fetch_all, fetch_optional, to_micros};
 use crate::{Store, StoreError};
 
 /// One participant, in the shape the Bridge API shows.
@@ -127,24 +127,26 @@ macro_rules! conversation_columns {
     };
 }
 
-fn read_conversation(row: &impl StoreRow) -> Result<Conversation, StoreError> {
-    Ok(Conversation {
-        id: row.id("id")?,
-        workspace_id: row.id("workspace_id")?,
-        contact_id: row.id("contact_id")?,
-        channel_id: row.id("channel_id")?,
-        status: row.parsed("status", ConversationStatus::parse)?,
-        controller: row.parsed("controller", Controller::parse)?,
-        name: row.text("name")?,
-        assigned_user_id: row.optional_id("assigned_user_id")?,
-        participants: row.json("participants")?,
-        agent_context: row.optional_text("agent_context")?,
-        additional_messages: row.json("additional_messages")?,
-        campaign_id: row.optional_text("campaign_id")?,
-        consent_captured_at: row.optional_time("consent_captured_at")?,
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-    })
+impl FromStoreRow for Conversation {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(Conversation {
+            id: row.id("id")?,
+            workspace_id: row.id("workspace_id")?,
+            contact_id: row.id("contact_id")?,
+            channel_id: row.id("channel_id")?,
+            status: row.parsed("status", ConversationStatus::parse)?,
+            controller: row.parsed("controller", Controller::parse)?,
+            name: row.text("name")?,
+            assigned_user_id: row.optional_id("assigned_user_id")?,
+            participants: row.json("participants")?,
+            agent_context: row.optional_text("agent_context")?,
+            additional_messages: row.json("additional_messages")?,
+            campaign_id: row.optional_text("campaign_id")?,
+            consent_captured_at: row.optional_time("consent_captured_at")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+        })
+    }
 }
 
 const ACTIVE_CONVERSATION: &str = concat!(
@@ -362,18 +364,17 @@ impl Store {
         conversation_id: ConversationId,
         alt_id: &str,
     ) -> Result<Option<Message>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", crate::messages::message_columns!(), " FROM messages WHERE conversation_id = $1 AND alt_id = $2"
-            ))
-            .bind(conversation_id.to_string())
-            .bind(alt_id)
-            .fetch_optional(pool)
-            .await?
-            .as_ref()
-            .map(crate::messages::read_message)
-            .transpose()
-        })
+        let sql = concat!(
+            "SELECT ",
+            crate::messages::message_columns!(),
+            " FROM messages WHERE conversation_id = $1 AND alt_id = $2"
+        );
+        fetch_optional(
+            &self.backend,
+            sql,
+            vec![conversation_id.to_string().into(), alt_id.into()],
+        )
+        .await
     }
 
     pub async fn conversation(
@@ -381,16 +382,16 @@ impl Store {
         workspace_id: WorkspaceId,
         conversation_id: ConversationId,
     ) -> Result<Option<Conversation>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE workspace_id = $1 AND id = $2"))
-                .bind(workspace_id.to_string())
-                .bind(conversation_id.to_string())
-                .fetch_optional(pool)
-                .await?
-                .as_ref()
-                .map(read_conversation)
-                .transpose()
-        })
+        let sql = concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE workspace_id = $1 AND id = $2"
+        );
+        let args = vec![
+            workspace_id.to_string().into(),
+            conversation_id.to_string().into(),
+        ];
+        fetch_optional(&self.backend, sql, args).await
     }
 
     pub async fn active_conversation(
@@ -399,17 +400,12 @@ impl Store {
         contact_id: ContactId,
         channel_id: ChannelId,
     ) -> Result<Option<Conversation>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(ACTIVE_CONVERSATION)
-                .bind(workspace_id.to_string())
-                .bind(contact_id.to_string())
-                .bind(channel_id.to_string())
-                .fetch_optional(pool)
-                .await?
-                .as_ref()
-                .map(read_conversation)
-                .transpose()
-        })
+        fetch_optional(
+            &self.backend,
+            ACTIVE_CONVERSATION,
+            pair_args(workspace_id, contact_id, channel_id),
+        )
+        .await
     }
 
     /// The conversation an inbound message on `channel_id` from `contact_id` belongs
@@ -420,24 +416,22 @@ impl Store {
         contact_id: ContactId,
         channel_id: ChannelId,
     ) -> Result<Option<Conversation>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", conversation_columns!(), " FROM conversations \
-                 WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 \
-                 ORDER BY CASE WHEN status = 'ACTIVE' THEN 0 ELSE 1 END, id DESC LIMIT 1"
-            ))
-            .bind(workspace_id.to_string())
-            .bind(contact_id.to_string())
-            .bind(channel_id.to_string())
-            .fetch_optional(pool)
-            .await?
-            .as_ref()
-            .map(read_conversation)
-            .transpose()
-        })
+        let sql = concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations \
+             WHERE workspace_id = $1 AND contact_id = $2 AND channel_id = $3 \
+             ORDER BY CASE WHEN status = 'ACTIVE' THEN 0 ELSE 1 END, id DESC LIMIT 1"
+        );
+        fetch_optional(
+            &self.backend,
+            sql,
+            pair_args(workspace_id, contact_id, channel_id),
+        )
+        .await
     }
 
-    /// One page of the workspace's conversations, newest last, filtered.
+    /// One page of the workspace's conversations, oldest first, filtered.
     pub async fn list_conversations(
         &self,
         workspace_id: WorkspaceId,
@@ -445,29 +439,43 @@ impl Store {
         after: Option<ConversationId>,
         limit: u32,
     ) -> Result<Vec<Conversation>, StoreError> {
-        let after = after.map(|a| a.to_string()).unwrap_or_default();
         // Absent filters bind as '' and match everything: one statement text, whatever
         // the combination of filters.
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", conversation_columns!(), " FROM conversations \
-                 WHERE workspace_id = $1 AND id > $2 \
-                   AND ($3 = '' OR contact_id = $3) AND ($4 = '' OR channel_id = $4) AND ($5 = '' OR status = $5) \
-                 ORDER BY id LIMIT $6"
-            ))
-            .bind(workspace_id.to_string())
-            .bind(after)
-            .bind(filter.contact_id.map(|c| c.to_string()).unwrap_or_default())
-            .bind(filter.channel_id.map(|c| c.to_string()).unwrap_or_default())
-            .bind(filter.status.map(|s| s.as_str()).unwrap_or_default())
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(read_conversation)
-            .collect()
-        })
+        let sql = concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations \
+             WHERE workspace_id = $1 AND id > $2 \
+               AND ($3 = '' OR contact_id = $3) AND ($4 = '' OR channel_id = $4) AND ($5 = '' OR status = $5) \
+             ORDER BY id LIMIT $6"
+        );
+        let args = vec![
+            workspace_id.to_string().into(),
+            after.map(|a| a.to_string()).unwrap_or_default().into(),
+            filter
+                .contact_id
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+                .into(),
+            filter
+                .channel_id
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+                .into(),
+            filter.status.map(|s| s.as_str()).unwrap_or_default().into(),
+            i64::from(limit).into(),
+        ];
+        fetch_all(&self.backend, sql, args).await
     }
+}
+
+/// The arguments of a lookup by workspace, contact and channel.
+fn pair_args(workspace_id: WorkspaceId, contact_id: ContactId, channel_id: ChannelId) -> Vec<Arg> {
+    vec![
+        workspace_id.to_string().into(),
+        contact_id.to_string().into(),
+        channel_id.to_string().into(),
+    ]
 }
 
 fn outbound_message(

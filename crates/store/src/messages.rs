@@ -8,8 +8,7 @@ use leadline_core::message::{CallStatus, Direction, MessageStatus, MessageType};
 use leadline_core::{ChannelId, ContactId, ConversationId, MessageId, UserId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::on_read;
-use crate::rows::StoreRow;
+use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional};
 use crate::{Store, StoreError};
 
 /// The template a message was rendered from.
@@ -75,58 +74,61 @@ macro_rules! message_columns {
 }
 pub(crate) use message_columns;
 
-pub(crate) fn read_message(row: &impl StoreRow) -> Result<Message, StoreError> {
-    let message_type = row.parsed("message_type", MessageType::parse)?;
-    let template = match row.optional_text("template_name")? {
-        Some(name) => Some(MessageTemplate {
-            name,
-            language: row.optional_text("template_language")?.unwrap_or_default(),
-            params: match row.optional_text("template_params")? {
-                Some(params) => serde_json::from_str(&params)
-                    .map_err(|e| StoreError::Corrupt(format!("messages.template_params: {e}")))?,
-                None => Vec::new(),
-            },
-        }),
-        None => None,
-    };
-    let call = (message_type == MessageType::Call)
-        .then(|| -> Result<CallDetails, StoreError> {
-            Ok(CallDetails {
-                to: row.optional_text("call_to")?,
-                from: row.optional_text("call_from")?,
-                status: row.optional_parsed("call_status", CallStatus::parse)?,
-                duration_seconds: row.optional_int("call_duration")?,
+impl FromStoreRow for Message {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        let message_type = row.parsed("message_type", MessageType::parse)?;
+        let template = match row.optional_text("template_name")? {
+            Some(name) => Some(MessageTemplate {
+                name,
+                language: row.optional_text("template_language")?.unwrap_or_default(),
+                params: match row.optional_text("template_params")? {
+                    Some(params) => serde_json::from_str(&params).map_err(|e| {
+                        StoreError::Corrupt(format!("messages.template_params: {e}"))
+                    })?,
+                    None => Vec::new(),
+                },
+            }),
+            None => None,
+        };
+        let call = (message_type == MessageType::Call)
+            .then(|| -> Result<CallDetails, StoreError> {
+                Ok(CallDetails {
+                    to: row.optional_text("call_to")?,
+                    from: row.optional_text("call_from")?,
+                    status: row.optional_parsed("call_status", CallStatus::parse)?,
+                    duration_seconds: row.optional_int("call_duration")?,
+                })
             })
+            .transpose()?;
+        let attachments = match row.optional_text("attachments")? {
+            Some(list) => serde_json::from_str(&list)
+                .map_err(|e| StoreError::Corrupt(format!("messages.attachments: {e}")))?,
+            None => Vec::new(),
+        };
+        Ok(Message {
+            id: row.id("id")?,
+            workspace_id: row.id("workspace_id")?,
+            conversation_id: row.id("conversation_id")?,
+            contact_id: row.id("contact_id")?,
+            channel_id: row.id("channel_id")?,
+            direction: row.parsed("direction", Direction::parse)?,
+            message_type,
+            status: row.parsed("status", MessageStatus::parse)?,
+            body: row.optional_text("body")?,
+            template,
+            author_user_id: row.optional_id("author_user_id")?,
+            provider_message_id: row.optional_text("provider_message_id")?,
+            error_code: row.optional_text("error_code")?,
+            error_message: row.optional_text("error_message")?,
+            call,
+            attachments,
+            alt_id: row.optional_text("alt_id")?,
+            sent_at: row.optional_time("sent_at")?,
+            delivered_at: row.optional_time("delivered_at")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
         })
-        .transpose()?;
-    let attachments = match row.optional_text("attachments")? {
-        Some(list) => serde_json::from_str(&list)
-            .map_err(|e| StoreError::Corrupt(format!("messages.attachments: {e}")))?,
-        None => Vec::new(),
-    };
-    Ok(Message {
-        id: row.id("id")?,
-        workspace_id: row.id("workspace_id")?,
-        conversation_id: row.id("conversation_id")?,
-        contact_id: row.id("contact_id")?,
-        channel_id: row.id("channel_id")?,
-        direction: row.parsed("direction", Direction::parse)?,
-        message_type,
-        status: row.parsed("status", MessageStatus::parse)?,
-        body: row.optional_text("body")?,
-        template,
-        author_user_id: row.optional_id("author_user_id")?,
-        provider_message_id: row.optional_text("provider_message_id")?,
-        error_code: row.optional_text("error_code")?,
-        error_message: row.optional_text("error_message")?,
-        call,
-        attachments,
-        alt_id: row.optional_text("alt_id")?,
-        sent_at: row.optional_time("sent_at")?,
-        delivered_at: row.optional_time("delivered_at")?,
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-    })
+    }
 }
 
 /// The statement that inserts one message; bind it with [`bind_message!`].
@@ -188,16 +190,16 @@ impl Store {
         workspace_id: WorkspaceId,
         message_id: MessageId,
     ) -> Result<Option<Message>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!("SELECT ", message_columns!(), " FROM messages WHERE workspace_id = $1 AND id = $2"))
-                .bind(workspace_id.to_string())
-                .bind(message_id.to_string())
-                .fetch_optional(pool)
-                .await?
-                .as_ref()
-                .map(read_message)
-                .transpose()
-        })
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE workspace_id = $1 AND id = $2"
+        );
+        let args = vec![
+            workspace_id.to_string().into(),
+            message_id.to_string().into(),
+        ];
+        fetch_optional(&self.backend, sql, args).await
     }
 
     /// One page of a conversation's messages, oldest first.
@@ -208,22 +210,19 @@ impl Store {
         after: Option<MessageId>,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
-        let after = after.map(|a| a.to_string()).unwrap_or_default();
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", message_columns!(), " FROM messages \
-                 WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4"
-            ))
-            .bind(workspace_id.to_string())
-            .bind(conversation_id.to_string())
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(read_message)
-            .collect()
-        })
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages \
+             WHERE workspace_id = $1 AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        );
+        let args = vec![
+            workspace_id.to_string().into(),
+            conversation_id.to_string().into(),
+            after.map(|a| a.to_string()).unwrap_or_default().into(),
+            i64::from(limit).into(),
+        ];
+        fetch_all(&self.backend, sql, args).await
     }
 
     /// A message of a channel by our id or the provider's.
@@ -250,16 +249,12 @@ impl Store {
                 id.clone(),
             ),
         };
-        on_read!(&self.backend, pool => {
-            sqlx::query(sql)
-                .bind(channel_id.to_string())
-                .bind(value)
-                .fetch_optional(pool)
-                .await?
-                .as_ref()
-                .map(read_message)
-                .transpose()
-        })
+        fetch_optional(
+            &self.backend,
+            sql,
+            vec![channel_id.to_string().into(), value.into()],
+        )
+        .await
     }
 }
 
@@ -375,16 +370,10 @@ impl Store {
         {
             Some(contact) => contact,
             None => {
-                let upsert = crate::contacts::ContactUpsert {
+                let upsert = crate::contacts::ContactUpsert::cellphone_only(
                     workspace_id,
-                    cellphone: inbound.from.clone(),
-                    first_name: Default::default(),
-                    last_name: Default::default(),
-                    email: Default::default(),
-                    language_code: Default::default(),
-                    owner: Default::default(),
-                    attributes: Default::default(),
-                };
+                    inbound.from.clone(),
+                );
                 self.upsert_contact(upsert)
                     .await?
                     .map_err(|errors| {

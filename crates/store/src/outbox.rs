@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use leadline_core::{E164, JobId, MessageId};
 
 use crate::backend::{Backend, on_read, on_write};
-use crate::messages::{Message, message_columns, read_message};
-use crate::rows::{StoreRow, to_micros};
+use crate::messages::{Message, message_columns};
+use crate::rows::{FromStoreRow, StoreRow, to_micros};
 use crate::{Store, StoreError};
 
 /// What a job does.
@@ -214,7 +214,7 @@ impl Store {
                 .await?
                 .iter()
                 .map(|row| {
-                    let message = read_message(row)?;
+                    let message = Message::from_row(row)?;
                     let to = E164::from_trusted(row.text("contact_cellphone")?);
                     Ok((message.id, (message, to)))
                 })

@@ -103,3 +103,80 @@ macro_rules! store_row {
 }
 store_row!(sqlx::sqlite::SqliteRow);
 store_row!(sqlx::postgres::PgRow);
+
+/// A value bound to a statement by [`fetch_all`] and [`fetch_optional`].
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl From<String> for Arg {
+    fn from(value: String) -> Self {
+        Arg::Text(value)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Self {
+        Arg::Text(value.to_owned())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(value: i64) -> Self {
+        Arg::Int(value)
+    }
+}
+
+/// A record read from a row of either database.
+pub trait FromStoreRow: Sized {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError>;
+}
+
+macro_rules! bind_args {
+    ($sql:expr, $args:expr) => {{
+        let mut query = sqlx::query($sql);
+        for arg in $args {
+            query = match arg {
+                Arg::Text(value) => query.bind(value),
+                Arg::Int(value) => query.bind(value),
+            };
+        }
+        query
+    }};
+}
+
+/// Every row `sql` selects with `args`, read on the read pool.
+pub async fn fetch_all<T: FromStoreRow>(
+    backend: &crate::Backend,
+    sql: &'static str,
+    args: Vec<Arg>,
+) -> Result<Vec<T>, StoreError> {
+    crate::backend::on_read!(backend, pool => {
+        bind_args!(sql, args).fetch_all(pool).await?.iter().map(T::from_row).collect()
+    })
+}
+
+/// The row `sql` selects with `args`, if any, read on the read pool.
+pub async fn fetch_optional<T: FromStoreRow>(
+    backend: &crate::Backend,
+    sql: &'static str,
+    args: Vec<Arg>,
+) -> Result<Option<T>, StoreError> {
+    crate::backend::on_read!(backend, pool => {
+        bind_args!(sql, args).fetch_optional(pool).await?.as_ref().map(T::from_row).transpose()
+    })
+}
+
+/// The arguments of a page query `… WHERE workspace_id = $1 AND id > $2 … LIMIT $3`.
+pub fn page_args(
+    workspace_id: impl ToString,
+    after: Option<impl ToString>,
+    limit: u32,
+) -> Vec<Arg> {
+    vec![
+        Arg::Text(workspace_id.to_string()),
+        Arg::Text(after.map(|a| a.to_string()).unwrap_or_default()),
+        Arg::Int(i64::from(limit)),
+    ]
+}

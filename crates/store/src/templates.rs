@@ -7,8 +7,8 @@ use leadline_core::channel::MessageProviderType;
 use leadline_core::template::{TemplateBody, TemplateStatus};
 use leadline_core::{TemplateId, WorkspaceId};
 
-use crate::backend::{on_read, on_write};
-use crate::rows::{StoreRow, to_micros};
+use crate::backend::on_write;
+use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, page_args, to_micros};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,20 +40,22 @@ macro_rules! template_columns {
     };
 }
 
-fn read_template(row: &impl StoreRow) -> Result<Template, StoreError> {
-    let body = row.text("body")?;
-    Ok(Template {
-        id: row.id("id")?,
-        workspace_id: row.id("workspace_id")?,
-        name: row.text("name")?,
-        language: row.text("language")?,
-        body: TemplateBody::parse("templates.body", &body)
-            .map_err(|e| StoreError::Corrupt(e.message))?,
-        channel_type: row.parsed("channel_type", MessageProviderType::parse)?,
-        status: row.parsed("status", TemplateStatus::parse)?,
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-    })
+impl FromStoreRow for Template {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        let body = row.text("body")?;
+        Ok(Template {
+            id: row.id("id")?,
+            workspace_id: row.id("workspace_id")?,
+            name: row.text("name")?,
+            language: row.text("language")?,
+            body: TemplateBody::parse("templates.body", &body)
+                .map_err(|e| StoreError::Corrupt(e.message))?,
+            channel_type: row.parsed("channel_type", MessageProviderType::parse)?,
+            status: row.parsed("status", TemplateStatus::parse)?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+        })
+    }
 }
 
 impl Store {
@@ -120,16 +122,16 @@ impl Store {
         workspace_id: WorkspaceId,
         template_id: TemplateId,
     ) -> Result<Option<Template>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!("SELECT ", template_columns!(), " FROM templates WHERE workspace_id = $1 AND id = $2"))
-                .bind(workspace_id.to_string())
-                .bind(template_id.to_string())
-                .fetch_optional(pool)
-                .await?
-                .as_ref()
-                .map(read_template)
-                .transpose()
-        })
+        let sql = concat!(
+            "SELECT ",
+            template_columns!(),
+            " FROM templates WHERE workspace_id = $1 AND id = $2"
+        );
+        let args = vec![
+            workspace_id.to_string().into(),
+            template_id.to_string().into(),
+        ];
+        fetch_optional(&self.backend, sql, args).await
     }
 
     /// Every language version of the named template.
@@ -138,18 +140,17 @@ impl Store {
         workspace_id: WorkspaceId,
         name: &str,
     ) -> Result<Vec<Template>, StoreError> {
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", template_columns!(), " FROM templates WHERE workspace_id = $1 AND name = $2 ORDER BY id"
-            ))
-            .bind(workspace_id.to_string())
-            .bind(name)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(read_template)
-            .collect()
-        })
+        let sql = concat!(
+            "SELECT ",
+            template_columns!(),
+            " FROM templates WHERE workspace_id = $1 AND name = $2 ORDER BY id"
+        );
+        fetch_all(
+            &self.backend,
+            sql,
+            vec![workspace_id.to_string().into(), name.into()],
+        )
+        .await
     }
 
     /// One page of the workspace's templates in creation order.
@@ -159,19 +160,11 @@ impl Store {
         after: Option<TemplateId>,
         limit: u32,
     ) -> Result<Vec<Template>, StoreError> {
-        let after = after.map(|a| a.to_string()).unwrap_or_default();
-        on_read!(&self.backend, pool => {
-            sqlx::query(concat!(
-                "SELECT ", template_columns!(), " FROM templates WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-            ))
-            .bind(workspace_id.to_string())
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(read_template)
-            .collect()
-        })
+        let sql = concat!(
+            "SELECT ",
+            template_columns!(),
+            " FROM templates WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        fetch_all(&self.backend, sql, page_args(workspace_id, after, limit)).await
     }
 }

@@ -406,6 +406,6 @@ async fn post_message(
         )
         .await?;
     state.wake_dispatcher();
-    tracing::info!(conversation = %conversation.id, message = %message.id, advisor = %author, "advisor message queued");
+    tracing::info!(conversation = %conversation.id, message_id = %message.id, advisor = %author, "advisor message queued");
     Ok((StatusCode::ACCEPTED, axum::Json(message.into())))
 }

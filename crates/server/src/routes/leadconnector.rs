@@ -257,7 +257,7 @@ async fn add_outbound_call(
             checked.attachments,
         )
         .await?;
-    tracing::info!(conversation = %conversation.id, message = %message.id, created, "external call logged");
+    tracing::info!(conversation = %conversation.id, message_id = %message.id, created, "external call logged");
     Ok(axum::Json(OutboundCallResponse {
         success: true,
         conversation_id: conversation.id.to_string(),

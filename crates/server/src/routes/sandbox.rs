@@ -79,6 +79,6 @@ async fn inject_inbound(
             },
         )
         .await?;
-    tracing::info!(conversation = %recorded.conversation.id, message = %recorded.message.id, "sandbox reply injected");
+    tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id, "sandbox reply injected");
     Ok((StatusCode::CREATED, axum::Json(recorded.message.into())))
 }

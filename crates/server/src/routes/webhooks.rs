@@ -143,7 +143,7 @@ async fn apply(
                 .await?;
             match updated {
                 Some(message) => {
-                    tracing::debug!(message = %message.id, reported = %status, now = %message.status, "delivery report applied")
+                    tracing::debug!(message_id = %message.id, reported = %status, now = %message.status, "delivery report applied")
                 }
                 None => {
                     tracing::info!(channel = %channel.id, ?reference, reported = %status, "delivery report for an unknown message ignored")
@@ -188,7 +188,7 @@ async fn apply(
                     },
                 )
                 .await?;
-            tracing::info!(conversation = %recorded.conversation.id, message = %recorded.message.id,
+            tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id,
                 duplicate = recorded.duplicate, "inbound message recorded");
         }
     }
