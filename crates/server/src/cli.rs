@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// crash, unfinished sends resume when this runs out.
     #[arg(long, env = "LEADLINE_JOB_LEASE_SECONDS", default_value_t = 30)]
     pub job_lease_seconds: u64,
+    /// Concurrent contact-upsert transactions on PostgreSQL (SQLite always uses one).
+    #[arg(long, env = "LEADLINE_POSTGRES_WRITERS", default_value_t = StoreOptions::default().postgres_writers)]
+    pub postgres_writers: usize,
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

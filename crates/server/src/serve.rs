@@ -113,7 +113,11 @@ pub async fn start_with(
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let url = &args.database.database_url;
-    let store = Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
+    let store_options = StoreOptions {
+        postgres_writers: args.postgres_writers.max(1),
+        ..StoreOptions::default()
+    };
+    let store = Store::open(url, store_options, Arc::new(SystemClock))
         .await
         .with_context(|| format!("cannot open the database at {url}"))?;
     if let Some((workspace, key)) = store.create_first_workspace("Default workspace").await? {

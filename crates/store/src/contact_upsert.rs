@@ -85,7 +85,8 @@ struct BatchSql {
     /// `$1` = `[[id, workspace_id, cellphone], …]`, `$2` = now: creates missing rows,
     /// marked `updated_at = -1` until step 7 overwrites them.
     ensure_rows: &'static str,
-    /// `$1` = workspace ids, `$2` = cellphones: reads (and on PostgreSQL locks) the rows.
+    /// `$1` = `[[workspace_id, cellphone], …]`: reads (and on PostgreSQL locks) the rows,
+    /// one unique-index probe per key whatever the size of the table.
     lock_rows: &'static str,
     /// `$1` = `[[every contact column in order], …]`: writes the merged rows back.
     write_rows: &'static str,
@@ -95,12 +96,9 @@ const SQLITE: BatchSql = BatchSql {
     ensure_rows: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
         SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_each($1) WHERE true \
         ON CONFLICT (workspace_id, cellphone) DO NOTHING",
-    lock_rows: concat!(
-        "SELECT ",
-        contact_columns!(),
-        " FROM contacts \
-         WHERE workspace_id IN (SELECT value FROM json_each($1)) AND cellphone IN (SELECT value FROM json_each($2))"
-    ),
+    // `contacts.*`: json_each has an `id` column of its own.
+    lock_rows: "SELECT contacts.* FROM json_each($1) AS k \
+         JOIN contacts ON contacts.workspace_id = k.value ->> 0 AND contacts.cellphone = k.value ->> 1",
     write_rows: concat!(
         "INSERT INTO contacts (",
         contact_columns!(),
@@ -121,14 +119,13 @@ const POSTGRES: BatchSql = BatchSql {
         SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_array_elements($1::json) AS r \
         ON CONFLICT (workspace_id, cellphone) DO NOTHING",
     // Row locks keep a writer on another node from merging the same contact at the
-    // same time; SQLite has one writer, so it needs none. `= ANY(ARRAY(…))` rather than
-    // `IN (SELECT …)`: the planner then uses the unique index instead of a full scan.
+    // same time; SQLite has one writer, so it needs none. A LATERAL probe per key: a
+    // plain `IN`/`ANY` over both columns let the planner scan every row of the
+    // workspace through another index, which grew with the table.
     lock_rows: concat!(
-        "SELECT ",
+        "SELECT c.* FROM json_array_elements($1::json) AS k, LATERAL (SELECT ",
         contact_columns!(),
-        " FROM contacts \
-         WHERE workspace_id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) \
-           AND cellphone = ANY(ARRAY(SELECT json_array_elements_text($2::json))) FOR UPDATE"
+        " FROM contacts WHERE workspace_id = k ->> 0 AND cellphone = k ->> 1 FOR UPDATE) AS c"
     ),
     write_rows: concat!(
         "INSERT INTO contacts (",
@@ -248,11 +245,9 @@ pub(crate) async fn upsert_batch(
             .await?;
 
         // 5. Lock and read them.
-        let workspace_list: Vec<String> = workspaces.iter().map(ToString::to_string).collect();
-        let cellphones: Vec<&str> = keys.iter().map(|(_, c)| *c).collect::<BTreeSet<_>>().into_iter().collect();
+        let key_pairs: Vec<(String, &str)> = keys.iter().map(|(w, c)| (w.to_string(), *c)).collect();
         let rows = sqlx::query(statements.lock_rows)
-            .bind(serde_json::to_string(&workspace_list).expect("ids serialize"))
-            .bind(serde_json::to_string(&cellphones).expect("cellphones serialize"))
+            .bind(serde_json::to_string(&key_pairs).expect("keys serialize"))
             .fetch_all(&mut *tx)
             .await?;
         let mut current: HashMap<(WorkspaceId, String), (ContactRecord, bool)> = HashMap::with_capacity(keys.len());

@@ -1,8 +1,10 @@
 -- Channels, templates, conversations, messages, the outbox and idempotency keys.
 -- JSON values (settings, participants, parameters) are stored as text.
 
--- The LeadScout endpoint finds contacts by email too.
-CREATE INDEX contacts_by_email ON contacts (workspace_id, email);
+-- The LeadScout endpoint finds contacts by email too. Partial, so that lookups by
+-- cellphone can never pick it (with stale statistics PostgreSQL did, and then
+-- filtered every contact of the workspace).
+CREATE INDEX contacts_by_email ON contacts (workspace_id, email) WHERE email IS NOT NULL;
 
 CREATE TABLE channels (
     id                     TEXT PRIMARY KEY NOT NULL,
