@@ -83,11 +83,12 @@ pub type UpsertOutcome = Result<UpsertedContact, FieldErrors>;
 /// the databases, so these are the per-backend texts.
 struct BatchSql {
     /// `$1` = `[[id, workspace_id, cellphone], …]`, `$2` = now: creates missing rows,
-    /// marked `updated_at = -1` until step 7 overwrites them.
+    /// marked `updated_at = -1` until step 7 overwrites them. Returns nothing, or, where
+    /// `lock_rows` is `None`, every row of the batch, locked.
     ensure_rows: &'static str,
     /// `$1` = `[[workspace_id, cellphone], …]`: reads (and on PostgreSQL locks) the rows,
     /// one unique-index probe per key whatever the size of the table.
-    lock_rows: &'static str,
+    lock_rows: Option<&'static str>,
     /// `$1` = `[[every contact column in order], …]`: writes the merged rows back.
     write_rows: &'static str,
 }
@@ -97,8 +98,10 @@ const SQLITE: BatchSql = BatchSql {
         SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_each($1) WHERE true \
         ON CONFLICT (workspace_id, cellphone) DO NOTHING",
     // `contacts.*`: json_each has an `id` column of its own.
-    lock_rows: "SELECT contacts.* FROM json_each($1) AS k \
+    lock_rows: Some(
+        "SELECT contacts.* FROM json_each($1) AS k \
          JOIN contacts ON contacts.workspace_id = k.value ->> 0 AND contacts.cellphone = k.value ->> 1",
+    ),
     write_rows: concat!(
         "INSERT INTO contacts (",
         contact_columns!(),
@@ -115,18 +118,20 @@ const SQLITE: BatchSql = BatchSql {
 };
 
 const POSTGRES: BatchSql = BatchSql {
-    ensure_rows: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
-        SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_array_elements($1::json) AS r \
-        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
-    // Row locks keep a writer on another node from merging the same contact at the
-    // same time; SQLite has one writer, so it needs none. A LATERAL probe per key: a
-    // plain `IN`/`ANY` over both columns let the planner scan every row of the
-    // workspace through another index, which grew with the table.
-    lock_rows: concat!(
-        "SELECT c.* FROM json_array_elements($1::json) AS k, LATERAL (SELECT ",
-        contact_columns!(),
-        " FROM contacts WHERE workspace_id = k ->> 0 AND cellphone = k ->> 1 FOR UPDATE) AS c"
+    // One statement creates the missing rows and locks and returns every row of the
+    // batch: the no-op DO UPDATE takes the row lock that keeps a writer on another node
+    // from merging the same contact at once, and the conflict check always goes through
+    // the unique index. (A separate SELECT … FOR UPDATE was at the planner's mercy: on
+    // a young table without statistics it scanned every contact of the workspace
+    // through another index, and batches took tens of milliseconds.)
+    ensure_rows: concat!(
+        "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
+         SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_array_elements($1::json) AS r \
+         ON CONFLICT (workspace_id, cellphone) DO UPDATE SET updated_at = contacts.updated_at \
+         RETURNING ",
+        contact_columns!()
     ),
+    lock_rows: None,
     write_rows: concat!(
         "INSERT INTO contacts (",
         contact_columns!(),
@@ -238,18 +243,23 @@ pub(crate) async fn upsert_batch(
             .iter()
             .map(|(workspace, cellphone)| (ContactId::new().to_string(), workspace.to_string(), *cellphone))
             .collect();
-        sqlx::query(statements.ensure_rows)
+        let ensured = sqlx::query(statements.ensure_rows)
             .bind(serde_json::to_string(&new_rows).expect("rows serialize"))
             .bind(to_micros(now))
-            .execute(&mut *tx)
-            .await?;
-
-        // 5. Lock and read them.
-        let key_pairs: Vec<(String, &str)> = keys.iter().map(|(w, c)| (w.to_string(), *c)).collect();
-        let rows = sqlx::query(statements.lock_rows)
-            .bind(serde_json::to_string(&key_pairs).expect("keys serialize"))
             .fetch_all(&mut *tx)
             .await?;
+
+        // 5. Lock and read them (on PostgreSQL step 4 already returned them, locked).
+        let rows = match statements.lock_rows {
+            Some(lock_rows) => {
+                let key_pairs: Vec<(String, &str)> = keys.iter().map(|(w, c)| (w.to_string(), *c)).collect();
+                sqlx::query(lock_rows)
+                    .bind(serde_json::to_string(&key_pairs).expect("keys serialize"))
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            None => ensured,
+        };
         let mut current: HashMap<(WorkspaceId, String), (ContactRecord, bool)> = HashMap::with_capacity(keys.len());
         for row in rows {
             let record = read_contact(&row)?;
