@@ -98,3 +98,11 @@ typed_id!(
     /// A job of the outbox.
     JobId
 );
+typed_id!(
+    /// An outbound campaign (NLPearl's "Outbound").
+    CampaignId
+);
+typed_id!(
+    /// A lead of a campaign.
+    LeadId
+);

@@ -7,28 +7,40 @@
 mod wire_enum;
 
 pub mod api_key;
+pub mod calling_hours;
+pub mod campaign;
 pub mod channel;
 pub mod clock;
 pub mod contact;
 pub mod conversation;
 pub mod custom_attribute;
 pub mod email;
+pub mod gate;
+pub mod holidays;
 pub mod ids;
 pub mod message;
+pub mod nanp;
 pub mod patch;
 pub mod phone;
 pub mod retry;
+pub mod script;
 pub mod template;
+pub mod time_zone;
 pub mod user;
 pub mod validation;
 
 pub use api_key::{ApiKey, ApiKeyHash};
+pub use calling_hours::{CallingHours, CallingWindowInput, DayWindow};
+pub use chrono_tz::Tz;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::Email;
+pub use gate::{GateDecision, GateInput, GateReason, decide};
 pub use ids::{
-    ApiKeyId, ChannelId, ContactId, ConversationId, CustomAttributeId, JobId, MessageId, OptionId,
-    TemplateId, UserId, WorkspaceId,
+    ApiKeyId, CampaignId, ChannelId, ContactId, ConversationId, CustomAttributeId, JobId, LeadId,
+    MessageId, OptionId, TemplateId, UserId, WorkspaceId,
 };
+pub use nanp::{AreaCodeInfo, area_code_info};
 pub use patch::Patch;
 pub use phone::E164;
+pub use time_zone::parse_zone;
 pub use validation::{FieldError, FieldErrors};

@@ -51,6 +51,43 @@ impl E164 {
         Self::parse(input).map_err(|error| FieldError::new(field, error.to_string()))
     }
 
+    /// Parses an E.164 number, or national digits read as a number of `region` (an ISO
+    /// 3166 code such as `US`); naming `field` in the error. Spaces, dashes, dots and
+    /// parentheses between digits are allowed in the national form.
+    pub fn parse_in_region(field: &str, input: &str, region: &str) -> Result<Self, FieldError> {
+        let trimmed = input.trim();
+        if trimmed.starts_with('+') {
+            return Self::parse_field(field, trimmed);
+        }
+        let national_form = !trimmed.is_empty()
+            && trimmed.chars().any(|c| c.is_ascii_digit())
+            && trimmed
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'));
+        let country: Option<phonenumber::country::Id> = region.parse().ok();
+        let invalid = || {
+            FieldError::new(
+                field,
+                format!(
+                    "must be an E.164 number (+14155552671) or a valid {region} national number"
+                ),
+            )
+        };
+        let (true, Some(country)) = (national_form, country) else {
+            return Err(invalid());
+        };
+        let number = phonenumber::parse(Some(country), trimmed).map_err(|_| invalid())?;
+        if !phonenumber::is_valid(&number) {
+            return Err(invalid());
+        }
+        Ok(Self(number.format().mode(Mode::E164).to_string()))
+    }
+
+    /// Whether `region` is an ISO 3166 region the phone metadata knows.
+    pub fn is_known_region(region: &str) -> bool {
+        region.parse::<phonenumber::country::Id>().is_ok()
+    }
+
     /// Rebuilds a number read back from the store, where only valid numbers are written.
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
@@ -81,6 +118,33 @@ pub enum InvalidPhone {
     NotE164,
     #[error("is not a valid phone number for its country code (check the area code and length)")]
     NotAssigned,
+}
+
+#[cfg(test)]
+mod region_tests {
+    use super::*;
+
+    #[test]
+    fn national_digits_are_read_in_the_region() {
+        let number = E164::parse_in_region("phoneNumber", "(415) 555-2671", "US").unwrap();
+        assert_eq!(number.as_str(), "+14155552671");
+        assert_eq!(
+            E164::parse_in_region("phoneNumber", "+14155552671", "GB")
+                .unwrap()
+                .as_str(),
+            "+14155552671"
+        );
+        assert_eq!(
+            E164::parse_in_region("phoneNumber", "020 7946 0958", "GB")
+                .unwrap()
+                .as_str(),
+            "+442079460958"
+        );
+        assert!(E164::parse_in_region("phoneNumber", "12", "US").is_err());
+        assert!(E164::parse_in_region("phoneNumber", "call me", "US").is_err());
+        assert!(E164::parse_in_region("phoneNumber", "4155552671", "ZZ").is_err());
+        assert!(E164::is_known_region("US") && !E164::is_known_region("ZZ"));
+    }
 }
 
 #[cfg(test)]

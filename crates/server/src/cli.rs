@@ -37,6 +37,26 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Add the leads of a CSV file to a campaign (columns phoneNumber, externalId,
+    /// timeZoneId; every other column becomes a callData variable).
+    Leads {
+        #[arg(long)]
+        campaign: String,
+        /// The CSV file; rejected rows go to FILE.rejected.csv beside it.
+        file: std::path::PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +167,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "{}",
                 json!({"workspaceId": workspace.id.to_string(), "apiKey": key.expose()})
             );
+            Ok(())
+        }
+        Command::Import(ImportCommand::Leads {
+            campaign,
+            file,
+            quiet,
+            database,
+        }) => {
+            let store = open_store(&database).await?;
+            let summary = crate::import::import_leads(&store, &campaign, &file, !quiet).await;
+            store.close().await;
+            let summary = summary?;
+            println!("{}", summary.to_json());
             Ok(())
         }
         Command::Apikey(ApikeyCommand::Create {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use leadline_core::message::MessageType;
+use leadline_core::message::{CallStatus, MessageType};
 use leadline_core::retry::RetryPolicy;
 use leadline_providers::{OutboundContent, OutboundMessage, SendError};
 use leadline_store::Store;
@@ -177,12 +177,44 @@ impl Worker {
 
     async fn run_job(&self, job: LeasedJob) -> JobOutcome {
         match job.kind {
-            JobKind::SandboxReceipt => JobOutcome::Delivered {
-                job: job.id,
-                message: job.message.id,
-            },
+            JobKind::SandboxReceipt => {
+                if job.message.message_type == MessageType::Call
+                    && let Err(error) = self.finish_sandbox_call(&job).await
+                {
+                    return self.retry(
+                        &job,
+                        format!("recording the sandbox call failed: {error}"),
+                        None,
+                    );
+                }
+                JobOutcome::Delivered {
+                    job: job.id,
+                    message: job.message.id,
+                }
+            }
             JobKind::Send => self.send(job).await,
         }
+    }
+
+    /// The sandbox's call outcome, chosen by the number so tests and demos are
+    /// reproducible: last digit 0–5 answered and completed, 6–7 voicemail, 8 busy,
+    /// 9 no answer.
+    async fn finish_sandbox_call(&self, job: &LeasedJob) -> Result<(), leadline_store::StoreError> {
+        let status = sandbox_call_status(&job.to);
+        let message = &job.message;
+        let key = leadline_store::messages::MessageKey::Id(message.id);
+        let duration = (status == CallStatus::Completed).then_some(60);
+        self.store
+            .apply_call_status(message.channel_id, &key, status, duration)
+            .await?;
+        if let Some(conversation) = self
+            .store
+            .conversation(message.workspace_id, message.conversation_id)
+            .await?
+        {
+            crate::scheduler::record_call_outcome(&self.store, &conversation, status).await?;
+        }
+        Ok(())
     }
 
     async fn send(&self, job: LeasedJob) -> JobOutcome {
@@ -280,6 +312,16 @@ impl Worker {
                 )
             }
         }
+    }
+}
+
+/// The sandbox's deterministic call outcome for a number (see `finish_sandbox_call`).
+pub fn sandbox_call_status(to: &leadline_core::E164) -> CallStatus {
+    match to.as_str().bytes().last().map(|b| b.wrapping_sub(b'0')) {
+        Some(0..=5) => CallStatus::Completed,
+        Some(6 | 7) => CallStatus::Voicemail,
+        Some(8) => CallStatus::Busy,
+        _ => CallStatus::NoAnswer,
     }
 }
 

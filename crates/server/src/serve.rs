@@ -18,6 +18,7 @@ use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
 use crate::routes;
+use crate::scheduler;
 use crate::state::AppState;
 use crate::telemetry::metrics_handle;
 
@@ -51,7 +52,7 @@ pub struct ServerOptions {
     /// Where providers reach this server for webhooks; defaults to `http://{address}`.
     pub public_url: Option<String>,
     pub dispatcher: DispatcherOptions,
-    /// Leave the outbox alone (for tests and API-only nodes).
+    /// Leave the outbox and the campaigns alone (for tests and API-only nodes).
     pub without_dispatcher: bool,
 }
 
@@ -77,24 +78,33 @@ pub async fn start_with(
         .unwrap_or_else(|| format!("http://{address}"));
     let providers = ChannelProviders::new(&public_url);
     let outbox_wake = Arc::new(Notify::new());
+    let scheduler_wake = Arc::new(Notify::new());
     let state = AppState {
         store: store.clone(),
         keys: key_cache(),
         metrics: metrics_handle(),
         providers: providers.clone(),
         outbox_wake: outbox_wake.clone(),
+        scheduler_wake: scheduler_wake.clone(),
     };
     let shutdown = CancellationToken::new();
     let dispatchers = if options.without_dispatcher {
         Vec::new()
     } else {
-        dispatcher::spawn(
-            store,
+        let mut workers = dispatcher::spawn(
+            store.clone(),
             providers,
             options.dispatcher.clone(),
-            outbox_wake,
+            outbox_wake.clone(),
             shutdown.clone(),
-        )
+        );
+        workers.push(scheduler::spawn(
+            store,
+            outbox_wake,
+            scheduler_wake,
+            shutdown.clone(),
+        ));
+        workers
     };
     let app = routes::app(state);
     let stop = shutdown.clone();

@@ -17,11 +17,18 @@ pub struct AppState {
     pub providers: ChannelProviders,
     /// Wakes an idle dispatcher worker when a handler queues a message.
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the campaign scheduler when leads are added or a campaign is activated.
+    pub scheduler_wake: Arc<Notify>,
 }
 
 impl AppState {
     /// Tells the dispatcher that new jobs are due.
     pub fn wake_dispatcher(&self) {
         self.outbox_wake.notify_one();
+    }
+
+    /// Tells the scheduler that leads may have become due.
+    pub fn wake_scheduler(&self) {
+        self.scheduler_wake.notify_one();
     }
 }

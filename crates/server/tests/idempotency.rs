@@ -265,6 +265,7 @@ async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
         metrics: metrics_handle(),
         providers: ChannelProviders::new("http://127.0.0.1:1"),
         outbox_wake: Arc::new(Notify::new()),
+        scheduler_wake: Arc::new(Notify::new()),
     };
     let flaky_calls = calls.clone();
     let router = Router::new()

@@ -9,14 +9,17 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod campaigns;
 pub mod channels;
 mod contact_upsert;
 pub mod contact_writer;
 pub mod contacts;
 pub mod conversations;
 pub mod custom_attributes;
+pub mod dnc;
 mod error;
 pub mod idempotency;
+pub mod leads;
 pub mod messages;
 pub mod outbox;
 mod rows;

@@ -2,11 +2,14 @@
 //! annotations, and the shared layers (body limit, metrics, tracing, panics, fallbacks).
 
 pub mod bridge_contacts;
+pub mod campaigns;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
 pub mod custom_attributes;
+pub mod dnc;
 pub mod leadconnector;
+pub mod leads;
 pub mod leadscout;
 pub mod ops;
 pub mod sandbox;
@@ -72,6 +75,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(leadconnector::router())
         .merge(sandbox::router())
         .merge(webhooks::router())
+        .merge(campaigns::router())
+        .merge(leads::router())
+        .merge(dnc::router())
         .split_for_parts()
 }
 

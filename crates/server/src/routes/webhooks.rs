@@ -165,8 +165,20 @@ async fn apply(
                     duration_seconds.map(i64::from),
                 )
                 .await?;
-            if updated.is_none() {
-                tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored");
+            match updated {
+                Some(message) => {
+                    if let Some(conversation) = state
+                        .store
+                        .conversation(message.workspace_id, message.conversation_id)
+                        .await?
+                    {
+                        crate::scheduler::record_call_outcome(&state.store, &conversation, status)
+                            .await?;
+                    }
+                }
+                None => {
+                    tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored")
+                }
             }
         }
         ProviderEvent::Inbound {

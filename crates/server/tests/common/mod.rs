@@ -8,7 +8,7 @@ pub mod messaging;
 use std::sync::Arc;
 
 use leadline_core::SystemClock;
-use leadline_server::serve::{RunningServer, start};
+use leadline_server::serve::{RunningServer, ServerOptions, start_with};
 use leadline_store::testing::TestDatabase;
 use leadline_store::{BackendKind, Store, StoreOptions};
 use reqwest::{Method, RequestBuilder, Response};
@@ -28,19 +28,25 @@ impl TestApp {
     /// Starts a server over a fresh database of `kind` with one workspace and key;
     /// `None` when that backend is not available here (see `TestDatabase`).
     pub async fn spawn(kind: BackendKind) -> Option<Self> {
+        Self::spawn_with(kind, Arc::new(SystemClock), ServerOptions::default()).await
+    }
+
+    /// Like [`TestApp::spawn`], with the store's clock and the server's options chosen
+    /// (a `ManualClock` and no background workers for simulated-time tests).
+    pub async fn spawn_with(
+        kind: BackendKind,
+        clock: Arc<dyn leadline_core::Clock>,
+        options: ServerOptions,
+    ) -> Option<Self> {
         let database = TestDatabase::create(kind).await?;
-        let store = Store::open(
-            &database.url,
-            StoreOptions::default(),
-            Arc::new(SystemClock),
-        )
-        .await
-        .expect("the test store opens");
+        let store = Store::open(&database.url, StoreOptions::default(), clock)
+            .await
+            .expect("the test store opens");
         let (workspace, key) = store
             .create_workspace("Test workspace")
             .await
             .expect("a workspace");
-        let server = start(store.clone(), "127.0.0.1:0")
+        let server = start_with(store.clone(), "127.0.0.1:0", options)
             .await
             .expect("the server starts");
         Some(Self {

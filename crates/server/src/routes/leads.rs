@@ -1,0 +1,354 @@
+//! Leads: the NLPearl seed endpoint `PUT /v1/Outbound/{outboundId}/Lead` that adds (or,
+//! by `externalId`, updates) a lead of a campaign, and the reads under `/api/v1`
+//! showing each lead's status, attempts, next attempt and the gate's last decision.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use leadline_core::campaign::LeadStatus;
+use leadline_core::validation::text;
+use leadline_core::{CampaignId, E164, FieldErrors, LeadId};
+use leadline_store::campaigns::Campaign;
+use leadline_store::leads::{Lead, NewLead};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
+use crate::pagination::{Page, PageParams};
+use crate::routes::campaigns::{StoredOpening, load_campaign};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    let bulk = OpenApiRouter::new()
+        .routes(routes!(add_leads_bulk))
+        .layer(axum::extract::DefaultBodyLimit::max(BULK_BODY_LIMIT));
+    OpenApiRouter::new()
+        .routes(routes!(add_lead))
+        .routes(routes!(list_campaign_leads))
+        .routes(routes!(get_lead))
+        .merge(bulk)
+}
+
+const MAX_CALL_DATA: usize = 100;
+/// Most leads in one bulk request (NLPearl's own limit).
+pub const MAX_BULK_LEADS: usize = 50_000;
+/// Room for 50,000 leads with some callData each.
+const BULK_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddLeadRequest {
+    /// E.164, or national digits of the campaign's default country.
+    pub phone_number: String,
+    /// Your id of the lead: adding it again updates the same lead.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Windows ("Pacific Standard Time") or IANA ("America/Los_Angeles") zone name;
+    /// default: the area code's zone, else the campaign's.
+    #[serde(default)]
+    pub time_zone_id: Option<String>,
+    /// Variables for the opening (strings; numbers and booleans are taken as text).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub call_data: Option<serde_json::Map<String, Value>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddLeadResponse {
+    lead_id: String,
+}
+
+/// Checks one lead against its campaign: the number, the zone, and the variables the
+/// campaign's opening needs. `prefix` is put before field names (`""` for the seed
+/// endpoint, `leads[3].` in bulk).
+pub fn check_lead(
+    campaign: &Campaign,
+    request: AddLeadRequest,
+    prefix: &str,
+) -> Result<NewLead, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let field = |name: &str| format!("{prefix}{name}");
+    let phone = errors.check(E164::parse_in_region(
+        &field("phoneNumber"),
+        &request.phone_number,
+        &campaign.default_country,
+    ));
+    let external_id = request
+        .external_id
+        .and_then(|id| errors.check(text(&field("externalId"), &id, 200)));
+    let time_zone = request.time_zone_id.and_then(|zone| {
+        errors
+            .check(leadline_core::time_zone::parse_zone(
+                &field("timeZoneId"),
+                &zone,
+            ))
+            .map(|tz| tz.name().to_owned())
+    });
+    let mut call_data = BTreeMap::new();
+    let given = request.call_data.unwrap_or_default();
+    if given.len() > MAX_CALL_DATA {
+        errors.push(
+            field("callData"),
+            format!("at most {MAX_CALL_DATA} variables"),
+        );
+    }
+    for (key, value) in given {
+        let value = match value {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            _ => {
+                errors.push(
+                    field(&format!("callData.{key}")),
+                    "must be a string, number or boolean",
+                );
+                continue;
+            }
+        };
+        call_data.insert(key, value);
+    }
+    for script in StoredOpening::of(campaign).scripts() {
+        for missing in script.missing(&call_data) {
+            errors.push(
+                field(&format!("callData.{missing}")),
+                "the campaign's opening uses this variable; give it a value",
+            );
+        }
+    }
+    errors.finish(())?;
+    Ok(NewLead {
+        phone_number: phone.expect("checked above"),
+        external_id,
+        time_zone,
+        call_data,
+    })
+}
+
+/// Add a lead to an outbound campaign (NLPearl's Add Lead).
+#[utoipa::path(put, path = "/v1/Outbound/{outboundId}/Lead", tag = "nlpearl",
+    params(("outboundId" = String, Path, description = "The campaign's id")), request_body = AddLeadRequest,
+    responses((status = 200, body = AddLeadResponse), (status = 401, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+async fn add_lead(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(outbound_id): Path<String>,
+    ApiJson(body): ApiJson<AddLeadRequest>,
+) -> ApiResult<axum::Json<AddLeadResponse>> {
+    let campaign_id: CampaignId = path_id("outboundId", &outbound_id, "outbound")?;
+    let campaign = state
+        .store
+        .campaign(workspace, campaign_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            detail: format!("no outbound '{outbound_id}' in this workspace"),
+            field: Some("outboundId".to_owned()),
+        })?;
+    let new = check_lead(&campaign, body, "")?;
+    let (lead, created) = state.store.add_lead(&campaign, new).await?;
+    tracing::info!(campaign = %campaign.id, lead = %lead.id, created, "lead added");
+    state.wake_scheduler();
+    Ok(axum::Json(AddLeadResponse {
+        lead_id: lead.id.to_string(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GateDecisionResponse {
+    /// allowed, deferred or refused.
+    decision: String,
+    reason: Option<String>,
+    at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadResponse {
+    id: String,
+    campaign_id: String,
+    contact_id: String,
+    phone_number: String,
+    external_id: Option<String>,
+    time_zone: Option<String>,
+    #[schema(value_type = Object)]
+    call_data: BTreeMap<String, String>,
+    status: LeadStatus,
+    /// NLPearl's numeric status code.
+    status_code: u16,
+    attempts: u32,
+    next_attempt_at: Option<String>,
+    last_decision: Option<GateDecisionResponse>,
+    conversation_id: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Lead> for LeadResponse {
+    fn from(lead: Lead) -> Self {
+        Self {
+            id: lead.id.to_string(),
+            campaign_id: lead.campaign_id.to_string(),
+            contact_id: lead.contact_id.to_string(),
+            phone_number: lead.phone_number.as_str().to_owned(),
+            external_id: lead.external_id,
+            time_zone: lead.time_zone,
+            call_data: lead.call_data,
+            status: lead.status,
+            status_code: lead.status.code(),
+            attempts: lead.attempts,
+            next_attempt_at: lead.next_attempt_at.map(timestamp),
+            last_decision: lead.last_decision.map(|decision| GateDecisionResponse {
+                decision,
+                reason: lead.last_decision_reason,
+                at: lead.last_decision_at.map(timestamp),
+            }),
+            conversation_id: lead.conversation_id.map(|c| c.to_string()),
+            created_at: timestamp(lead.created_at),
+            updated_at: timestamp(lead.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadQuery {
+    /// Only leads in this status (New, NeedRetry, Success, …).
+    #[param(value_type = Option<LeadStatus>)]
+    status: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<String>,
+    /// `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// List a campaign's leads, oldest first.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/leads", tag = "campaigns",
+    params(("id" = String, Path, description = "The campaign's id"), LeadQuery),
+    responses((status = 200, body = Page<LeadResponse>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn list_campaign_leads(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<LeadQuery>,
+) -> ApiResult<axum::Json<Page<LeadResponse>>> {
+    let campaign = load_campaign(&state, workspace, &id).await?;
+    let status = match query.status.as_deref() {
+        Some(raw) => Some(LeadStatus::parse(raw).ok_or_else(|| {
+            ApiError::field("status", format!("must be {}", LeadStatus::expected()))
+        })?),
+        None => None,
+    };
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let limit = page.limit()?;
+    let after: Option<LeadId> = page.cursor()?;
+    let leads = state
+        .store
+        .list_leads(workspace, campaign.id, status, after, limit)
+        .await?;
+    Ok(axum::Json(Page::new(
+        leads.into_iter().map(LeadResponse::from).collect(),
+        limit,
+        |l| l.id.clone(),
+    )))
+}
+
+/// Fetch a lead with its status, attempts and the gate's last decision.
+#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "campaigns",
+    params(("id" = String, Path, description = "The lead's id")),
+    responses((status = 200, body = LeadResponse), (status = 404, body = Problem)))]
+async fn get_lead(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<LeadResponse>> {
+    let lead_id: LeadId = path_id("id", &id, "lead")?;
+    let lead = state
+        .store
+        .lead(workspace, lead_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            detail: format!("no lead '{id}' in this workspace"),
+            field: Some("id".to_owned()),
+        })?;
+    Ok(axum::Json(lead.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BulkLeadsRequest {
+    /// Up to 50,000 leads.
+    leads: Vec<AddLeadRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedLead {
+    /// Position of the lead in the request, from 0.
+    index: usize,
+    errors: Vec<crate::error::ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkLeadsResponse {
+    accepted: usize,
+    rejected: Vec<RejectedLead>,
+}
+
+/// Add up to 50,000 leads at once. A bad lead never stops the rest: it is listed with
+/// its index and every invalid field.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/leads:bulk", tag = "campaigns",
+    params(("id" = String, Path, description = "The campaign's id")), request_body = BulkLeadsRequest,
+    responses((status = 200, body = BulkLeadsResponse), (status = 404, body = Problem), (status = 413, body = Problem),
+              (status = 422, body = Problem)))]
+async fn add_leads_bulk(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<BulkLeadsRequest>,
+) -> ApiResult<axum::Json<BulkLeadsResponse>> {
+    let campaign = load_campaign(&state, workspace, &id).await?;
+    if body.leads.len() > MAX_BULK_LEADS {
+        return Err(ApiError::field(
+            "leads",
+            format!("at most {MAX_BULK_LEADS} leads per request; split the list"),
+        ));
+    }
+    let mut accepted = Vec::with_capacity(body.leads.len());
+    let mut rejected = Vec::new();
+    for (index, request) in body.leads.into_iter().enumerate() {
+        match check_lead(&campaign, request, "") {
+            Ok(lead) => accepted.push(lead),
+            Err(errors) => rejected.push(RejectedLead {
+                index,
+                errors: errors
+                    .into_vec()
+                    .into_iter()
+                    .map(|e| crate::error::ProblemField {
+                        field: e.field,
+                        message: e.message,
+                    })
+                    .collect(),
+            }),
+        }
+    }
+    for chunk in accepted.chunks(5_000) {
+        state.store.add_leads(&campaign, chunk).await?;
+    }
+    tracing::info!(campaign = %campaign.id, accepted = accepted.len(), rejected = rejected.len(), "bulk leads added");
+    state.wake_scheduler();
+    Ok(axum::Json(BulkLeadsResponse {
+        accepted: accepted.len(),
+        rejected,
+    }))
+}

@@ -1,0 +1,344 @@
+//! The campaign scheduler: on every tick, the due leads of each active campaign go
+//! through the send gate, in each lead's own time zone. A lead the gate allows gets its
+//! attempt: for SMS and WhatsApp the opening template opens an AI-controlled
+//! conversation (as the LeadScout endpoint does); for voice a call is queued. A lead
+//! the gate defers waits until the next opening; one it refuses ends. Every decision
+//! is stored with its reason on the lead.
+//!
+//! Due leads are found per campaign by an index range scan (`leads_due`), so a tick
+//! costs the number of due leads, not the number of leads. Pausing a campaign takes it
+//! out of the next tick; its leads keep their place and resume when it is activated.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use leadline_core::calling_hours::{CallingHours, CallingWindowInput};
+use leadline_core::campaign::{AttemptOutcome, LeadStatus, after_attempt};
+use leadline_core::channel::MessageProviderType;
+use leadline_core::conversation::Controller;
+use leadline_core::gate::{self, GateDecision, GateInput};
+use leadline_core::message::{CallStatus, MessageType};
+use leadline_core::script::Script;
+use leadline_store::campaigns::Campaign;
+use leadline_store::conversations::{Conversation, NewOutbound, OpenConversation, OpenOutcome};
+use leadline_store::leads::{Lead, LeadUpdate};
+use leadline_store::messages::MessageTemplate;
+use leadline_store::{Store, StoreError};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::routes::campaigns::StoredOpening;
+
+/// The longest a scheduler sleeps between ticks.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Starts the scheduler; it stops after its current tick once `shutdown` fires.
+pub fn spawn(
+    store: Store,
+    outbox_wake: Arc<Notify>,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let scheduler = Scheduler { store, outbox_wake };
+        while !shutdown.is_cancelled() {
+            if let Err(error) = scheduler.tick().await {
+                tracing::warn!(%error, "scheduler tick failed; trying again");
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+    })
+}
+
+pub struct Scheduler {
+    pub store: Store,
+    pub outbox_wake: Arc<Notify>,
+}
+
+impl Scheduler {
+    /// One pass over every active campaign's due leads; returns how many it decided.
+    pub async fn tick(&self) -> Result<usize, StoreError> {
+        let mut decided = 0;
+        for campaign in self.store.active_campaigns().await? {
+            decided += self.work_campaign(&campaign).await?;
+        }
+        Ok(decided)
+    }
+
+    async fn work_campaign(&self, campaign: &Campaign) -> Result<usize, StoreError> {
+        let now = self.store.clock().now();
+        let leads = self
+            .store
+            .due_leads(campaign.id, now, campaign.concurrency)
+            .await?;
+        if leads.is_empty() {
+            return Ok(0);
+        }
+        let windows: Vec<CallingWindowInput> =
+            serde_json::from_value(campaign.calling_hours.clone()).map_err(|e| {
+                StoreError::Corrupt(format!("campaign {} calling hours: {e}", campaign.id))
+            })?;
+        let hours = CallingHours::parse("callingHours", &windows).map_err(|errors| {
+            StoreError::Corrupt(format!(
+                "campaign {} calling hours: {errors:?}",
+                campaign.id
+            ))
+        })?;
+        let campaign_zone = campaign.default_time_zone.parse().ok();
+        let count = leads.len();
+        for lead in leads {
+            self.decide(campaign, &hours, campaign_zone, lead, now)
+                .await?;
+        }
+        self.outbox_wake.notify_one();
+        Ok(count)
+    }
+
+    async fn decide(
+        &self,
+        campaign: &Campaign,
+        hours: &CallingHours,
+        campaign_zone: Option<chrono_tz::Tz>,
+        lead: Lead,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let do_not_contact = self
+            .store
+            .do_not_contact(campaign.workspace_id, &lead.phone_number)
+            .await?
+            .is_some();
+        let input = GateInput {
+            now,
+            phone: &lead.phone_number,
+            lead_zone: lead.time_zone.as_deref().and_then(|z| z.parse().ok()),
+            campaign_zone,
+            workspace_zone: None,
+            calling_hours: hours,
+            opted_out: false,
+            do_not_contact,
+            recent_attempts: &lead.attempt_times,
+        };
+        match gate::decide(&input) {
+            GateDecision::Refused { reason } => {
+                tracing::info!(lead = %lead.id, %reason, "gate refused the lead");
+                let update = LeadUpdate {
+                    status: LeadStatus::Refused,
+                    attempted_at: None,
+                    next_attempt_at: None,
+                    decision: "refused",
+                    reason: reason.to_string(),
+                    conversation_id: None,
+                };
+                self.store.update_lead(&lead, update).await
+            }
+            GateDecision::Deferred { until, reason } => {
+                tracing::debug!(lead = %lead.id, %until, %reason, "gate deferred the lead");
+                let update = LeadUpdate {
+                    status: lead.status,
+                    attempted_at: None,
+                    next_attempt_at: Some(until),
+                    decision: "deferred",
+                    reason: reason.to_string(),
+                    conversation_id: None,
+                };
+                self.store.update_lead(&lead, update).await
+            }
+            GateDecision::Allowed => self.attempt(campaign, lead, now).await,
+        }
+    }
+
+    /// Makes the attempt the gate allowed.
+    async fn attempt(
+        &self,
+        campaign: &Campaign,
+        lead: Lead,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let Some(channel) = self
+            .store
+            .channel(campaign.workspace_id, campaign.channel_id)
+            .await?
+        else {
+            return self
+                .end(
+                    &lead,
+                    LeadStatus::Error,
+                    "the campaign's channel no longer exists",
+                )
+                .await;
+        };
+        let opening = StoredOpening::of(campaign);
+        let render = |text: &str| {
+            Script::parse("opening", text)
+                .map(|s| s.render(&lead.call_data))
+                .unwrap_or_default()
+        };
+        let (outbound, status) = match channel.carries {
+            MessageProviderType::Voice => (
+                NewOutbound {
+                    message_type: MessageType::Call,
+                    body: opening.script.as_deref().map(render).unwrap_or_default(),
+                    template: None,
+                    author_user_id: None,
+                },
+                LeadStatus::InCallQueue,
+            ),
+            carries => {
+                let name = campaign.opening_template.clone().unwrap_or_default();
+                let versions = self
+                    .store
+                    .templates_named(campaign.workspace_id, &name)
+                    .await?;
+                let Some(template) = versions.into_iter().next() else {
+                    return self
+                        .end(
+                            &lead,
+                            LeadStatus::Error,
+                            &format!("the opening template '{name}' no longer exists"),
+                        )
+                        .await;
+                };
+                let params: Vec<String> =
+                    opening.template_params.iter().map(|p| render(p)).collect();
+                let Ok(body) = template.body.render(&params) else {
+                    return self
+                        .end(
+                            &lead,
+                            LeadStatus::Error,
+                            "the opening template's placeholders no longer match its parameters",
+                        )
+                        .await;
+                };
+                let message_type = if carries == MessageProviderType::Whatsapp {
+                    MessageType::Whatsapp
+                } else {
+                    MessageType::Sms
+                };
+                (
+                    NewOutbound {
+                        message_type,
+                        body,
+                        template: Some(MessageTemplate {
+                            name: template.name,
+                            language: template.language,
+                            params,
+                        }),
+                        author_user_id: None,
+                    },
+                    LeadStatus::Complete,
+                )
+            }
+        };
+        let contact = self
+            .store
+            .contact(campaign.workspace_id, lead.contact_id)
+            .await?;
+        let opened = self
+            .store
+            .open_conversation(OpenConversation {
+                workspace_id: campaign.workspace_id,
+                contact_id: lead.contact_id,
+                channel_id: channel.id,
+                name: campaign.name.clone(),
+                controller: Controller::Ai,
+                assigned_user_id: contact.and_then(|c| c.fields.owner_id),
+                agent_context: None,
+                additional_messages: Vec::new(),
+                campaign_id: Some(campaign.id.to_string()),
+                consent_captured_at: None,
+                opening: Some(outbound.clone()),
+            })
+            .await?;
+        let conversation: Conversation = match opened {
+            OpenOutcome::Opened { conversation, .. } => conversation,
+            OpenOutcome::AlreadyActive { conversation } => {
+                // A retry (or a lead already in conversation): the attempt goes into the
+                // active conversation.
+                self.store.queue_message(&conversation, outbound).await?;
+                conversation
+            }
+        };
+        tracing::info!(lead = %lead.id, campaign = %campaign.id, conversation = %conversation.id, "lead attempted");
+        let update = LeadUpdate {
+            status,
+            attempted_at: Some(now),
+            next_attempt_at: None,
+            decision: "allowed",
+            reason: "inside every calling window".into(),
+            conversation_id: Some(conversation.id),
+        };
+        self.store.update_lead(&lead, update).await
+    }
+
+    async fn end(&self, lead: &Lead, status: LeadStatus, reason: &str) -> Result<(), StoreError> {
+        tracing::warn!(lead = %lead.id, %reason, "lead ended");
+        let update = LeadUpdate {
+            status,
+            attempted_at: None,
+            next_attempt_at: None,
+            decision: "allowed",
+            reason: reason.to_owned(),
+            conversation_id: None,
+        };
+        self.store.update_lead(lead, update).await
+    }
+}
+
+/// What a finished call means for its lead.
+pub fn call_outcome(status: CallStatus) -> Option<AttemptOutcome> {
+    match status {
+        CallStatus::Completed | CallStatus::Answered => Some(AttemptOutcome::Reached),
+        CallStatus::Voicemail => Some(AttemptOutcome::VoiceMail),
+        CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Canceled => {
+            Some(AttemptOutcome::NotReached)
+        }
+        CallStatus::Failed => Some(AttemptOutcome::Unreachable),
+        CallStatus::Pending => None,
+    }
+}
+
+/// Applies a finished call to the lead waiting on it in `conversation`: its status and,
+/// when attempts remain, the next attempt after the campaign's retry interval.
+pub async fn record_call_outcome(
+    store: &Store,
+    conversation: &Conversation,
+    status: CallStatus,
+) -> Result<(), StoreError> {
+    let Some(outcome) = call_outcome(status) else {
+        return Ok(());
+    };
+    let Some(lead) = store.lead_waiting_on(conversation.id).await? else {
+        return Ok(());
+    };
+    let Some(campaign) = store.campaign(lead.workspace_id, lead.campaign_id).await? else {
+        return Ok(());
+    };
+    let now = store.clock().now();
+    let (next_status, next_attempt) = after_attempt(
+        outcome,
+        lead.attempts,
+        campaign.max_attempts,
+        campaign.retry_interval,
+        now,
+    );
+    tracing::info!(lead = %lead.id, call = %status, status = %next_status, "call outcome applied to the lead");
+    store
+        .update_lead(
+            &lead,
+            LeadUpdate {
+                status: next_status,
+                attempted_at: None,
+                next_attempt_at: next_attempt,
+                decision: "allowed",
+                reason: format!("call ended: {status}"),
+                conversation_id: None,
+            },
+        )
+        .await
+}

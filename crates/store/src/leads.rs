@@ -1,0 +1,450 @@
+//! Leads of campaigns: adding (an `externalId` names the same lead again), reading,
+//! the scheduler's due query, and recording gate decisions and attempts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use leadline_core::campaign::LeadStatus;
+use leadline_core::{CampaignId, ContactId, ConversationId, E164, LeadId, WorkspaceId};
+
+use crate::backend::on_write;
+use crate::campaigns::Campaign;
+use crate::contacts::ContactUpsert;
+use crate::rows::{Arg, FromStoreRow, StoreRow, fetch_all, fetch_optional, to_micros};
+use crate::{Store, StoreError};
+
+/// How many attempt instants a lead keeps: enough for any frequency cap.
+const KEPT_ATTEMPT_TIMES: usize = 10;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub id: LeadId,
+    pub workspace_id: WorkspaceId,
+    pub campaign_id: CampaignId,
+    pub contact_id: ContactId,
+    pub phone_number: E164,
+    pub external_id: Option<String>,
+    /// The lead's own IANA zone, when it was given one.
+    pub time_zone: Option<String>,
+    pub call_data: BTreeMap<String, String>,
+    pub status: LeadStatus,
+    pub attempts: u32,
+    /// The latest attempts, newest last.
+    pub attempt_times: Vec<DateTime<Utc>>,
+    /// When the scheduler looks at the lead again; `None` once it is finished.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The last gate decision (`allowed`, `deferred`, `refused`) and its reason.
+    pub last_decision: Option<String>,
+    pub last_decision_reason: Option<String>,
+    pub last_decision_at: Option<DateTime<Utc>>,
+    pub conversation_id: Option<ConversationId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A lead as a client adds it.
+#[derive(Debug, Clone)]
+pub struct NewLead {
+    pub phone_number: E164,
+    pub external_id: Option<String>,
+    pub time_zone: Option<String>,
+    pub call_data: BTreeMap<String, String>,
+}
+
+/// What the scheduler decided for a lead.
+#[derive(Debug, Clone)]
+pub struct LeadUpdate {
+    pub status: LeadStatus,
+    pub attempted_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub decision: &'static str,
+    pub reason: String,
+    pub conversation_id: Option<ConversationId>,
+}
+
+macro_rules! lead_columns {
+    () => {
+        "id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, call_data, status, \
+         attempts, attempt_times, next_attempt_at, last_decision, last_decision_reason, last_decision_at, \
+         conversation_id, created_at, updated_at"
+    };
+}
+
+impl FromStoreRow for Lead {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(Lead {
+            id: row.id("id")?,
+            workspace_id: row.id("workspace_id")?,
+            campaign_id: row.id("campaign_id")?,
+            contact_id: row.id("contact_id")?,
+            phone_number: E164::from_trusted(row.text("phone_number")?),
+            external_id: row.optional_text("external_id")?,
+            time_zone: row.optional_text("time_zone")?,
+            call_data: row.json("call_data")?,
+            status: row.parsed("status", LeadStatus::parse)?,
+            attempts: u32::try_from(row.int("attempts")?).unwrap_or(0),
+            attempt_times: row
+                .json::<Vec<i64>>("attempt_times")?
+                .into_iter()
+                .map(crate::rows::from_micros)
+                .collect::<Result<_, _>>()?,
+            next_attempt_at: row.optional_time("next_attempt_at")?,
+            last_decision: row.optional_text("last_decision")?,
+            last_decision_reason: row.optional_text("last_decision_reason")?,
+            last_decision_at: row.optional_time("last_decision_at")?,
+            conversation_id: row.optional_id("conversation_id")?,
+            created_at: row.time("created_at")?,
+            updated_at: row.time("updated_at")?,
+        })
+    }
+}
+
+impl Store {
+    /// Adds a lead to `campaign`, linked to the workspace contact with its cellphone
+    /// (created when missing). A lead with the `external_id` of an earlier one in the
+    /// same campaign updates that lead instead (same id, `false`). A new lead is due
+    /// at once; the scheduler's gate decides when it is really contacted.
+    pub async fn add_lead(
+        &self,
+        campaign: &Campaign,
+        new: NewLead,
+    ) -> Result<(Lead, bool), StoreError> {
+        let contact = self
+            .upsert_contact(ContactUpsert::cellphone_only(
+                campaign.workspace_id,
+                new.phone_number.clone(),
+            ))
+            .await?
+            .map_err(|errors| StoreError::Corrupt(format!("lead contact refused: {errors:?}")))?
+            .contact;
+        let now = self.clock.now();
+        let id = LeadId::new();
+        let call_data = serde_json::to_string(&new.call_data).expect("strings serialize");
+        let stored_id: String = on_write!(&self.backend, pool => {
+            let row = sqlx::query(concat!(
+                "INSERT INTO leads (", lead_columns!(), ") \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'New', 0, '[]', $9, NULL, NULL, NULL, NULL, $9, $9) \
+                 ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
+                 contact_id = excluded.contact_id, phone_number = excluded.phone_number, \
+                 time_zone = excluded.time_zone, call_data = excluded.call_data, updated_at = excluded.updated_at \
+                 RETURNING id"
+            ))
+            .bind(id.to_string())
+            .bind(campaign.workspace_id.to_string())
+            .bind(campaign.id.to_string())
+            .bind(contact.id.to_string())
+            .bind(new.phone_number.as_str())
+            .bind(new.external_id.as_deref())
+            .bind(new.time_zone.as_deref())
+            .bind(&call_data)
+            .bind(to_micros(now))
+            .fetch_one(pool)
+            .await?;
+            row.text("id")?
+        });
+        let created = stored_id == id.to_string();
+        let stored_id: LeadId = crate::rows::id("leads.id", &stored_id)?;
+        let lead = self
+            .lead(campaign.workspace_id, stored_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("lead {stored_id} vanished")))?;
+        Ok((lead, created))
+    }
+
+    pub async fn lead(
+        &self,
+        workspace_id: WorkspaceId,
+        lead_id: LeadId,
+    ) -> Result<Option<Lead>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            lead_columns!(),
+            " FROM leads WHERE workspace_id = $1 AND id = $2"
+        );
+        fetch_optional(
+            &self.backend,
+            sql,
+            vec![workspace_id.to_string().into(), lead_id.to_string().into()],
+        )
+        .await
+    }
+
+    /// One page of a campaign's leads in creation order, optionally of one status.
+    pub async fn list_leads(
+        &self,
+        workspace_id: WorkspaceId,
+        campaign_id: CampaignId,
+        status: Option<LeadStatus>,
+        after: Option<LeadId>,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            lead_columns!(),
+            " FROM leads \
+             WHERE workspace_id = $1 AND campaign_id = $2 AND id > $3 AND ($4 = '' OR status = $4) \
+             ORDER BY id LIMIT $5"
+        );
+        let args: Vec<Arg> = vec![
+            workspace_id.to_string().into(),
+            campaign_id.to_string().into(),
+            after.map(|a| a.to_string()).unwrap_or_default().into(),
+            status.map(|s| s.as_str()).unwrap_or_default().into(),
+            i64::from(limit).into(),
+        ];
+        fetch_all(&self.backend, sql, args).await
+    }
+
+    /// The campaign's leads due at `now`, soonest first: a range scan of `leads_due`.
+    pub async fn due_leads(
+        &self,
+        campaign_id: CampaignId,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            lead_columns!(),
+            " FROM leads \
+             WHERE campaign_id = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $2 \
+             ORDER BY next_attempt_at LIMIT $3"
+        );
+        let args: Vec<Arg> = vec![
+            campaign_id.to_string().into(),
+            to_micros(now).into(),
+            i64::from(limit).into(),
+        ];
+        fetch_all(&self.backend, sql, args).await
+    }
+
+    /// Records what the scheduler decided for a lead (and the attempt, when one was
+    /// made).
+    pub async fn update_lead(&self, lead: &Lead, update: LeadUpdate) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut attempts = lead.attempts;
+        let mut times: Vec<i64> = lead.attempt_times.iter().map(|t| to_micros(*t)).collect();
+        if let Some(at) = update.attempted_at {
+            attempts += 1;
+            times.push(to_micros(at));
+            let excess = times.len().saturating_sub(KEPT_ATTEMPT_TIMES);
+            times.drain(..excess);
+        }
+        on_write!(&self.backend, pool => {
+            sqlx::query(
+                "UPDATE leads SET status = $1, attempts = $2, attempt_times = $3, next_attempt_at = $4, \
+                 last_decision = $5, last_decision_reason = $6, last_decision_at = $7, \
+                 conversation_id = COALESCE($8, conversation_id), updated_at = $7 WHERE id = $9",
+            )
+            .bind(update.status.as_str())
+            .bind(i64::from(attempts))
+            .bind(serde_json::to_string(&times).expect("numbers serialize"))
+            .bind(update.next_attempt_at.map(to_micros))
+            .bind(update.decision)
+            .bind(&update.reason)
+            .bind(to_micros(now))
+            .bind(update.conversation_id.map(|c| c.to_string()))
+            .bind(lead.id.to_string())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// How many leads of the campaign are in each status, and the attempts made.
+    pub async fn lead_counts(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<(BTreeMap<String, u64>, u64), StoreError> {
+        let rows: Vec<StatusCount> = fetch_all(
+            &self.backend,
+            "SELECT status, COUNT(*) AS leads, CAST(SUM(attempts) AS BIGINT) AS attempts FROM leads WHERE campaign_id = $1 GROUP BY status",
+            vec![campaign_id.to_string().into()],
+        )
+        .await?;
+        let attempts = rows.iter().map(|r| r.attempts).sum();
+        Ok((
+            rows.into_iter().map(|r| (r.status, r.leads)).collect(),
+            attempts,
+        ))
+    }
+
+    /// The earliest next attempt among the campaign's leads.
+    pub async fn next_lead_due(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row: Option<NextDue> = fetch_optional(
+            &self.backend,
+            "SELECT MIN(next_attempt_at) AS due FROM leads WHERE campaign_id = $1 AND next_attempt_at IS NOT NULL",
+            vec![campaign_id.to_string().into()],
+        )
+        .await?;
+        Ok(row.and_then(|r| r.0))
+    }
+}
+
+struct StatusCount {
+    status: String,
+    leads: u64,
+    attempts: u64,
+}
+
+impl FromStoreRow for StatusCount {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(StatusCount {
+            status: row.text("status")?,
+            leads: u64::try_from(row.int("leads")?).unwrap_or(0),
+            attempts: u64::try_from(row.optional_int("attempts")?.unwrap_or(0)).unwrap_or(0),
+        })
+    }
+}
+
+struct NextDue(Option<DateTime<Utc>>);
+
+impl FromStoreRow for NextDue {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(NextDue(row.optional_time("due")?))
+    }
+}
+
+impl Store {
+    /// The lead whose call in `conversation_id` is still waiting for its outcome.
+    pub async fn lead_waiting_on(
+        &self,
+        conversation_id: ConversationId,
+    ) -> Result<Option<Lead>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            lead_columns!(),
+            " FROM leads WHERE conversation_id = $1 AND status IN ('InCallQueue', 'OnCall') \
+             ORDER BY id LIMIT 1"
+        );
+        fetch_optional(&self.backend, sql, vec![conversation_id.to_string().into()]).await
+    }
+}
+
+/// The set-based statements of a bulk add, per database: each takes its rows as one
+/// JSON parameter (see `contact_upsert` for why).
+struct BulkSql {
+    /// `$1` = `[[id, workspace_id, cellphone], …]`, `$2` = now.
+    ensure_contacts: &'static str,
+    /// `$1` = `[workspace_id]`… reads `cellphone → id` for `$2` = `[cellphone, …]`.
+    contact_ids: &'static str,
+    /// `$1` = `[[id, workspace_id, campaign_id, contact_id, phone, external_id, zone, call_data], …]`, `$2` = now.
+    insert_leads: &'static str,
+}
+
+const SQLITE_BULK: BulkSql = BulkSql {
+    ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
+        SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, $2 FROM json_each($1) WHERE true \
+        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+    contact_ids: "SELECT contacts.id AS id, contacts.cellphone AS cellphone FROM json_each($2) AS k \
+        JOIN contacts ON contacts.workspace_id = $1 AND contacts.cellphone = k.value",
+    insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
+        call_data, status, attempts, attempt_times, next_attempt_at, created_at, updated_at) \
+        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, \
+               'New', 0, '[]', $2, $2, $2 FROM json_each($1) WHERE true \
+        ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
+        contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
+        call_data = excluded.call_data, updated_at = excluded.updated_at \
+        RETURNING id",
+};
+
+const POSTGRES_BULK: BulkSql = BulkSql {
+    ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
+        SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, $2 FROM json_array_elements($1::json) AS r \
+        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+    contact_ids: "SELECT c.id AS id, c.cellphone AS cellphone FROM json_array_elements_text($2::json) AS k(phone), \
+        LATERAL (SELECT id, cellphone FROM contacts WHERE workspace_id = $1 AND cellphone = k.phone) AS c",
+    insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
+        call_data, status, attempts, attempt_times, next_attempt_at, created_at, updated_at) \
+        SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, \
+               'New', 0, '[]', $2, $2, $2 FROM json_array_elements($1::json) AS r \
+        ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
+        contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
+        call_data = excluded.call_data, updated_at = excluded.updated_at \
+        RETURNING id",
+};
+
+impl Store {
+    /// Adds many leads to `campaign` in one transaction, set-based: the missing
+    /// contacts are created in one statement and the leads written in another. Leads
+    /// repeating an `external_id` update the earlier lead, as [`Store::add_lead`] does
+    /// (within one call, the last row with an external id wins). Returns how many
+    /// rows were written.
+    pub async fn add_leads(
+        &self,
+        campaign: &Campaign,
+        leads: &[NewLead],
+    ) -> Result<usize, StoreError> {
+        if leads.is_empty() {
+            return Ok(0);
+        }
+        let now = to_micros(self.clock.now());
+        let workspace = campaign.workspace_id.to_string();
+        let mut seen_external = std::collections::HashSet::new();
+        let mut keep: Vec<&NewLead> = Vec::with_capacity(leads.len());
+        for lead in leads.iter().rev() {
+            if lead
+                .external_id
+                .as_ref()
+                .is_none_or(|id| seen_external.insert(id.as_str()))
+            {
+                keep.push(lead);
+            }
+        }
+        keep.reverse();
+        let mut cellphones: Vec<&str> = keep.iter().map(|l| l.phone_number.as_str()).collect();
+        cellphones.sort_unstable();
+        cellphones.dedup();
+        let new_contacts: Vec<(String, &str, &str)> = cellphones
+            .iter()
+            .map(|c| (ContactId::new().to_string(), workspace.as_str(), *c))
+            .collect();
+        let sql = match &self.backend {
+            crate::Backend::Sqlite { .. } => &SQLITE_BULK,
+            crate::Backend::Postgres(_) => &POSTGRES_BULK,
+        };
+        let written = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(sql.ensure_contacts)
+                .bind(serde_json::to_string(&new_contacts).expect("rows serialize"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let mut contact_ids = std::collections::HashMap::with_capacity(cellphones.len());
+            for row in sqlx::query(sql.contact_ids)
+                .bind(&workspace)
+                .bind(serde_json::to_string(&cellphones).expect("rows serialize"))
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                contact_ids.insert(row.text("cellphone")?, row.text("id")?);
+            }
+            let rows: Vec<serde_json::Value> = keep
+                .iter()
+                .map(|lead| {
+                    serde_json::json!([
+                        LeadId::new().to_string(),
+                        workspace,
+                        campaign.id.to_string(),
+                        contact_ids.get(lead.phone_number.as_str()),
+                        lead.phone_number.as_str(),
+                        lead.external_id,
+                        lead.time_zone,
+                        serde_json::to_string(&lead.call_data).expect("strings serialize"),
+                    ])
+                })
+                .collect();
+            let written = sqlx::query(sql.insert_leads)
+                .bind(serde_json::to_string(&rows).expect("rows serialize"))
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?
+                .len();
+            tx.commit().await?;
+            written
+        });
+        Ok(written)
+    }
+}
