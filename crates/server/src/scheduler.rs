@@ -33,6 +33,8 @@ use crate::routes::campaigns::StoredOpening;
 
 /// The longest a scheduler sleeps between ticks.
 const TICK: Duration = Duration::from_secs(1);
+/// How long a claimed lead stays with this scheduler before another may take it.
+const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Starts the scheduler; it stops after its current tick once `shutdown` fires.
 pub fn spawn(
@@ -75,7 +77,7 @@ impl Scheduler {
         let now = self.store.clock().now();
         let leads = self
             .store
-            .due_leads(campaign.id, now, campaign.concurrency)
+            .claim_due_leads(campaign.id, now, campaign.concurrency, CLAIM_LEASE)
             .await?;
         if leads.is_empty() {
             return Ok(0);

@@ -388,3 +388,106 @@ async fn pausing_stops_new_attempts_on_sqlite() {
 async fn pausing_stops_new_attempts_on_postgres() {
     pausing_stops_new_attempts(leadline_store::BackendKind::Postgres).await;
 }
+
+/// Waits until the lead's status is `wanted` (the dispatcher runs in the background).
+async fn wait_for_lead(app: &TestApp, id: &str, wanted: &str) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        last = app.lead(id).await;
+        if last["status"] == wanted {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("lead {id} never reached {wanted}: {last}");
+}
+
+async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKind) {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 17, 16, 0, 0).unwrap(),
+    ));
+    let Some(app) = TestApp::spawn_with(kind, clock.clone(), ServerOptions::default()).await else {
+        return;
+    };
+    let channel = app
+        .create_channel(
+            json!({"name": "Calls", "messageProviderType": "VOICE", "sender": "+12125550100",
+                               "settings": {"deliveryDelaySeconds": 0}}),
+        )
+        .await;
+    let (status, campaign) = app
+        .post("/api/v1/campaigns", json!({"name": "Calls", "channelId": channel["id"], "defaultTimeZone": "America/New_York",
+                                          "maxAttempts": 2, "retryInterval": "Daily",
+                                          "openingScript": "Hello {{firstName}}, this is Acme."}))
+        .await;
+    assert_eq!(status, 201, "{campaign}");
+    let campaign = campaign["id"].as_str().unwrap().to_owned();
+    // The sandbox answers by the number's last digit: 1 answered, 6 voicemail, 8 busy.
+    let mut ids = Vec::new();
+    for phone in ["+12125550121", "+12125550126", "+12125550128"] {
+        let (_, added) = app
+            .put_lead(
+                &campaign,
+                json!({"phoneNumber": phone, "callData": {"firstName": "Kim"}}),
+            )
+            .await;
+        ids.push(added["leadId"].as_str().unwrap().to_owned());
+    }
+    app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
+        .await;
+    let scheduler = Scheduler {
+        store: app.store.clone(),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    scheduler.tick().await.unwrap();
+
+    let answered = wait_for_lead(&app, &ids[0], "Success").await;
+    assert!(answered["nextAttemptAt"].is_null());
+    let voicemail = wait_for_lead(&app, &ids[1], "VoiceMailLeft").await;
+    assert_eq!(
+        voicemail["nextAttemptAt"], "2026-11-18T16:00:00.000Z",
+        "retried a day later"
+    );
+    let busy = wait_for_lead(&app, &ids[2], "NeedRetry").await;
+    assert_eq!(busy["nextAttemptAt"], "2026-11-18T16:00:00.000Z");
+    let conversation = busy["conversationId"].as_str().unwrap();
+    let calls = app.messages(conversation).await;
+    assert_eq!(calls[0]["type"], "CALL");
+    assert_eq!(calls[0]["body"], "Hello Kim, this is Acme.");
+    assert_eq!(calls[0]["call"]["status"], "busy");
+
+    // Not yet due: nothing happens.
+    clock.advance(Duration::hours(12));
+    scheduler.tick().await.unwrap();
+    assert_eq!(app.lead(&ids[2]).await["attempts"], 1);
+    // Due: the second and last attempt ends the leads.
+    clock.advance(Duration::hours(12));
+    scheduler.tick().await.unwrap();
+    let busy = wait_for_lead(&app, &ids[2], "NotSuccessfull").await;
+    assert_eq!(busy["attempts"], 2);
+    assert!(busy["nextAttemptAt"].is_null());
+    let voicemail = app.lead(&ids[1]).await;
+    assert_eq!(voicemail["attempts"], 2, "{voicemail}");
+    assert_eq!(
+        app.lead(&ids[0]).await["attempts"],
+        1,
+        "a reached lead is not called again"
+    );
+    let calls = app.messages(conversation).await;
+    assert_eq!(
+        calls.len(),
+        2,
+        "the retry is a second call in the same conversation: {calls:#?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_outcomes_on_sqlite() {
+    voice_outcomes_set_statuses_and_retries(leadline_store::BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_outcomes_on_postgres() {
+    voice_outcomes_set_statuses_and_retries(leadline_store::BackendKind::Postgres).await;
+}

@@ -97,10 +97,11 @@ const SQLITE: BatchSql = BatchSql {
     ensure_rows: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
         SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_each($1) WHERE true \
         ON CONFLICT (workspace_id, cellphone) DO NOTHING",
-    // `contacts.*`: json_each has an `id` column of its own.
+    // `contacts.*`: json_each has an `id` column of its own. CROSS JOIN keeps the keys
+    // as the outer loop (one unique-index probe each); SQLite does not reorder it.
     lock_rows: Some(
         "SELECT contacts.* FROM json_each($1) AS k \
-         JOIN contacts ON contacts.workspace_id = k.value ->> 0 AND contacts.cellphone = k.value ->> 1",
+         CROSS JOIN contacts WHERE contacts.workspace_id = k.value ->> 0 AND contacts.cellphone = k.value ->> 1",
     ),
     write_rows: concat!(
         "INSERT INTO contacts (",

@@ -10,7 +10,9 @@ use leadline_core::{CampaignId, ContactId, ConversationId, E164, LeadId, Workspa
 use crate::backend::on_write;
 use crate::campaigns::Campaign;
 use crate::contacts::ContactUpsert;
-use crate::rows::{Arg, FromStoreRow, StoreRow, fetch_all, fetch_optional, to_micros};
+use crate::rows::{
+    Arg, FromStoreRow, StoreRow, fetch_all, fetch_all_on_writer, fetch_optional, to_micros,
+};
 use crate::{Store, StoreError};
 
 /// How many attempt instants a lead keeps: enough for any frequency cap.
@@ -195,26 +197,42 @@ impl Store {
         fetch_all(&self.backend, sql, args).await
     }
 
-    /// The campaign's leads due at `now`, soonest first: a range scan of `leads_due`.
-    pub async fn due_leads(
+    /// Claims up to `limit` of the campaign's leads due at `now`, soonest first (a range
+    /// scan of `leads_due`): their next attempt moves `lease` ahead, so another
+    /// scheduler (or this one's next tick) does not take them too, and a scheduler that
+    /// dies holding them gives them back when the lease ends. The caller then records
+    /// its decision with [`Store::update_lead`]. PostgreSQL skips rows another node has
+    /// locked.
+    pub async fn claim_due_leads(
         &self,
         campaign_id: CampaignId,
         now: DateTime<Utc>,
         limit: u32,
+        lease: chrono::Duration,
     ) -> Result<Vec<Lead>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            lead_columns!(),
-            " FROM leads \
-             WHERE campaign_id = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $2 \
-             ORDER BY next_attempt_at LIMIT $3"
-        );
+        let sql = match &self.backend {
+            crate::Backend::Sqlite { .. } => concat!(
+                "UPDATE leads SET next_attempt_at = $1 WHERE id IN (SELECT id FROM leads \
+                 WHERE campaign_id = $2 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $3 \
+                 ORDER BY next_attempt_at LIMIT $4) RETURNING ",
+                lead_columns!()
+            ),
+            crate::Backend::Postgres(_) => concat!(
+                "UPDATE leads SET next_attempt_at = $1 WHERE id IN (SELECT id FROM leads \
+                 WHERE campaign_id = $2 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $3 \
+                 ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+                lead_columns!()
+            ),
+        };
         let args: Vec<Arg> = vec![
+            to_micros(now + lease).into(),
             campaign_id.to_string().into(),
             to_micros(now).into(),
             i64::from(limit).into(),
         ];
-        fetch_all(&self.backend, sql, args).await
+        let mut leads: Vec<Lead> = fetch_all_on_writer(&self.backend, sql, args).await?;
+        leads.sort_by_key(|l| l.id);
+        Ok(leads)
     }
 
     /// Records what the scheduler decided for a lead (and the attempt, when one was
@@ -338,8 +356,11 @@ const SQLITE_BULK: BulkSql = BulkSql {
     ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
         SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, $2 FROM json_each($1) WHERE true \
         ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+    // CROSS JOIN keeps json_each as the outer loop (SQLite does not reorder it), so
+    // each key is one probe of the unique index; a plain JOIN let the planner scan the
+    // contacts and re-read the JSON for each of them.
     contact_ids: "SELECT contacts.id AS id, contacts.cellphone AS cellphone FROM json_each($2) AS k \
-        JOIN contacts ON contacts.workspace_id = $1 AND contacts.cellphone = k.value",
+        CROSS JOIN contacts WHERE contacts.workspace_id = $1 AND contacts.cellphone = k.value",
     insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
         call_data, status, attempts, attempt_times, next_attempt_at, created_at, updated_at) \
         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, \

@@ -157,6 +157,17 @@ pub async fn fetch_all<T: FromStoreRow>(
     })
 }
 
+/// Every row a writing statement (`UPDATE … RETURNING`) returns, on the write pool.
+pub async fn fetch_all_on_writer<T: FromStoreRow>(
+    backend: &crate::Backend,
+    sql: &'static str,
+    args: Vec<Arg>,
+) -> Result<Vec<T>, StoreError> {
+    crate::backend::on_write!(backend, pool => {
+        bind_args!(sql, args).fetch_all(pool).await?.iter().map(T::from_row).collect()
+    })
+}
+
 /// The row `sql` selects with `args`, if any, read on the read pool.
 pub async fn fetch_optional<T: FromStoreRow>(
     backend: &crate::Backend,
