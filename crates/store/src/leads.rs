@@ -469,3 +469,62 @@ impl Store {
         Ok(written)
     }
 }
+
+/// A campaign's sends and pace, for its statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignActivity {
+    /// Outbound messages and calls of the campaign's conversations, by status.
+    pub sends_by_status: BTreeMap<String, u64>,
+    /// Leads still waiting for an attempt.
+    pub remaining: u64,
+    /// Attempts made in the hour before `now`.
+    pub attempts_last_hour: u64,
+}
+
+struct Count {
+    key: String,
+    count: u64,
+}
+
+impl FromStoreRow for Count {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(Count {
+            key: row.text("key")?,
+            count: u64::try_from(row.int("n")?).unwrap_or(0),
+        })
+    }
+}
+
+impl Store {
+    /// What the campaign has sent, what is left, and its pace over the last hour.
+    pub async fn campaign_activity(
+        &self,
+        campaign_id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<CampaignActivity, StoreError> {
+        let id = campaign_id.to_string();
+        let sends: Vec<Count> = fetch_all(
+            &self.backend,
+            "SELECT m.status AS key, COUNT(*) AS n FROM conversations c JOIN messages m ON m.conversation_id = c.id \
+             WHERE c.campaign_id = $1 AND m.direction = 'outbound' GROUP BY m.status",
+            vec![id.clone().into()],
+        )
+        .await?;
+        let pace: Vec<Count> = fetch_all(
+            &self.backend,
+            "SELECT CASE WHEN next_attempt_at IS NULL THEN 'done' ELSE 'remaining' END AS key, COUNT(*) AS n FROM leads \
+             WHERE campaign_id = $1 GROUP BY CASE WHEN next_attempt_at IS NULL THEN 'done' ELSE 'remaining' END \
+             UNION ALL \
+             SELECT 'recent' AS key, COUNT(*) AS n FROM leads \
+             WHERE campaign_id = $1 AND last_decision = 'allowed' AND last_decision_at >= $2",
+            vec![id.into(), to_micros(now - chrono::Duration::hours(1)).into()],
+        )
+        .await?;
+        let get = |key: &str| pace.iter().find(|c| c.key == key).map_or(0, |c| c.count);
+        Ok(CampaignActivity {
+            sends_by_status: sends.into_iter().map(|c| (c.key, c.count)).collect(),
+            remaining: get("remaining"),
+            attempts_last_hour: get("recent"),
+        })
+    }
+}

@@ -410,8 +410,17 @@ pub struct CampaignStats {
     /// Leads by status.
     by_status: BTreeMap<String, u64>,
     attempts: u64,
+    /// Outbound messages and calls of the campaign, by status.
+    sends_by_status: BTreeMap<String, u64>,
+    /// Leads still waiting for an attempt.
+    remaining: u64,
+    /// Attempts in the last hour: the current pace.
+    attempts_last_hour: u64,
     /// The earliest next attempt among unfinished leads.
     next_opening: Option<String>,
+    /// When the remaining leads will have had their next attempt at the current pace
+    /// (`null` before the first hour of work or when nothing remains).
+    estimated_finish: Option<String>,
 }
 
 /// Leads by status, attempts made, and the next opening.
@@ -426,10 +435,20 @@ async fn campaign_stats(
     let campaign = load_campaign(&state, workspace, &id).await?;
     let (by_status, attempts) = state.store.lead_counts(campaign.id).await?;
     let next = state.store.next_lead_due(campaign.id).await?;
+    let now = state.store.clock().now();
+    let activity = state.store.campaign_activity(campaign.id, now).await?;
+    let estimated_finish = (activity.remaining > 0 && activity.attempts_last_hour > 0).then(|| {
+        let hours = activity.remaining as f64 / activity.attempts_last_hour as f64;
+        timestamp(now + chrono::Duration::seconds((hours * 3600.0) as i64))
+    });
     Ok(axum::Json(CampaignStats {
         leads: by_status.values().sum(),
         by_status,
         attempts,
+        sends_by_status: activity.sends_by_status,
+        remaining: activity.remaining,
+        attempts_last_hour: activity.attempts_last_hour,
         next_opening: next.map(timestamp),
+        estimated_finish,
     }))
 }
