@@ -77,13 +77,13 @@ impl Scheduler {
         let now = self.store.clock().now();
         let leads = self
             .store
-            .claim_due_leads(campaign.id, now, campaign.concurrency, CLAIM_LEASE)
+            .claim_due_leads(campaign.id, now, campaign.fields.concurrency, CLAIM_LEASE)
             .await?;
         if leads.is_empty() {
             return Ok(0);
         }
         let windows: Vec<CallingWindowInput> =
-            serde_json::from_value(campaign.calling_hours.clone()).map_err(|e| {
+            serde_json::from_value(campaign.fields.calling_hours.clone()).map_err(|e| {
                 StoreError::Corrupt(format!("campaign {} calling hours: {e}", campaign.id))
             })?;
         let hours = CallingHours::parse("callingHours", &windows).map_err(|errors| {
@@ -92,7 +92,7 @@ impl Scheduler {
                 campaign.id
             ))
         })?;
-        let campaign_zone = campaign.default_time_zone.parse().ok();
+        let campaign_zone = campaign.fields.default_time_zone.parse().ok();
         let count = leads.len();
         for lead in leads {
             self.decide(campaign, &hours, campaign_zone, lead, now)
@@ -164,7 +164,7 @@ impl Scheduler {
     ) -> Result<(), StoreError> {
         let Some(channel) = self
             .store
-            .channel(campaign.workspace_id, campaign.channel_id)
+            .channel(campaign.workspace_id, campaign.fields.channel_id)
             .await?
         else {
             return self
@@ -192,7 +192,7 @@ impl Scheduler {
                 LeadStatus::InCallQueue,
             ),
             carries => {
-                let name = campaign.opening_template.clone().unwrap_or_default();
+                let name = campaign.fields.opening_template.clone().unwrap_or_default();
                 let versions = self
                     .store
                     .templates_named(campaign.workspace_id, &name)
@@ -247,7 +247,7 @@ impl Scheduler {
                 workspace_id: campaign.workspace_id,
                 contact_id: lead.contact_id,
                 channel_id: channel.id,
-                name: campaign.name.clone(),
+                name: campaign.fields.name.clone(),
                 controller: Controller::Ai,
                 assigned_user_id: contact.and_then(|c| c.fields.owner_id),
                 agent_context: None,
@@ -325,8 +325,8 @@ pub async fn record_call_outcome(
     let (next_status, next_attempt) = after_attempt(
         outcome,
         lead.attempts,
-        campaign.max_attempts,
-        campaign.retry_interval,
+        campaign.fields.max_attempts,
+        campaign.fields.retry_interval,
         now,
     );
     tracing::info!(lead = %lead.id, call = %status, status = %next_status, "call outcome applied to the lead");

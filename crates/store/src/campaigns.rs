@@ -13,6 +13,15 @@ use crate::{Store, StoreError};
 pub struct Campaign {
     pub id: CampaignId,
     pub workspace_id: WorkspaceId,
+    pub fields: CampaignFields,
+    pub status: CampaignStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields a client sets; the rest is the store's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignFields {
     pub name: String,
     pub channel_id: ChannelId,
     /// An IANA zone name.
@@ -29,24 +38,6 @@ pub struct Campaign {
     /// template's parameters), as the API layer shapes them.
     pub opening: serde_json::Value,
     pub concurrency: u32,
-    pub status: CampaignStatus,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// The fields a client sets; the rest is the store's.
-#[derive(Debug, Clone)]
-pub struct CampaignFields {
-    pub name: String,
-    pub channel_id: ChannelId,
-    pub default_time_zone: String,
-    pub default_country: String,
-    pub calling_hours: serde_json::Value,
-    pub max_attempts: u32,
-    pub retry_interval: RetryInterval,
-    pub opening_template: Option<String>,
-    pub opening: serde_json::Value,
-    pub concurrency: u32,
 }
 
 macro_rules! campaign_columns {
@@ -61,16 +52,18 @@ impl FromStoreRow for Campaign {
         Ok(Campaign {
             id: row.id("id")?,
             workspace_id: row.id("workspace_id")?,
-            name: row.text("name")?,
-            channel_id: row.id("channel_id")?,
-            default_time_zone: row.text("default_time_zone")?,
-            default_country: row.text("default_country")?,
-            calling_hours: row.json("calling_hours")?,
-            max_attempts: u32::try_from(row.int("max_attempts")?).unwrap_or(1),
-            retry_interval: row.parsed("retry_interval", RetryInterval::parse)?,
-            opening_template: row.optional_text("opening_template")?,
-            opening: row.json("opening")?,
-            concurrency: u32::try_from(row.int("concurrency")?).unwrap_or(1),
+            fields: CampaignFields {
+                name: row.text("name")?,
+                channel_id: row.id("channel_id")?,
+                default_time_zone: row.text("default_time_zone")?,
+                default_country: row.text("default_country")?,
+                calling_hours: row.json("calling_hours")?,
+                max_attempts: u32::try_from(row.int("max_attempts")?).unwrap_or(1),
+                retry_interval: row.parsed("retry_interval", RetryInterval::parse)?,
+                opening_template: row.optional_text("opening_template")?,
+                opening: row.json("opening")?,
+                concurrency: u32::try_from(row.int("concurrency")?).unwrap_or(1),
+            },
             status: row.parsed("status", CampaignStatus::parse)?,
             created_at: row.time("created_at")?,
             updated_at: row.time("updated_at")?,
@@ -89,16 +82,7 @@ impl Store {
         let campaign = Campaign {
             id: CampaignId::new(),
             workspace_id,
-            name: fields.name,
-            channel_id: fields.channel_id,
-            default_time_zone: fields.default_time_zone,
-            default_country: fields.default_country,
-            calling_hours: fields.calling_hours,
-            max_attempts: fields.max_attempts,
-            retry_interval: fields.retry_interval,
-            opening_template: fields.opening_template,
-            opening: fields.opening,
-            concurrency: fields.concurrency,
+            fields,
             status: CampaignStatus::Draft,
             created_at: now,
             updated_at: now,
@@ -110,16 +94,16 @@ impl Store {
             ))
             .bind(campaign.id.to_string())
             .bind(workspace_id.to_string())
-            .bind(&campaign.name)
-            .bind(campaign.channel_id.to_string())
-            .bind(&campaign.default_time_zone)
-            .bind(&campaign.default_country)
-            .bind(campaign.calling_hours.to_string())
-            .bind(i64::from(campaign.max_attempts))
-            .bind(campaign.retry_interval.as_str())
-            .bind(campaign.opening_template.as_deref())
-            .bind(campaign.opening.to_string())
-            .bind(i64::from(campaign.concurrency))
+            .bind(&campaign.fields.name)
+            .bind(campaign.fields.channel_id.to_string())
+            .bind(&campaign.fields.default_time_zone)
+            .bind(&campaign.fields.default_country)
+            .bind(campaign.fields.calling_hours.to_string())
+            .bind(i64::from(campaign.fields.max_attempts))
+            .bind(campaign.fields.retry_interval.as_str())
+            .bind(campaign.fields.opening_template.as_deref())
+            .bind(campaign.fields.opening.to_string())
+            .bind(i64::from(campaign.fields.concurrency))
             .bind(campaign.status.as_str())
             .bind(to_micros(now))
             .bind(to_micros(now))

@@ -107,7 +107,7 @@ pub struct StoredOpening {
 
 impl StoredOpening {
     pub fn of(campaign: &Campaign) -> Self {
-        serde_json::from_value(campaign.opening.clone()).unwrap_or_default()
+        serde_json::from_value(campaign.fields.opening.clone()).unwrap_or_default()
     }
 
     /// Every piece of text filled from a lead's callData.
@@ -139,17 +139,18 @@ impl CampaignResponse {
             required_variables: opening.required_variables(),
             id: campaign.id.to_string(),
             workspace_id: campaign.workspace_id.to_string(),
-            name: campaign.name,
-            channel_id: campaign.channel_id.to_string(),
-            default_time_zone: campaign.default_time_zone,
-            default_country: campaign.default_country,
-            calling_hours: serde_json::from_value(campaign.calling_hours).unwrap_or_default(),
-            max_attempts: campaign.max_attempts,
-            retry_interval: campaign.retry_interval,
-            opening_template: campaign.opening_template,
+            name: campaign.fields.name,
+            channel_id: campaign.fields.channel_id.to_string(),
+            default_time_zone: campaign.fields.default_time_zone,
+            default_country: campaign.fields.default_country,
+            calling_hours: serde_json::from_value(campaign.fields.calling_hours)
+                .unwrap_or_default(),
+            max_attempts: campaign.fields.max_attempts,
+            retry_interval: campaign.fields.retry_interval,
+            opening_template: campaign.fields.opening_template,
             opening_template_params: opening.template_params,
             opening_script: opening.script,
-            concurrency: campaign.concurrency,
+            concurrency: campaign.fields.concurrency,
             status: campaign.status,
             created_at: timestamp(campaign.created_at),
             updated_at: timestamp(campaign.updated_at),

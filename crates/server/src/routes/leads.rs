@@ -77,7 +77,7 @@ pub fn check_lead(
     let phone = errors.check(E164::parse_in_region(
         &field("phoneNumber"),
         &request.phone_number,
-        &campaign.default_country,
+        &campaign.fields.default_country,
     ));
     let external_id = request
         .external_id
