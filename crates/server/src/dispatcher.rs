@@ -196,22 +196,31 @@ impl Worker {
         }
     }
 
-    /// The sandbox's call outcome, chosen by the number so tests and demos are
-    /// reproducible: last digit 0–5 answered and completed, 6–7 voicemail, 8 busy,
-    /// 9 no answer.
+    /// The sandbox's call outcome, reproducible for tests and demos: the lead's
+    /// `sandboxCallOutcome` callData variable when it names a call status, else the
+    /// number's last digit (0–5 answered and completed, 6–7 voicemail, 8 busy, 9 no
+    /// answer).
     async fn finish_sandbox_call(&self, job: &LeasedJob) -> Result<(), leadline_store::StoreError> {
-        let status = sandbox_call_status(&job.to);
         let message = &job.message;
+        let conversation = self
+            .store
+            .conversation(message.workspace_id, message.conversation_id)
+            .await?;
+        let lead = match &conversation {
+            Some(conversation) => self.store.lead_waiting_on(conversation.id).await?,
+            None => None,
+        };
+        let status = lead
+            .as_ref()
+            .and_then(|lead| lead.call_data.get("sandboxCallOutcome"))
+            .and_then(|outcome| CallStatus::parse(outcome))
+            .unwrap_or_else(|| sandbox_call_status(&job.to));
         let key = leadline_store::messages::MessageKey::Id(message.id);
         let duration = (status == CallStatus::Completed).then_some(60);
         self.store
             .apply_call_status(message.channel_id, &key, status, duration)
             .await?;
-        if let Some(conversation) = self
-            .store
-            .conversation(message.workspace_id, message.conversation_id)
-            .await?
-        {
+        if let Some(conversation) = conversation {
             crate::scheduler::record_call_outcome(&self.store, &conversation, status).await?;
         }
         Ok(())

@@ -433,6 +433,15 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
             .await;
         ids.push(added["leadId"].as_str().unwrap().to_owned());
     }
+    // callData can choose the outcome instead of the number.
+    let (_, chosen) = app
+        .put_lead(
+            &campaign,
+            json!({"phoneNumber": "+12125550131",
+                   "callData": {"firstName": "Kim", "sandboxCallOutcome": "failed"}}),
+        )
+        .await;
+    let chosen = chosen["leadId"].as_str().unwrap().to_owned();
     app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
     let scheduler = Scheduler {
@@ -442,6 +451,8 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
     scheduler.tick().await.unwrap();
 
     let answered = wait_for_lead(&app, &ids[0], "Success").await;
+    let unreachable = wait_for_lead(&app, &chosen, "Unreachable").await;
+    assert!(unreachable["nextAttemptAt"].is_null());
     assert!(answered["nextAttemptAt"].is_null());
     let voicemail = wait_for_lead(&app, &ids[1], "VoiceMailLeft").await;
     assert_eq!(

@@ -166,6 +166,27 @@ impl Store {
         self.campaign(workspace_id, campaign_id).await
     }
 
+    /// Deletes a campaign that has no leads; `Ok(false)` when it has some (or does not
+    /// exist).
+    pub async fn delete_campaign(
+        &self,
+        workspace_id: WorkspaceId,
+        campaign_id: CampaignId,
+    ) -> Result<bool, StoreError> {
+        let deleted = on_write!(&self.backend, pool => {
+            sqlx::query(
+                "DELETE FROM campaigns WHERE workspace_id = $1 AND id = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM leads WHERE leads.campaign_id = campaigns.id)",
+            )
+            .bind(workspace_id.to_string())
+            .bind(campaign_id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(deleted > 0)
+    }
+
     pub async fn campaign(
         &self,
         workspace_id: WorkspaceId,

@@ -30,7 +30,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_campaign, list_campaigns))
-        .routes(routes!(get_campaign, update_campaign))
+        .routes(routes!(get_campaign, update_campaign, delete_campaign))
         .routes(routes!(activate_campaign))
         .routes(routes!(pause_campaign))
         .routes(routes!(campaign_stats))
@@ -354,6 +354,28 @@ async fn update_campaign(
         .await?
         .ok_or_else(|| ApiError::not_found("the campaign was deleted meanwhile"))?;
     Ok(axum::Json(CampaignResponse::new(updated)))
+}
+
+/// Delete a campaign that has no leads yet (a campaign with leads keeps their history:
+/// pause it instead).
+#[utoipa::path(delete, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_campaign(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let campaign = load_campaign(&state, workspace, &id).await?;
+    if state.store.delete_campaign(workspace, campaign.id).await? {
+        tracing::info!(campaign = %campaign.id, "campaign deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::Conflict {
+            detail: "the campaign has leads; pause it instead so their history stays".into(),
+            field: None,
+        })
+    }
 }
 
 async fn switch(
