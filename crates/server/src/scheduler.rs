@@ -93,9 +93,14 @@ impl Scheduler {
             ))
         })?;
         let campaign_zone = campaign.fields.default_time_zone.parse().ok();
+        let channel_type = self
+            .store
+            .channel(campaign.workspace_id, campaign.fields.channel_id)
+            .await?
+            .map(|channel| channel.carries);
         let count = leads.len();
         for lead in leads {
-            self.decide(campaign, &hours, campaign_zone, lead, now)
+            self.decide(campaign, &hours, campaign_zone, channel_type, lead, now)
                 .await?;
         }
         self.outbox_wake.notify_one();
@@ -107,9 +112,18 @@ impl Scheduler {
         campaign: &Campaign,
         hours: &CallingHours,
         campaign_zone: Option<chrono_tz::Tz>,
+        channel_type: Option<MessageProviderType>,
         lead: Lead,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let opted_out = match channel_type {
+            Some(channel_type) => self
+                .store
+                .opt_out(lead.contact_id, channel_type)
+                .await?
+                .is_some(),
+            None => false,
+        };
         let do_not_contact = self
             .store
             .do_not_contact(campaign.workspace_id, &lead.phone_number)
@@ -122,7 +136,7 @@ impl Scheduler {
             campaign_zone,
             workspace_zone: None,
             calling_hours: hours,
-            opted_out: false,
+            opted_out,
             do_not_contact,
             recent_attempts: &lead.attempt_times,
         };

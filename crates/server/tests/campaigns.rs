@@ -502,3 +502,62 @@ async fn voice_outcomes_on_sqlite() {
 async fn voice_outcomes_on_postgres() {
     voice_outcomes_set_statuses_and_retries(leadline_store::BackendKind::Postgres).await;
 }
+
+async fn opted_out_contacts_are_refused(kind: leadline_store::BackendKind) {
+    let Some((app, clock)) = simulated(kind).await else {
+        return;
+    };
+    let campaign = app.sms_campaign(json!([])).await;
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 17, 16, 0, 0).unwrap()); // 11:00 in New York
+    let (_, added) = app
+        .put_lead(
+            &campaign,
+            json!({"phoneNumber": "+12125550141", "callData": {"firstName": "O"}}),
+        )
+        .await;
+    let lead_id = added["leadId"].as_str().unwrap().to_owned();
+    let contact = app.lead(&lead_id).await["contactId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/contacts/{contact}/opt-outs");
+    let (status, opt_out) = app
+        .post(
+            &path,
+            json!({"messageProviderType": "SMS", "evidence": "asked on a call"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{opt_out}");
+    assert_eq!(opt_out["source"], "api");
+    let (status, problem) = app.post(&path, json!({"messageProviderType": "FAX"})).await;
+    assert_invalid(status, &problem, "messageProviderType");
+    app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
+        .await;
+    let scheduler = Scheduler {
+        store: app.store.clone(),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    scheduler.tick().await.unwrap();
+    let lead = app.lead(&lead_id).await;
+    assert_eq!(lead["status"], "Refused", "{lead}");
+    assert_eq!(lead["attempts"], 0);
+    let (_, listed) = app.get(&path).await;
+    assert_eq!(listed[0]["messageProviderType"], "SMS");
+    let lifted = app
+        .request(Method::DELETE, &format!("{path}/SMS"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lifted.status(), 204);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opted_out_contacts_are_refused_on_sqlite() {
+    opted_out_contacts_are_refused(leadline_store::BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opted_out_contacts_are_refused_on_postgres() {
+    opted_out_contacts_are_refused(leadline_store::BackendKind::Postgres).await;
+}

@@ -21,6 +21,7 @@ mod error;
 pub mod idempotency;
 pub mod leads;
 pub mod messages;
+pub mod opt_outs;
 pub mod outbox;
 mod rows;
 pub mod templates;

@@ -12,6 +12,7 @@ pub mod leadconnector;
 pub mod leads;
 pub mod leadscout;
 pub mod ops;
+pub mod opt_outs;
 pub mod sandbox;
 pub mod templates;
 pub mod users;
@@ -78,6 +79,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(campaigns::router())
         .merge(leads::router())
         .merge(dnc::router())
+        .merge(opt_outs::router())
         .split_for_parts()
 }
 

@@ -53,3 +53,16 @@ CREATE TABLE do_not_contact (
     created_at    INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, phone_number)
 ) STRICT;
+
+-- A contact's opt-outs, per channel type, with their evidence. The gate refuses an
+-- opted-out contact on that channel type.
+CREATE TABLE contact_opt_outs (
+    workspace_id   TEXT NOT NULL REFERENCES workspaces (id),
+    contact_id     TEXT NOT NULL REFERENCES contacts (id),
+    channel_type   TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    evidence       TEXT,
+    message_id     TEXT,
+    opted_out_at   INTEGER NOT NULL,
+    PRIMARY KEY (contact_id, channel_type)
+) STRICT;

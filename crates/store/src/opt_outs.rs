@@ -1,0 +1,106 @@
+//! Contacts' opt-outs per channel type, with their evidence (who or what recorded it,
+//! the words, the message). The gate refuses an opted-out contact on that channel type.
+
+use chrono::{DateTime, Utc};
+use leadline_core::channel::MessageProviderType;
+use leadline_core::{ContactId, MessageId, WorkspaceId};
+
+use crate::backend::on_write;
+use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, to_micros};
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptOut {
+    pub contact_id: ContactId,
+    pub channel_type: MessageProviderType,
+    /// `api` (recorded by a user) or `message` (the lead's own words).
+    pub source: String,
+    pub evidence: Option<String>,
+    pub message_id: Option<MessageId>,
+    pub opted_out_at: DateTime<Utc>,
+}
+
+impl FromStoreRow for OptOut {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        Ok(OptOut {
+            contact_id: row.id("contact_id")?,
+            channel_type: row.parsed("channel_type", MessageProviderType::parse)?,
+            source: row.text("source")?,
+            evidence: row.optional_text("evidence")?,
+            message_id: row.optional_id("message_id")?,
+            opted_out_at: row.time("opted_out_at")?,
+        })
+    }
+}
+
+impl Store {
+    /// Records an opt-out; a contact already opted out on that channel type keeps its
+    /// first record.
+    pub async fn add_opt_out(
+        &self,
+        workspace_id: WorkspaceId,
+        contact_id: ContactId,
+        channel_type: MessageProviderType,
+        source: &str,
+        evidence: Option<&str>,
+        message_id: Option<MessageId>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        on_write!(&self.backend, pool => {
+            sqlx::query(
+                "INSERT INTO contact_opt_outs (workspace_id, contact_id, channel_type, source, evidence, message_id, opted_out_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (contact_id, channel_type) DO NOTHING",
+            )
+            .bind(workspace_id.to_string())
+            .bind(contact_id.to_string())
+            .bind(channel_type.as_str())
+            .bind(source)
+            .bind(evidence)
+            .bind(message_id.map(|m| m.to_string()))
+            .bind(to_micros(now))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Lifts an opt-out (the contact consented again); whether there was one.
+    pub async fn remove_opt_out(
+        &self,
+        contact_id: ContactId,
+        channel_type: MessageProviderType,
+    ) -> Result<bool, StoreError> {
+        let removed = on_write!(&self.backend, pool => {
+            sqlx::query("DELETE FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2")
+                .bind(contact_id.to_string())
+                .bind(channel_type.as_str())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(removed > 0)
+    }
+
+    /// The contact's opt-out on a channel type, if any.
+    pub async fn opt_out(
+        &self,
+        contact_id: ContactId,
+        channel_type: MessageProviderType,
+    ) -> Result<Option<OptOut>, StoreError> {
+        let sql = "SELECT contact_id, channel_type, source, evidence, message_id, opted_out_at \
+                   FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2";
+        fetch_optional(
+            &self.backend,
+            sql,
+            vec![contact_id.to_string().into(), channel_type.as_str().into()],
+        )
+        .await
+    }
+
+    /// Every opt-out of the contact.
+    pub async fn opt_outs(&self, contact_id: ContactId) -> Result<Vec<OptOut>, StoreError> {
+        let sql = "SELECT contact_id, channel_type, source, evidence, message_id, opted_out_at \
+                   FROM contact_opt_outs WHERE contact_id = $1 ORDER BY channel_type";
+        fetch_all(&self.backend, sql, vec![contact_id.to_string().into()]).await
+    }
+}
