@@ -45,7 +45,11 @@ const fn entry(
 /// The area code of a +1 number, when the numbering plan places it somewhere. Toll-free
 /// and other non-geographic codes (800, 888, 500, 900…) give `None`.
 pub fn area_code_info(phone: &E164) -> Option<AreaCodeInfo> {
-    AREA_CODES[usize::from(area_code(phone)?)]
+    let npa = area_code(phone)?;
+    AREA_CODES
+        .binary_search_by_key(&npa, |(code, _)| *code)
+        .ok()
+        .map(|at| AREA_CODES[at].1)
 }
 
 /// The NPA of a +1 number (national number / 10^7), read straight from the canonical
@@ -126,8 +130,13 @@ mod tests {
     }
 
     #[test]
+    fn table_is_sorted_for_binary_search() {
+        assert!(AREA_CODES.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    }
+
+    #[test]
     fn every_entry_has_a_zone_or_a_state() {
-        let entries = AREA_CODES.iter().flatten();
+        let entries = AREA_CODES.iter().map(|(_, info)| info);
         assert!(entries.clone().count() > 400);
         for entry in entries {
             assert!(
