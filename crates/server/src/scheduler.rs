@@ -21,9 +21,11 @@ use leadline_core::gate::{self, GateDecision, GateInput};
 use leadline_core::message::{CallStatus, MessageType};
 use leadline_core::script::Script;
 use leadline_store::campaigns::Campaign;
+use leadline_store::channels::Channel;
 use leadline_store::conversations::{Conversation, NewOutbound, OpenConversation, OpenOutcome};
 use leadline_store::leads::{Lead, LeadUpdate};
 use leadline_store::messages::MessageTemplate;
+use leadline_store::templates::Template;
 use leadline_store::{Store, StoreError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -58,6 +60,18 @@ pub fn spawn(
     })
 }
 
+/// One campaign's share of a tick: loaded once, used for each of its due leads.
+struct CampaignTick<'a> {
+    campaign: &'a Campaign,
+    now: DateTime<Utc>,
+    hours: CallingHours,
+    zone: Option<chrono_tz::Tz>,
+    channel: Option<Channel>,
+    /// The opening template (its first language version), for SMS and WhatsApp.
+    template: Option<Template>,
+    opening: StoredOpening,
+}
+
 pub struct Scheduler {
     pub store: Store,
     pub outbox_wake: Arc<Notify>,
@@ -82,60 +96,74 @@ impl Scheduler {
         if leads.is_empty() {
             return Ok(0);
         }
-        let windows: Vec<CallingWindowInput> =
-            serde_json::from_value(campaign.fields.calling_hours.clone()).map_err(|e| {
-                StoreError::Corrupt(format!("campaign {} calling hours: {e}", campaign.id))
-            })?;
-        let hours = CallingHours::parse("callingHours", &windows).map_err(|errors| {
-            StoreError::Corrupt(format!(
-                "campaign {} calling hours: {errors:?}",
-                campaign.id
-            ))
-        })?;
-        let campaign_zone = campaign.fields.default_time_zone.parse().ok();
-        let channel_type = self
-            .store
-            .channel(campaign.workspace_id, campaign.fields.channel_id)
-            .await?
-            .map(|channel| channel.carries);
+        let tick = self.prepare(campaign, now).await?;
         let count = leads.len();
         for lead in leads {
-            self.decide(campaign, &hours, campaign_zone, channel_type, lead, now)
-                .await?;
+            self.decide(&tick, lead).await?;
         }
         self.outbox_wake.notify_one();
         Ok(count)
     }
 
-    async fn decide(
+    /// What every lead of the campaign's tick shares, loaded once.
+    async fn prepare<'a>(
         &self,
-        campaign: &Campaign,
-        hours: &CallingHours,
-        campaign_zone: Option<chrono_tz::Tz>,
-        channel_type: Option<MessageProviderType>,
-        lead: Lead,
+        campaign: &'a Campaign,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let opted_out = match channel_type {
-            Some(channel_type) => self
+    ) -> Result<CampaignTick<'a>, StoreError> {
+        let corrupt = |what: String| {
+            StoreError::Corrupt(format!("campaign {} calling hours: {what}", campaign.id))
+        };
+        let windows: Vec<CallingWindowInput> =
+            serde_json::from_value(campaign.fields.calling_hours.clone())
+                .map_err(|e| corrupt(e.to_string()))?;
+        let hours = CallingHours::parse("callingHours", &windows)
+            .map_err(|errors| corrupt(format!("{errors:?}")))?;
+        let channel = self
+            .store
+            .channel(campaign.workspace_id, campaign.fields.channel_id)
+            .await?;
+        let template = match &campaign.fields.opening_template {
+            Some(name) => self
                 .store
-                .opt_out(lead.contact_id, channel_type)
+                .templates_named(campaign.workspace_id, name)
+                .await?
+                .into_iter()
+                .next(),
+            None => None,
+        };
+        Ok(CampaignTick {
+            campaign,
+            now,
+            hours,
+            zone: campaign.fields.default_time_zone.parse().ok(),
+            channel,
+            template,
+            opening: StoredOpening::of(campaign),
+        })
+    }
+
+    async fn decide(&self, tick: &CampaignTick<'_>, lead: Lead) -> Result<(), StoreError> {
+        let opted_out = match &tick.channel {
+            Some(channel) => self
+                .store
+                .opt_out(lead.contact_id, channel.carries)
                 .await?
                 .is_some(),
             None => false,
         };
         let do_not_contact = self
             .store
-            .do_not_contact(campaign.workspace_id, &lead.phone_number)
+            .do_not_contact(tick.campaign.workspace_id, &lead.phone_number)
             .await?
             .is_some();
         let input = GateInput {
-            now,
+            now: tick.now,
             phone: &lead.phone_number,
             lead_zone: lead.time_zone.as_deref().and_then(|z| z.parse().ok()),
-            campaign_zone,
+            campaign_zone: tick.zone,
             workspace_zone: None,
-            calling_hours: hours,
+            calling_hours: &tick.hours,
             opted_out,
             do_not_contact,
             recent_attempts: &lead.attempt_times,
@@ -165,22 +193,14 @@ impl Scheduler {
                 };
                 self.store.update_lead(&lead, update).await
             }
-            GateDecision::Allowed => self.attempt(campaign, lead, now).await,
+            GateDecision::Allowed => self.attempt(tick, lead).await,
         }
     }
 
     /// Makes the attempt the gate allowed.
-    async fn attempt(
-        &self,
-        campaign: &Campaign,
-        lead: Lead,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let Some(channel) = self
-            .store
-            .channel(campaign.workspace_id, campaign.fields.channel_id)
-            .await?
-        else {
+    async fn attempt(&self, tick: &CampaignTick<'_>, lead: Lead) -> Result<(), StoreError> {
+        let (campaign, now) = (tick.campaign, tick.now);
+        let Some(channel) = &tick.channel else {
             return self
                 .end(
                     &lead,
@@ -189,7 +209,6 @@ impl Scheduler {
                 )
                 .await;
         };
-        let opening = StoredOpening::of(campaign);
         let render = |text: &str| {
             Script::parse("opening", text)
                 .map(|s| s.render(&lead.call_data))
@@ -199,19 +218,24 @@ impl Scheduler {
             MessageProviderType::Voice => (
                 NewOutbound {
                     message_type: MessageType::Call,
-                    body: opening.script.as_deref().map(render).unwrap_or_default(),
+                    body: tick
+                        .opening
+                        .script
+                        .as_deref()
+                        .map(render)
+                        .unwrap_or_default(),
                     template: None,
                     author_user_id: None,
                 },
                 LeadStatus::InCallQueue,
             ),
             carries => {
-                let name = campaign.fields.opening_template.clone().unwrap_or_default();
-                let versions = self
-                    .store
-                    .templates_named(campaign.workspace_id, &name)
-                    .await?;
-                let Some(template) = versions.into_iter().next() else {
+                let Some(template) = &tick.template else {
+                    let name = campaign
+                        .fields
+                        .opening_template
+                        .as_deref()
+                        .unwrap_or_default();
                     return self
                         .end(
                             &lead,
@@ -220,8 +244,12 @@ impl Scheduler {
                         )
                         .await;
                 };
-                let params: Vec<String> =
-                    opening.template_params.iter().map(|p| render(p)).collect();
+                let params: Vec<String> = tick
+                    .opening
+                    .template_params
+                    .iter()
+                    .map(|p| render(p))
+                    .collect();
                 let Ok(body) = template.body.render(&params) else {
                     return self
                         .end(
@@ -241,8 +269,8 @@ impl Scheduler {
                         message_type,
                         body,
                         template: Some(MessageTemplate {
-                            name: template.name,
-                            language: template.language,
+                            name: template.name.clone(),
+                            language: template.language.clone(),
                             params,
                         }),
                         author_user_id: None,
@@ -251,6 +279,7 @@ impl Scheduler {
                 )
             }
         };
+
         let contact = self
             .store
             .contact(campaign.workspace_id, lead.contact_id)

@@ -223,6 +223,32 @@ both_stores!(do_not_contact_list, |app| {
     assert_eq!(again.status(), 404);
 });
 
+/// Defines `NAME::sqlite` and `NAME::postgres`, each running `run(kind)` (for tests
+/// that build their own app, on a simulated clock).
+macro_rules! on_both_stores {
+    ($name:ident, $run:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$run(leadline_store::BackendKind::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$run(leadline_store::BackendKind::Postgres).await;
+            }
+        }
+    };
+}
+
+/// A scheduler over the app's store, ticked by hand.
+fn scheduler(app: &TestApp) -> Scheduler {
+    Scheduler {
+        store: app.store.clone(),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+    }
+}
+
 /// Tuesday 2026-11-17 at 12:00 UTC: 7:00 in New York, 4:00 in Los Angeles.
 fn tuesday_noon_utc() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 17, 12, 0, 0).unwrap()
@@ -272,10 +298,7 @@ async fn campaign_over_us_zones_is_worked_lawfully(kind: leadline_store::Backend
         .post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
     assert_eq!(status, 200);
-    let scheduler = Scheduler {
-        store: app.store.clone(),
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let scheduler = scheduler(&app);
 
     // 7:00 in New York: nobody may be contacted yet; each lead waits for its own 9:00.
     scheduler.tick().await.unwrap();
@@ -327,15 +350,10 @@ async fn campaign_over_us_zones_is_worked_lawfully(kind: leadline_store::Backend
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn campaign_over_us_zones_on_sqlite() {
-    campaign_over_us_zones_is_worked_lawfully(leadline_store::BackendKind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn campaign_over_us_zones_on_postgres() {
-    campaign_over_us_zones_is_worked_lawfully(leadline_store::BackendKind::Postgres).await;
-}
+on_both_stores!(
+    campaign_over_us_zones,
+    campaign_over_us_zones_is_worked_lawfully
+);
 
 async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
     let Some((app, clock)) = simulated(kind).await else {
@@ -350,10 +368,7 @@ async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
         )
         .await;
     let lead_id = added["leadId"].as_str().unwrap().to_owned();
-    let scheduler = Scheduler {
-        store: app.store.clone(),
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let scheduler = scheduler(&app);
     scheduler.tick().await.unwrap();
     assert_eq!(
         app.lead(&lead_id).await["attempts"],
@@ -379,15 +394,7 @@ async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pausing_stops_new_attempts_on_sqlite() {
-    pausing_stops_new_attempts(leadline_store::BackendKind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pausing_stops_new_attempts_on_postgres() {
-    pausing_stops_new_attempts(leadline_store::BackendKind::Postgres).await;
-}
+on_both_stores!(pausing_stops_new_attempts, pausing_stops_new_attempts);
 
 /// Waits until the lead's status is `wanted` (the dispatcher runs in the background).
 async fn wait_for_lead(app: &TestApp, id: &str, wanted: &str) -> Value {
@@ -444,10 +451,7 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
     let chosen = chosen["leadId"].as_str().unwrap().to_owned();
     app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
-    let scheduler = Scheduler {
-        store: app.store.clone(),
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let scheduler = scheduler(&app);
     scheduler.tick().await.unwrap();
 
     let answered = wait_for_lead(&app, &ids[0], "Success").await;
@@ -493,15 +497,7 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn voice_outcomes_on_sqlite() {
-    voice_outcomes_set_statuses_and_retries(leadline_store::BackendKind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn voice_outcomes_on_postgres() {
-    voice_outcomes_set_statuses_and_retries(leadline_store::BackendKind::Postgres).await;
-}
+on_both_stores!(voice_outcomes, voice_outcomes_set_statuses_and_retries);
 
 async fn opted_out_contacts_are_refused(kind: leadline_store::BackendKind) {
     let Some((app, clock)) = simulated(kind).await else {
@@ -533,10 +529,7 @@ async fn opted_out_contacts_are_refused(kind: leadline_store::BackendKind) {
     assert_invalid(status, &problem, "messageProviderType");
     app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
-    let scheduler = Scheduler {
-        store: app.store.clone(),
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let scheduler = scheduler(&app);
     scheduler.tick().await.unwrap();
     let lead = app.lead(&lead_id).await;
     assert_eq!(lead["status"], "Refused", "{lead}");
@@ -552,12 +545,7 @@ async fn opted_out_contacts_are_refused(kind: leadline_store::BackendKind) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opted_out_contacts_are_refused_on_sqlite() {
-    opted_out_contacts_are_refused(leadline_store::BackendKind::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opted_out_contacts_are_refused_on_postgres() {
-    opted_out_contacts_are_refused(leadline_store::BackendKind::Postgres).await;
-}
+on_both_stores!(
+    opted_out_contacts_are_refused,
+    opted_out_contacts_are_refused
+);
