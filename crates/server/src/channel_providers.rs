@@ -58,11 +58,21 @@ impl ChannelProviders {
             settings: &channel.settings,
             secrets: &channel.secrets,
         };
+        self.build_config(channel.id, &config)
+    }
+
+    /// Builds an adapter from a configuration, for the channel `channel_id`: checks a
+    /// new channel's settings before it is stored.
+    pub fn build_config(
+        &self,
+        channel_id: ChannelId,
+        config: &ChannelConfig<'_>,
+    ) -> Result<Arc<dyn Provider>, FieldErrors> {
         leadline_providers::build(
-            &config,
+            config,
             ProviderContext {
                 http: self.http.clone(),
-                webhook_url: self.webhook_url(channel.id),
+                webhook_url: self.webhook_url(channel_id),
             },
         )
     }

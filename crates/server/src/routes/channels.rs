@@ -140,19 +140,13 @@ async fn create_channel(
     };
     // Build the adapter once now, so a bad configuration is refused here rather than
     // failing every send later.
-    let probe = Channel {
-        id: ChannelId::new(),
-        workspace_id: workspace,
-        name: new.name.clone(),
+    let config = leadline_providers::ChannelConfig {
+        kind: new.provider,
         carries: new.carries,
-        provider: new.provider,
-        sender: new.sender.clone(),
-        settings: new.settings.clone(),
-        secrets: new.secrets.clone(),
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
+        settings: &new.settings,
+        secrets: &new.secrets,
     };
-    state.providers.build(&probe)?;
+    state.providers.build_config(ChannelId::new(), &config)?;
     let channel = state.store.create_channel(workspace, new).await?;
     tracing::info!(channel = %channel.id, provider = %channel.provider, carries = %channel.carries, "channel created");
     Ok((
