@@ -106,3 +106,15 @@ typed_id!(
     /// A lead of a campaign.
     LeadId
 );
+typed_id!(
+    /// A phone number of the sending pool.
+    PhoneNumberId
+);
+typed_id!(
+    /// A team of advisors (and the numbers it sends from).
+    TeamId
+);
+typed_id!(
+    /// Where leads come from (a form, a list vendor, an ad campaign).
+    SourceId
+);

@@ -20,6 +20,7 @@ pub mod holidays;
 pub mod ids;
 pub mod message;
 pub mod nanp;
+pub mod numbers;
 pub mod patch;
 pub mod phone;
 pub mod retry;
@@ -37,7 +38,7 @@ pub use email::Email;
 pub use gate::{GateDecision, GateInput, GateReason, decide};
 pub use ids::{
     ApiKeyId, CampaignId, ChannelId, ContactId, ConversationId, CustomAttributeId, JobId, LeadId,
-    MessageId, OptionId, TemplateId, UserId, WorkspaceId,
+    MessageId, OptionId, PhoneNumberId, SourceId, TeamId, TemplateId, UserId, WorkspaceId,
 };
 pub use nanp::{AreaCodeInfo, area_code_info};
 pub use patch::Patch;
