@@ -1,0 +1,114 @@
+-- The number pool: teams, sources, phone numbers and what they serve, the daily usage
+-- that caps them, the outcomes that judge their health, and which number last reached
+-- each recipient.
+
+-- The workspace's pool settings as JSON (NumberPoolSettings); NULL means the defaults.
+ALTER TABLE workspaces ADD COLUMN number_settings TEXT;
+
+CREATE TABLE teams (
+    id            TEXT PRIMARY KEY NOT NULL,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+    name          TEXT NOT NULL,
+    description   TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    UNIQUE (workspace_id, name)
+) STRICT;
+
+CREATE TABLE team_members (
+    team_id     TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (team_id, user_id)
+) STRICT;
+
+CREATE TABLE sources (
+    id            TEXT PRIMARY KEY NOT NULL,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces (id),
+    name          TEXT NOT NULL,
+    description   TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    UNIQUE (workspace_id, name)
+) STRICT;
+
+CREATE TABLE phone_numbers (
+    id                 TEXT PRIMARY KEY NOT NULL,
+    workspace_id       TEXT NOT NULL REFERENCES workspaces (id),
+    number             TEXT NOT NULL,
+    display_number     TEXT NOT NULL,
+    can_sms            INTEGER NOT NULL,
+    can_call           INTEGER NOT NULL,
+    channel_id         TEXT REFERENCES channels (id),
+    label              TEXT,
+    team_id            TEXT REFERENCES teams (id),
+    preferred          INTEGER NOT NULL,
+    is_default         INTEGER NOT NULL,
+    -- NULL, 'PAUSED' or 'BLOCKED', with why, whether automatic, and when.
+    hold               TEXT,
+    hold_reason        TEXT,
+    hold_automatic     INTEGER NOT NULL DEFAULT 0,
+    held_at            INTEGER,
+    -- The first day of the warm-up (YYYY-MM-DD in the workspace's zone).
+    warmup_started_on  TEXT,
+    -- The earliest time the next send may go out (the per-second rate).
+    next_slot_at       INTEGER NOT NULL DEFAULT 0,
+    last_used_at       INTEGER,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    UNIQUE (workspace_id, number)
+) STRICT;
+CREATE INDEX phone_numbers_by_workspace ON phone_numbers (workspace_id, id);
+
+CREATE TABLE phone_number_campaigns (
+    phone_number_id  TEXT NOT NULL REFERENCES phone_numbers (id) ON DELETE CASCADE,
+    campaign_id      TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    PRIMARY KEY (phone_number_id, campaign_id)
+) STRICT;
+
+CREATE TABLE phone_number_sources (
+    phone_number_id  TEXT NOT NULL REFERENCES phone_numbers (id) ON DELETE CASCADE,
+    source_id        TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    PRIMARY KEY (phone_number_id, source_id)
+) STRICT;
+
+-- Sends reserved per number and day of the workspace's zone: what the caps count.
+CREATE TABLE number_usage (
+    phone_number_id  TEXT NOT NULL REFERENCES phone_numbers (id) ON DELETE CASCADE,
+    day              TEXT NOT NULL,
+    sms              INTEGER NOT NULL DEFAULT 0,
+    calls            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (phone_number_id, day)
+) STRICT;
+
+-- Outcomes per number and UTC day: what health is judged from.
+CREATE TABLE number_outcomes (
+    phone_number_id  TEXT NOT NULL REFERENCES phone_numbers (id) ON DELETE CASCADE,
+    day              TEXT NOT NULL,
+    sent             INTEGER NOT NULL DEFAULT 0,
+    delivered        INTEGER NOT NULL DEFAULT 0,
+    failed           INTEGER NOT NULL DEFAULT 0,
+    filtered         INTEGER NOT NULL DEFAULT 0,
+    carrier_blocks   INTEGER NOT NULL DEFAULT 0,
+    opt_outs         INTEGER NOT NULL DEFAULT 0,
+    replies          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (phone_number_id, day)
+) STRICT;
+
+-- The number that last reached each recipient: sticky senders.
+CREATE TABLE recipient_numbers (
+    workspace_id     TEXT NOT NULL REFERENCES workspaces (id),
+    recipient        TEXT NOT NULL,
+    phone_number_id  TEXT NOT NULL,
+    last_used_at     INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, recipient)
+) STRICT;
+
+-- A contact's own number, and a conversation's sticky number and manual override.
+-- No foreign keys: deleting a number leaves these pointing nowhere, which selection
+-- treats as unset.
+ALTER TABLE contacts ADD COLUMN assigned_phone_number_id TEXT;
+ALTER TABLE conversations ADD COLUMN sticky_number_id TEXT;
+ALTER TABLE conversations ADD COLUMN override_number_id TEXT;
+ALTER TABLE messages ADD COLUMN from_number_id TEXT;
+ALTER TABLE messages ADD COLUMN from_number TEXT;
