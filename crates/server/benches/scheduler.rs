@@ -149,10 +149,14 @@ async fn run(kind: BackendKind, url: &str, count: usize) {
         .set_campaign_status(workspace.id, campaign.id, CampaignStatus::Active)
         .await
         .expect("activated");
-    let scheduler = Scheduler {
-        store: store.clone(),
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let scheduler = Scheduler::new(
+        store.clone(),
+        leadline_server::numbers::NumberPools::new(
+            store.clone(),
+            std::time::Duration::from_secs(1),
+        ),
+        Arc::new(tokio::sync::Notify::new()),
+    );
     let started = Instant::now();
     let decided = scheduler.tick().await.expect("a tick");
     println!(

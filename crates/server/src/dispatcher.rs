@@ -190,6 +190,7 @@ impl Worker {
                 JobOutcome::Delivered {
                     job: job.id,
                     message: job.message.id,
+                    from_number: job.message.from_number_id,
                 }
             }
             JobKind::Send => self.send(job).await,
@@ -266,10 +267,16 @@ impl Worker {
             },
             (None, _) => OutboundContent::Text { body },
         };
+        // A message queued with a pool number goes out from it; others from the
+        // channel's configured sender.
+        let from = match &message.from_number {
+            Some(number) => number.as_str().to_owned(),
+            None => channel.sender.clone(),
+        };
         let outbound = OutboundMessage {
             message_id: message.id,
             to: job.to.clone(),
-            from: channel.sender.clone(),
+            from,
             content,
         };
         match provider.send(&outbound).await {
@@ -293,6 +300,7 @@ impl Worker {
                     message: message.id,
                     code,
                     reason,
+                    from_number: message.from_number_id,
                 }
             }
         }
@@ -340,5 +348,6 @@ fn failed(job: &LeasedJob, code: &str, reason: String) -> JobOutcome {
         message: job.message.id,
         code: Some(code.to_owned()),
         reason,
+        from_number: job.message.from_number_id,
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod import;
+pub mod numbers;
 pub mod pagination;
 pub mod routes;
 pub mod scheduler;

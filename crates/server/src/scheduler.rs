@@ -5,6 +5,11 @@
 //! the gate defers waits until the next opening; one it refuses ends. Every decision
 //! is stored with its reason on the lead.
 //!
+//! SMS and voice attempts go out from a number of the workspace's pool, chosen and
+//! reserved per lead (see [`crate::numbers`]); when no number can send (all at today's
+//! cap, busy at their rate, or paused) the lead is deferred to when one can, with the
+//! reason, and is not counted as attempted.
+//!
 //! Due leads are found per campaign by an index range scan (`leads_due`), so a tick
 //! costs the number of due leads, not the number of leads. Pausing a campaign takes it
 //! out of the next tick; its leads keep their place and resume when it is activated.
@@ -31,6 +36,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::numbers::assign::Exclusions;
+use crate::numbers::{Assigned, NumberPools, SenderAssigner, SenderRequest};
 use crate::routes::campaigns::StoredOpening;
 
 /// The longest a scheduler sleeps between ticks.
@@ -41,12 +48,13 @@ const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// Starts the scheduler; it stops after its current tick once `shutdown` fires.
 pub fn spawn(
     store: Store,
+    numbers: NumberPools,
     outbox_wake: Arc<Notify>,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let scheduler = Scheduler { store, outbox_wake };
+        let scheduler = Scheduler::new(store, numbers, outbox_wake);
         while !shutdown.is_cancelled() {
             if let Err(error) = scheduler.tick().await {
                 tracing::warn!(%error, "scheduler tick failed; trying again");
@@ -75,9 +83,23 @@ struct CampaignTick<'a> {
 pub struct Scheduler {
     pub store: Store,
     pub outbox_wake: Arc<Notify>,
+    /// Chooses and reserves the number each attempt goes out from.
+    pub senders: SenderAssigner,
 }
 
 impl Scheduler {
+    /// A scheduler over `store`, choosing numbers from `pools`.
+    pub fn new(store: Store, pools: NumberPools, outbox_wake: Arc<Notify>) -> Self {
+        Self {
+            senders: SenderAssigner {
+                store: store.clone(),
+                pools,
+            },
+            store,
+            outbox_wake,
+        }
+    }
+
     /// One pass over every active campaign's due leads; returns how many it decided.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         let mut decided = 0;
@@ -98,8 +120,10 @@ impl Scheduler {
         }
         let tick = self.prepare(campaign, now).await?;
         let count = leads.len();
+        // Numbers found full or busy for one lead are skipped for the rest of the tick.
+        let mut exclusions = Exclusions::default();
         for lead in leads {
-            self.decide(&tick, lead).await?;
+            self.decide(&tick, lead, &mut exclusions).await?;
         }
         self.outbox_wake.notify_one();
         Ok(count)
@@ -143,7 +167,12 @@ impl Scheduler {
         })
     }
 
-    async fn decide(&self, tick: &CampaignTick<'_>, lead: Lead) -> Result<(), StoreError> {
+    async fn decide(
+        &self,
+        tick: &CampaignTick<'_>,
+        lead: Lead,
+        exclusions: &mut Exclusions,
+    ) -> Result<(), StoreError> {
         let opted_out = match &tick.channel {
             Some(channel) => self
                 .store
@@ -193,12 +222,17 @@ impl Scheduler {
                 };
                 self.store.update_lead(&lead, update).await
             }
-            GateDecision::Allowed => self.attempt(tick, lead).await,
+            GateDecision::Allowed => self.attempt(tick, lead, exclusions).await,
         }
     }
 
     /// Makes the attempt the gate allowed.
-    async fn attempt(&self, tick: &CampaignTick<'_>, lead: Lead) -> Result<(), StoreError> {
+    async fn attempt(
+        &self,
+        tick: &CampaignTick<'_>,
+        lead: Lead,
+        exclusions: &mut Exclusions,
+    ) -> Result<(), StoreError> {
         let (campaign, now) = (tick.campaign, tick.now);
         let Some(channel) = &tick.channel else {
             return self
@@ -214,7 +248,7 @@ impl Scheduler {
                 .map(|s| s.render(&lead.call_data))
                 .unwrap_or_default()
         };
-        let (outbound, status) = match channel.carries {
+        let (mut outbound, status) = match channel.carries {
             MessageProviderType::Voice => (
                 NewOutbound {
                     message_type: MessageType::Call,
@@ -226,6 +260,7 @@ impl Scheduler {
                         .unwrap_or_default(),
                     template: None,
                     author_user_id: None,
+                    sender: None,
                 },
                 LeadStatus::InCallQueue,
             ),
@@ -274,12 +309,49 @@ impl Scheduler {
                             params,
                         }),
                         author_user_id: None,
+                        sender: None,
                     },
                     LeadStatus::Complete,
                 )
             }
         };
 
+        // The active conversation's sticky number and override count, when a pool serves
+        // the channel at all.
+        let active = if self.senders.serves(campaign.workspace_id, channel).await? {
+            self.store
+                .active_conversation(campaign.workspace_id, lead.contact_id, channel.id)
+                .await?
+        } else {
+            None
+        };
+        let request = SenderRequest {
+            workspace_id: campaign.workspace_id,
+            channel,
+            conversation: active.as_ref(),
+            contact_id: lead.contact_id,
+            recipient: &lead.phone_number,
+            campaign_id: Some(campaign.id),
+        };
+        match self.senders.assign(&request, exclusions).await? {
+            Assigned::ChannelSender => {}
+            Assigned::Number { sender, reason } => {
+                tracing::debug!(lead = %lead.id, from = %sender.number, %reason, "sending number chosen");
+                outbound.sender = Some(sender);
+            }
+            Assigned::Unavailable { retry_at, reason } => {
+                tracing::info!(lead = %lead.id, until = %retry_at, %reason, "no number can send the attempt now; lead deferred");
+                let update = LeadUpdate {
+                    status: lead.status,
+                    attempted_at: None,
+                    next_attempt_at: Some(retry_at),
+                    decision: "deferred",
+                    reason: format!("no sending number: {reason}"),
+                    conversation_id: None,
+                };
+                return self.store.update_lead(&lead, update).await;
+            }
+        }
         let contact = self
             .store
             .contact(campaign.workspace_id, lead.contact_id)

@@ -17,6 +17,7 @@ use crate::auth::key_cache;
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
+use crate::numbers::NumberPools;
 use crate::routes;
 use crate::scheduler;
 use crate::state::AppState;
@@ -47,14 +48,31 @@ impl RunningServer {
 }
 
 /// How the server runs besides its store and address.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Where providers reach this server for webhooks; defaults to `http://{address}`.
     pub public_url: Option<String>,
     pub dispatcher: DispatcherOptions,
     /// Leave the outbox and the campaigns alone (for tests and API-only nodes).
     pub without_dispatcher: bool,
+    /// How long a workspace's number pool is reused before it is reloaded.
+    pub number_pool_ttl: std::time::Duration,
 }
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            dispatcher: DispatcherOptions::default(),
+            without_dispatcher: false,
+            number_pool_ttl: DEFAULT_POOL_TTL,
+        }
+    }
+}
+
+/// Reloading a pool at most once a second keeps selection cheap; reservations in the
+/// store keep caps exact whatever the snapshot's age.
+pub const DEFAULT_POOL_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serves `store` on `listen` (port 0 picks a free port) with default options.
 pub async fn start(store: Store, listen: &str) -> anyhow::Result<RunningServer> {
@@ -79,6 +97,7 @@ pub async fn start_with(
     let providers = ChannelProviders::new(&public_url);
     let outbox_wake = Arc::new(Notify::new());
     let scheduler_wake = Arc::new(Notify::new());
+    let numbers = NumberPools::new(store.clone(), options.number_pool_ttl);
     let state = AppState {
         store: store.clone(),
         keys: key_cache(),
@@ -86,6 +105,7 @@ pub async fn start_with(
         providers: providers.clone(),
         outbox_wake: outbox_wake.clone(),
         scheduler_wake: scheduler_wake.clone(),
+        numbers: numbers.clone(),
     };
     let shutdown = CancellationToken::new();
     let dispatchers = if options.without_dispatcher {
@@ -100,6 +120,7 @@ pub async fn start_with(
         );
         workers.push(scheduler::spawn(
             store,
+            numbers,
             outbox_wake,
             scheduler_wake,
             shutdown.clone(),
@@ -143,7 +164,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             lease: std::time::Duration::from_secs(args.job_lease_seconds.max(1)),
             ..DispatcherOptions::default()
         },
-        without_dispatcher: false,
+        ..ServerOptions::default()
     };
     let server = start_with(store.clone(), &args.listen, options).await?;
     tracing::info!(address = %server.address, database = %redact(url), "leadline is serving; API reference at /docs");

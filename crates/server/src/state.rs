@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use crate::auth::KeyCache;
 use crate::channel_providers::ChannelProviders;
+use crate::numbers::NumberPools;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,12 +20,22 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Wakes the campaign scheduler when leads are added or a campaign is activated.
     pub scheduler_wake: Arc<Notify>,
+    /// Each workspace's number pool, as selection sees it.
+    pub numbers: NumberPools,
 }
 
 impl AppState {
     /// Tells the dispatcher that new jobs are due.
     pub fn wake_dispatcher(&self) {
         self.outbox_wake.notify_one();
+    }
+
+    /// Chooses and reserves sending numbers over this state's pools.
+    pub fn senders(&self) -> crate::numbers::SenderAssigner {
+        crate::numbers::SenderAssigner {
+            store: self.store.clone(),
+            pools: self.numbers.clone(),
+        }
     }
 
     /// Tells the scheduler that leads may have become due.

@@ -180,6 +180,7 @@ pub async fn seed_http_sends(
                     body: format!("load message {n}"),
                     template: None,
                     author_user_id: None,
+                    sender: None,
                 };
                 (conversations[n % conversations.len()].clone(), outbound)
             })

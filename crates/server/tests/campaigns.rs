@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{TestApp, assert_invalid, problem_fields};
 use leadline_core::ManualClock;
+use leadline_server::numbers::NumberPools;
 use leadline_server::scheduler::Scheduler;
 use leadline_server::serve::ServerOptions;
 use reqwest::Method;
@@ -243,10 +244,11 @@ macro_rules! on_both_stores {
 
 /// A scheduler over the app's store, ticked by hand.
 fn scheduler(app: &TestApp) -> Scheduler {
-    Scheduler {
-        store: app.store.clone(),
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    }
+    Scheduler::new(
+        app.store.clone(),
+        NumberPools::new(app.store.clone(), std::time::Duration::ZERO),
+        Arc::new(tokio::sync::Notify::new()),
+    )
 }
 
 /// Tuesday 2026-11-17 at 12:00 UTC: 7:00 in New York, 4:00 in Los Angeles.

@@ -266,6 +266,10 @@ async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
         providers: ChannelProviders::new("http://127.0.0.1:1"),
         outbox_wake: Arc::new(Notify::new()),
         scheduler_wake: Arc::new(Notify::new()),
+        numbers: leadline_server::numbers::NumberPools::new(
+            app.store.clone(),
+            std::time::Duration::from_secs(1),
+        ),
     };
     let flaky_calls = calls.clone();
     let router = Router::new()

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use leadline_core::conversation::{Controller, ConversationStatus, ParticipantRole};
 use leadline_core::message::{Direction, MessageStatus, MessageType};
-use leadline_core::{ChannelId, ContactId, ConversationId, MessageId, UserId, WorkspaceId};
+use leadline_core::{
+    ChannelId, ContactId, ConversationId, E164, MessageId, PhoneNumberId, UserId, WorkspaceId,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::on_write;
@@ -71,6 +73,11 @@ pub struct Conversation {
     pub consent_captured_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The pool number the conversation's last outbound message went out from; its
+    /// next messages stay on it while it can send.
+    pub sticky_number_id: Option<PhoneNumberId>,
+    /// The number a person chose for this conversation; it wins over every other rule.
+    pub override_number_id: Option<PhoneNumberId>,
 }
 
 /// An outbound message to queue.
@@ -80,6 +87,19 @@ pub struct NewOutbound {
     pub body: String,
     pub template: Option<MessageTemplate>,
     pub author_user_id: Option<UserId>,
+    /// The pool number it goes out from, its send already reserved; `None` sends from
+    /// the channel's configured sender, at once.
+    pub sender: Option<OutboundSender>,
+}
+
+/// A pool number reserved for one outbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundSender {
+    pub phone_number_id: PhoneNumberId,
+    pub number: E164,
+    /// The reserved slot: the send job is not due before it, which keeps the number
+    /// under its rate.
+    pub not_before: DateTime<Utc>,
 }
 
 /// A conversation to open with its first message.
@@ -123,9 +143,11 @@ pub struct ConversationFilter {
 macro_rules! conversation_columns {
     () => {
         "id, workspace_id, contact_id, channel_id, status, controller, name, assigned_user_id, participants, \
-         agent_context, additional_messages, campaign_id, consent_captured_at, created_at, updated_at"
+         agent_context, additional_messages, campaign_id, consent_captured_at, created_at, updated_at, \
+         sticky_number_id, override_number_id"
     };
 }
+pub(crate) use conversation_columns;
 
 impl FromStoreRow for Conversation {
     fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
@@ -145,6 +167,8 @@ impl FromStoreRow for Conversation {
             consent_captured_at: row.optional_time("consent_captured_at")?,
             created_at: row.time("created_at")?,
             updated_at: row.time("updated_at")?,
+            sticky_number_id: row.optional_id("sticky_number_id")?,
+            override_number_id: row.optional_id("override_number_id")?,
         })
     }
 }
@@ -194,6 +218,12 @@ impl Store {
             consent_captured_at: open.consent_captured_at,
             created_at: now,
             updated_at: now,
+            sticky_number_id: open
+                .opening
+                .as_ref()
+                .and_then(|o| o.sender.as_ref())
+                .map(|s| s.phone_number_id),
+            override_number_id: None,
         };
         let message = open
             .opening
@@ -202,7 +232,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let inserted = sqlx::query(concat!(
                 "INSERT INTO conversations (", conversation_columns!(), ") \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
             ))
             .bind(conversation.id.to_string())
             .bind(conversation.workspace_id.to_string())
@@ -219,15 +249,17 @@ impl Store {
             .bind(conversation.consent_captured_at.map(to_micros))
             .bind(to_micros(now))
             .bind(to_micros(now))
+            .bind(conversation.sticky_number_id.map(|n| n.to_string()))
+            .bind(conversation.override_number_id.map(|n| n.to_string()))
             .execute(&mut *tx)
             .await;
             match inserted.map_err(StoreError::from) {
                 Err(error) if error.is_duplicate_of("conversations") || error.is_duplicate_of("contact_id") => false,
                 Err(error) => return Err(error),
                 Ok(_) => {
-                    if let Some(message) = &message {
+                    if let Some((message, run_at)) = &message {
                         bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
-                        queue_send_job!(&mut *tx, message, now);
+                        queue_send_job!(&mut *tx, message, *run_at, now);
                     }
                     tx.commit().await?;
                     true
@@ -237,7 +269,7 @@ impl Store {
         if inserted {
             return Ok(OpenOutcome::Opened {
                 conversation,
-                message: message.map(Box::new),
+                message: message.map(|(message, _)| Box::new(message)),
             });
         }
         let conversation = self
@@ -261,18 +293,23 @@ impl Store {
     ) -> Result<Message, StoreError> {
         let now = self.clock.now();
         let takes_over = outbound.author_user_id.is_some();
-        let message = outbound_message(conversation, outbound, now);
+        let (message, run_at) = outbound_message(conversation, outbound, now);
         on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
             bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await?;
-            queue_send_job!(&mut *tx, &message, now);
+            queue_send_job!(&mut *tx, &message, run_at, now);
             let controller = if takes_over { Controller::Human } else { conversation.controller };
-            sqlx::query("UPDATE conversations SET controller = $1, updated_at = $2 WHERE id = $3")
-                .bind(controller.as_str())
-                .bind(to_micros(now))
-                .bind(conversation.id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            // A message from a pool number makes the conversation stick to that number.
+            sqlx::query(
+                "UPDATE conversations SET controller = $1, sticky_number_id = COALESCE($2, sticky_number_id), \
+                 updated_at = $3 WHERE id = $4",
+            )
+            .bind(controller.as_str())
+            .bind(message.from_number_id.map(|n| n.to_string()))
+            .bind(to_micros(now))
+            .bind(conversation.id.to_string())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         });
         Ok(message)
@@ -285,19 +322,26 @@ impl Store {
         batch: Vec<(Conversation, NewOutbound)>,
     ) -> Result<Vec<Message>, StoreError> {
         let now = self.clock.now();
-        let messages: Vec<Message> = batch
+        let queued: Vec<(Message, DateTime<Utc>)> = batch
             .into_iter()
             .map(|(conversation, outbound)| outbound_message(&conversation, outbound, now))
             .collect();
         on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            for message in &messages {
+            for (message, run_at) in &queued {
                 bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
-                queue_send_job!(&mut *tx, message, now);
+                queue_send_job!(&mut *tx, message, *run_at, now);
+                if let Some(number) = message.from_number_id {
+                    sqlx::query("UPDATE conversations SET sticky_number_id = $1 WHERE id = $2")
+                        .bind(number.to_string())
+                        .bind(message.conversation_id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             tx.commit().await?;
         });
-        Ok(messages)
+        Ok(queued.into_iter().map(|(message, _)| message).collect())
     }
 
     /// Records a call made outside leadline. A repeat with the same `alt_id` in the
@@ -339,6 +383,8 @@ impl Store {
             delivered_at: None,
             created_at: now,
             updated_at: now,
+            from_number_id: None,
+            from_number: None,
         };
         let result = on_write!(&self.backend, pool => {
             bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(pool).await.map(|_| ())
@@ -478,12 +524,27 @@ fn pair_args(workspace_id: WorkspaceId, contact_id: ContactId, channel_id: Chann
     ]
 }
 
+/// The message to queue for `outbound`, and when its send job is due: the reserved
+/// slot of its pool number, else now.
 fn outbound_message(
     conversation: &Conversation,
     outbound: NewOutbound,
     now: DateTime<Utc>,
-) -> Message {
-    Message {
+) -> (Message, DateTime<Utc>) {
+    let sender = outbound.sender;
+    let run_at = sender.as_ref().map_or(now, |s| s.not_before);
+    // A call keeps its caller id in `call_from` too, where calls logged from outside
+    // keep theirs.
+    let call = sender
+        .as_ref()
+        .filter(|_| outbound.message_type == MessageType::Call)
+        .map(|s| CallDetails {
+            to: None,
+            from: Some(s.number.as_str().to_owned()),
+            status: None,
+            duration_seconds: None,
+        });
+    let message = Message {
         id: MessageId::new(),
         workspace_id: conversation.workspace_id,
         conversation_id: conversation.id,
@@ -498,12 +559,15 @@ fn outbound_message(
         provider_message_id: None,
         error_code: None,
         error_message: None,
-        call: None,
+        call,
         attachments: Vec::new(),
         alt_id: None,
         sent_at: None,
         delivered_at: None,
         created_at: now,
         updated_at: now,
-    }
+        from_number_id: sender.as_ref().map(|s| s.phone_number_id),
+        from_number: sender.map(|s| s.number),
+    };
+    (message, run_at)
 }

@@ -5,9 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use leadline_core::message::{CallStatus, Direction, MessageStatus, MessageType};
-use leadline_core::{ChannelId, ContactId, ConversationId, MessageId, UserId, WorkspaceId};
+use leadline_core::{
+    ChannelId, ContactId, ConversationId, E164, MessageId, PhoneNumberId, UserId, WorkspaceId,
+};
 use serde::{Deserialize, Serialize};
 
+use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, status_event, tally};
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional};
 use crate::{Store, StoreError};
 
@@ -55,6 +58,11 @@ pub struct Message {
     pub delivered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The pool number an outbound message goes out from; `None` when it goes out from
+    /// its channel's configured sender (and for inbound messages).
+    pub from_number_id: Option<PhoneNumberId>,
+    /// That number, kept with the message: it stays right if the number is deleted.
+    pub from_number: Option<E164>,
 }
 
 /// How a report names its message.
@@ -69,7 +77,7 @@ macro_rules! message_columns {
         "id, workspace_id, conversation_id, contact_id, channel_id, direction, message_type, status, \
          body, template_name, template_language, template_params, author_user_id, provider_message_id, \
          error_code, error_message, call_to, call_from, call_status, call_duration, attachments, alt_id, \
-         sent_at, delivered_at, created_at, updated_at"
+         sent_at, delivered_at, created_at, updated_at, from_number_id, from_number"
     };
 }
 pub(crate) use message_columns;
@@ -127,6 +135,8 @@ impl FromStoreRow for Message {
             delivered_at: row.optional_time("delivered_at")?,
             created_at: row.time("created_at")?,
             updated_at: row.time("updated_at")?,
+            from_number_id: row.optional_id("from_number_id")?,
+            from_number: row.optional_text("from_number")?.map(E164::from_trusted),
         })
     }
 }
@@ -135,7 +145,7 @@ impl FromStoreRow for Message {
 pub(crate) const INSERT_MESSAGE: &str = concat!(
     "INSERT INTO messages (",
     message_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
 );
 
 /// Binds every column of a [`Message`] to [`INSERT_MESSAGE`]. A macro rather than a
@@ -180,6 +190,8 @@ macro_rules! bind_message {
             .bind(message.delivered_at.map($crate::rows::to_micros))
             .bind($crate::rows::to_micros(message.created_at))
             .bind($crate::rows::to_micros(message.updated_at))
+            .bind(message.from_number_id.map(|n| n.to_string()))
+            .bind(message.from_number.as_ref().map(|n| n.as_str().to_owned()))
     }};
 }
 pub(crate) use bind_message;
@@ -261,7 +273,7 @@ impl Store {
 /// An inbound message as a provider reported it.
 #[derive(Debug, Clone)]
 pub struct NewInbound {
-    pub from: leadline_core::E164,
+    pub from: E164,
     pub text: String,
     pub provider_message_id: Option<String>,
     pub received_at: Option<DateTime<Utc>>,
@@ -300,8 +312,19 @@ impl Store {
             let delivered_at = matches!(next, MessageStatus::Delivered | MessageStatus::Read)
                 .then_some(now)
                 .or(message.delivered_at);
+            // Counted for the message's number in the same transaction as the change,
+            // and only when this report is the one that made it: a repeat counts nothing.
+            let event = status_event(
+                message.from_number_id,
+                message.status,
+                next,
+                error_code,
+                now,
+            );
+            let outcomes = tally(event.as_slice());
             let changed = crate::backend::on_write!(&self.backend, pool => {
-                sqlx::query(
+                let mut tx = pool.begin().await?;
+                let changed = sqlx::query(
                     "UPDATE messages SET status = $1, delivered_at = $2, error_code = $3, updated_at = $4 \
                      WHERE id = $5 AND status = $6",
                 )
@@ -311,9 +334,14 @@ impl Store {
                 .bind(crate::rows::to_micros(now))
                 .bind(message.id.to_string())
                 .bind(message.status.as_str())
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+                if changed == 1 {
+                    add_outcomes!(&mut *tx, &outcomes);
+                }
+                tx.commit().await?;
+                changed
             });
             if changed == 1 {
                 return self.message(message.workspace_id, message.id).await;
@@ -452,9 +480,27 @@ impl Store {
             delivered_at: inbound.received_at.or(Some(now)),
             created_at: now,
             updated_at: now,
+            from_number_id: None,
+            from_number: None,
         };
+        // A reply counts for the number the conversation sticks to, with the message, so
+        // a repeat the provider sends (refused by the unique provider id) counts nothing.
+        let reply = conversation.sticky_number_id.map(|number| NumberEvent {
+            phone_number_id: number,
+            at: now,
+            kind: NumberEventKind::Reply,
+        });
+        let outcomes = tally(reply.as_slice());
         let inserted = crate::backend::on_write!(&self.backend, pool => {
-            bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(pool).await.map(|_| ())
+            let mut tx = pool.begin().await?;
+            match bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await {
+                Ok(_) => {
+                    add_outcomes!(&mut *tx, &outcomes);
+                    tx.commit().await?;
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            }
         });
         match inserted.map_err(StoreError::from) {
             Ok(()) => Ok(InboundRecorded {

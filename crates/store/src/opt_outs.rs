@@ -1,11 +1,13 @@
 //! Contacts' opt-outs per channel type, with their evidence (who or what recorded it,
 //! the words, the message). The gate refuses an opted-out contact on that channel type.
+//! A new opt-out also counts against the pool number that last reached the contact.
 
 use chrono::{DateTime, Utc};
 use leadline_core::channel::MessageProviderType;
-use leadline_core::{ContactId, MessageId, WorkspaceId};
+use leadline_core::{ContactId, MessageId, PhoneNumberId, WorkspaceId};
 
 use crate::backend::on_write;
+use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, tally};
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, to_micros};
 use crate::{Store, StoreError};
 
@@ -35,7 +37,9 @@ impl FromStoreRow for OptOut {
 
 impl Store {
     /// Records an opt-out; a contact already opted out on that channel type keeps its
-    /// first record.
+    /// first record. A new SMS or voice opt-out counts for the pool number that last
+    /// reached the contact's cellphone, in the same transaction; a WhatsApp one does
+    /// not, since WhatsApp sends from the channel's business number, never the pool's.
     pub async fn add_opt_out(
         &self,
         workspace_id: WorkspaceId,
@@ -46,8 +50,10 @@ impl Store {
         message_id: Option<MessageId>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
+        let counts_for_pool = channel_type != MessageProviderType::Whatsapp;
         on_write!(&self.backend, pool => {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let added = sqlx::query(
                 "INSERT INTO contact_opt_outs (workspace_id, contact_id, channel_type, source, evidence, message_id, opted_out_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (contact_id, channel_type) DO NOTHING",
             )
@@ -58,8 +64,26 @@ impl Store {
             .bind(evidence)
             .bind(message_id.map(|m| m.to_string()))
             .bind(to_micros(now))
-            .execute(pool)
-            .await?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if added == 1 && counts_for_pool {
+                let number: Option<PhoneNumberId> = sqlx::query(
+                    "SELECT r.phone_number_id FROM recipient_numbers AS r \
+                     JOIN contacts AS c ON c.workspace_id = r.workspace_id AND c.cellphone = r.recipient \
+                     WHERE c.id = $1 AND c.workspace_id = $2",
+                )
+                .bind(contact_id.to_string())
+                .bind(workspace_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.id("phone_number_id"))
+                .transpose()?;
+                let event = number
+                    .map(|number| NumberEvent { phone_number_id: number, at: now, kind: NumberEventKind::OptOut });
+                add_outcomes!(&mut *tx, &tally(event.as_slice()));
+            }
+            tx.commit().await?;
         });
         Ok(())
     }

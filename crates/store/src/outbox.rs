@@ -9,13 +9,15 @@
 //! still runs out of attempts. Finishing a batch is a handful of statements whatever
 //! its size: each takes its rows as one JSON parameter.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadline_core::{E164, JobId, MessageId};
+use leadline_core::{E164, JobId, MessageId, PhoneNumberId};
 
 use crate::backend::{Backend, on_read, on_write};
 use crate::messages::{Message, message_columns};
+use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, tally};
 use crate::rows::{FromStoreRow, StoreRow, to_micros};
 use crate::{Store, StoreError};
 
@@ -47,17 +49,19 @@ impl JobKind {
 
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs \
     (id, workspace_id, kind, message_id, run_at, attempts, lease_owner, lease_until, last_error, created_at) \
-    VALUES ($1, $2, $3, $4, $5, 0, NULL, 0, NULL, $5)";
+    VALUES ($1, $2, $3, $4, $5, 0, NULL, 0, NULL, $6)";
 
-/// Writes the send job of a message, due at `now`, with the given executor.
+/// Writes the send job of a message, due at `$run_at` (now, or the slot reserved on its
+/// pool number), with the given executor.
 macro_rules! queue_send_job {
-    ($executor:expr, $message:expr, $now:expr) => {{
+    ($executor:expr, $message:expr, $run_at:expr, $now:expr) => {{
         let message: &$crate::messages::Message = $message;
         sqlx::query($crate::outbox::INSERT_JOB)
             .bind(leadline_core::JobId::new().to_string())
             .bind(message.workspace_id.to_string())
             .bind($crate::outbox::JobKind::Send.as_str())
             .bind(message.id.to_string())
+            .bind($crate::rows::to_micros($run_at))
             .bind($crate::rows::to_micros($now))
             .execute($executor)
             .await?;
@@ -88,20 +92,27 @@ pub enum JobOutcome {
         provider_message_id: Option<String>,
         receipt_after: Option<Duration>,
     },
-    /// A sandbox receipt came due: the message is delivered.
-    Delivered { job: JobId, message: MessageId },
+    /// A sandbox receipt came due: the message is delivered. `from_number` is the
+    /// message's pool number, whose delivery count it raises.
+    Delivered {
+        job: JobId,
+        message: MessageId,
+        from_number: Option<PhoneNumberId>,
+    },
     /// Try again after `delay`.
     Retry {
         job: JobId,
         delay: Duration,
         error: String,
     },
-    /// Give up: the message failed for good.
+    /// Give up: the message failed for good. `from_number` is the message's pool
+    /// number, whose failure counts it raises.
     Failed {
         job: JobId,
         message: MessageId,
         code: Option<String>,
         reason: String,
+        from_number: Option<PhoneNumberId>,
     },
 }
 
@@ -134,7 +145,7 @@ const SQLITE: OutboxSql = OutboxSql {
         lease_owner = NULL, lease_until = 0 \
         FROM json_each($1) AS j WHERE jobs.id = j.value ->> 0",
     mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
-        WHERE id IN (SELECT value FROM json_each($1)) AND status IN ('queued', 'sent', 'failed')",
+        WHERE id IN (SELECT value FROM json_each($1)) AND status IN ('queued', 'sent', 'failed') RETURNING id",
     delete_jobs: "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($1))",
 };
 
@@ -158,7 +169,8 @@ const POSTGRES: OutboxSql = OutboxSql {
         lease_owner = NULL, lease_until = 0 \
         FROM json_array_elements($1::json) AS j WHERE jobs.id = j ->> 0",
     mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
-        WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND status IN ('queued', 'sent', 'failed')",
+        WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND status IN ('queued', 'sent', 'failed') \
+        RETURNING id",
     delete_jobs: "DELETE FROM jobs WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))",
 };
 
@@ -239,7 +251,10 @@ impl Store {
             .collect()
     }
 
-    /// Records how a batch of leased jobs ended, in one transaction.
+    /// Records how a batch of leased jobs ended, in one transaction. Deliveries and
+    /// failures of messages sent from pool numbers are counted for those numbers in the
+    /// same transaction, added up per number: a batch without pool numbers costs nothing
+    /// more.
     pub async fn finish_jobs(&self, outcomes: &[JobOutcome]) -> Result<(), StoreError> {
         if outcomes.is_empty() {
             return Ok(());
@@ -249,6 +264,10 @@ impl Store {
         let mut sent: Vec<(String, Option<&str>)> = Vec::new();
         let mut receipts: Vec<(String, i64)> = Vec::new();
         let mut delivered: Vec<String> = Vec::new();
+        // The pool numbers of delivered messages, by message id, to count those the
+        // update really moved to delivered.
+        let mut delivered_from: HashMap<String, PhoneNumberId> = HashMap::new();
+        let mut number_events: Vec<NumberEvent> = Vec::new();
         let mut done: Vec<String> = Vec::new();
         for outcome in outcomes {
             match outcome {
@@ -267,7 +286,14 @@ impl Store {
                         None => done.push(job.to_string()),
                     }
                 }
-                JobOutcome::Delivered { job, message } => {
+                JobOutcome::Delivered {
+                    job,
+                    message,
+                    from_number,
+                } => {
+                    if let Some(number) = from_number {
+                        delivered_from.insert(message.to_string(), *number);
+                    }
                     delivered.push(message.to_string());
                     done.push(job.to_string());
                 }
@@ -284,7 +310,14 @@ impl Store {
                 sqlx::query(sql.to_receipt).bind(json(&receipts)).execute(&mut *tx).await?;
             }
             if !delivered.is_empty() {
-                sqlx::query(sql.mark_delivered).bind(json(&delivered)).bind(micros).execute(&mut *tx).await?;
+                let rows = sqlx::query(sql.mark_delivered).bind(json(&delivered)).bind(micros).fetch_all(&mut *tx).await?;
+                if !delivered_from.is_empty() {
+                    for row in &rows {
+                        if let Some(number) = delivered_from.get(&row.text("id")?) {
+                            number_events.push(NumberEvent { phone_number_id: *number, at: now, kind: NumberEventKind::Delivered });
+                        }
+                    }
+                }
             }
             for outcome in outcomes {
                 match outcome {
@@ -297,15 +330,23 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    JobOutcome::Failed { job, message, code, reason } => {
-                        sqlx::query("UPDATE messages SET status = 'failed', error_code = $1, error_message = $2, updated_at = $3 \
+                    JobOutcome::Failed { job, message, code, reason, from_number } => {
+                        let failed = sqlx::query("UPDATE messages SET status = 'failed', error_code = $1, error_message = $2, updated_at = $3 \
                                      WHERE id = $4 AND status IN ('queued', 'sent')")
                             .bind(code.as_deref())
                             .bind(reason.as_str())
                             .bind(micros)
                             .bind(message.to_string())
                             .execute(&mut *tx)
-                            .await?;
+                            .await?
+                            .rows_affected();
+                        if let (1, Some(number)) = (failed, from_number) {
+                            number_events.push(NumberEvent {
+                                phone_number_id: *number,
+                                at: now,
+                                kind: NumberEventKind::Failed { code: code.clone() },
+                            });
+                        }
                         done.push(job.to_string());
                     }
                     _ => {}
@@ -314,6 +355,7 @@ impl Store {
             if !done.is_empty() {
                 sqlx::query(sql.delete_jobs).bind(json(&done)).execute(&mut *tx).await?;
             }
+            add_outcomes!(&mut *tx, &tally(&number_events));
             tx.commit().await?;
         });
         Ok(())

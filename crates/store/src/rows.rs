@@ -38,6 +38,8 @@ pub trait StoreRow {
     fn optional_text(&self, column: &str) -> Result<Option<String>, StoreError>;
     fn int(&self, column: &str) -> Result<i64, StoreError>;
     fn optional_int(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    /// A boolean column: INTEGER 0/1 on SQLite, BOOLEAN on PostgreSQL; sqlx reads both.
+    fn flag(&self, column: &str) -> Result<bool, StoreError>;
 
     /// A stored UUID.
     fn id<T: std::str::FromStr>(&self, column: &str) -> Result<T, StoreError> {
@@ -96,6 +98,9 @@ macro_rules! store_row {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
             fn optional_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn flag(&self, column: &str) -> Result<bool, StoreError> {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
         }

@@ -18,7 +18,11 @@ pub fn display_number(number: &E164) -> String {
             &national[6..]
         );
     }
-    number.parsed().format().mode(Mode::International).to_string()
+    number
+        .parsed()
+        .format()
+        .mode(Mode::International)
+        .to_string()
 }
 
 #[cfg(test)]

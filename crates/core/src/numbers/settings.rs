@@ -118,19 +118,25 @@ impl NumberPoolSettings {
             }
         }
         if self.warmup_ramp.windows(2).any(|pair| pair[1] < pair[0]) {
-            errors.push("warmupRamp", "the ramp's caps must not decrease from one day to the next");
+            errors.push(
+                "warmupRamp",
+                "the ramp's caps must not decrease from one day to the next",
+            );
         }
         if self.steady_daily_cap == 0 {
             errors.push("steadyDailyCap", "must be at least 1");
         }
-        if self.warmup_ramp.last().is_some_and(|last| *last > self.steady_daily_cap) {
+        if self
+            .warmup_ramp
+            .last()
+            .is_some_and(|last| *last > self.steady_daily_cap)
+        {
             errors.push("steadyDailyCap", "must be at least the ramp's last cap");
         }
         if self.daily_call_cap == 0 {
             errors.push("dailyCallCap", "must be at least 1");
         }
-        if !(self.sends_per_second.is_finite()
-            && (0.01..=1000.0).contains(&self.sends_per_second))
+        if !(self.sends_per_second.is_finite() && (0.01..=1000.0).contains(&self.sends_per_second))
         {
             errors.push("sendsPerSecond", "must be between 0.01 and 1000");
         }
@@ -138,7 +144,11 @@ impl NumberPoolSettings {
             errors.push("stickyWindowDays", "must be at most 3650 (ten years)");
         }
         self.health.validate(&mut errors);
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -149,9 +159,15 @@ impl HealthThresholds {
         }
         let rates = [
             ("health.minDeliveryRate", self.min_delivery_rate),
-            ("health.pauseBelowDeliveryRate", self.pause_below_delivery_rate),
+            (
+                "health.pauseBelowDeliveryRate",
+                self.pause_below_delivery_rate,
+            ),
             ("health.maxFilteredRate", self.max_filtered_rate),
-            ("health.pauseAboveFilteredRate", self.pause_above_filtered_rate),
+            (
+                "health.pauseAboveFilteredRate",
+                self.pause_above_filtered_rate,
+            ),
             ("health.maxOptOutRate", self.max_opt_out_rate),
             ("health.pauseAboveOptOutRate", self.pause_above_opt_out_rate),
             ("health.minReplyRate", self.min_reply_rate),
@@ -214,7 +230,13 @@ mod tests {
         let fields: Vec<&str> = errors.as_slice().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["timeZone", "warmupRamp[1]", "warmupRamp", "steadyDailyCap", "sendsPerSecond"]
+            [
+                "timeZone",
+                "warmupRamp[1]",
+                "warmupRamp",
+                "steadyDailyCap",
+                "sendsPerSecond"
+            ]
         );
     }
 

@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
+use crate::numbers::SenderRequest;
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -393,6 +394,25 @@ async fn post_message(
             });
         }
     };
+    let contact = state
+        .store
+        .contact(workspace, conversation.contact_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the conversation's contact no longer exists"))?;
+    let sender = state
+        .senders()
+        .assign_for_request(&SenderRequest {
+            workspace_id: workspace,
+            channel: &channel,
+            conversation: Some(&conversation),
+            contact_id: contact.id,
+            recipient: &contact.cellphone,
+            campaign_id: conversation
+                .campaign_id
+                .as_deref()
+                .and_then(|id| id.parse().ok()),
+        })
+        .await?;
     let message = state
         .store
         .queue_message(
@@ -402,6 +422,7 @@ async fn post_message(
                 body: text.expect("checked above"),
                 template: None,
                 author_user_id: Some(author),
+                sender,
             },
         )
         .await?;

@@ -32,6 +32,7 @@ use utoipa_axum::routes;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
+use crate::numbers::SenderRequest;
 use crate::routes::contacts::ContactResponse;
 use crate::routes::conversations::ConversationResponse;
 use crate::state::AppState;
@@ -403,6 +404,31 @@ async fn leadscout_outbound(
         MessageProviderType::Whatsapp => MessageType::Whatsapp,
         MessageProviderType::Voice => MessageType::Call,
     };
+    // An active conversation means nothing is sent (409, or reuse with forceSend), so
+    // no capacity is reserved for it.
+    let sender = match state
+        .store
+        .active_conversation(workspace, contact.id, channel.id)
+        .await?
+    {
+        Some(_) => None,
+        None => {
+            state
+                .senders()
+                .assign_for_request(&SenderRequest {
+                    workspace_id: workspace,
+                    channel: &channel,
+                    conversation: None,
+                    contact_id: contact.id,
+                    recipient: &contact.cellphone,
+                    campaign_id: checked
+                        .campaign_id
+                        .as_deref()
+                        .and_then(|id| id.parse().ok()),
+                })
+                .await?
+        }
+    };
     let outcome = state
         .store
         .open_conversation(OpenConversation {
@@ -425,6 +451,7 @@ async fn leadscout_outbound(
                     params: checked.params,
                 }),
                 author_user_id: None,
+                sender,
             }),
         })
         .await?;

@@ -11,9 +11,15 @@ pub mod dnc;
 pub mod leadconnector;
 pub mod leads;
 pub mod leadscout;
+pub mod number_settings;
+pub mod number_warmup;
 pub mod ops;
 pub mod opt_outs;
+pub mod outgoing_numbers;
+pub mod phone_numbers;
 pub mod sandbox;
+pub mod sources;
+pub mod teams;
 pub mod templates;
 pub mod users;
 pub mod webhooks;
@@ -80,6 +86,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(leads::router())
         .merge(dnc::router())
         .merge(opt_outs::router())
+        .merge(phone_numbers::router())
+        .merge(teams::router())
+        .merge(sources::router())
+        .merge(number_settings::router())
+        .merge(outgoing_numbers::router())
+        .merge(number_warmup::router())
         .split_for_parts()
 }
 

@@ -59,6 +59,9 @@ CREATE TABLE phone_numbers (
     UNIQUE (workspace_id, number)
 ) STRICT;
 CREATE INDEX phone_numbers_by_workspace ON phone_numbers (workspace_id, id);
+-- At most one default number per workspace: writers clear the others first, and this
+-- index turns a race between two of them into a retry rather than two defaults.
+CREATE UNIQUE INDEX phone_numbers_one_default ON phone_numbers (workspace_id) WHERE is_default;
 
 CREATE TABLE phone_number_campaigns (
     phone_number_id  TEXT NOT NULL REFERENCES phone_numbers (id) ON DELETE CASCADE,
@@ -108,6 +111,9 @@ CREATE TABLE recipient_numbers (
 -- No foreign keys: deleting a number leaves these pointing nowhere, which selection
 -- treats as unset.
 ALTER TABLE contacts ADD COLUMN assigned_phone_number_id TEXT;
+-- Deleting a number clears the contacts assigned to it; few contacts have one.
+CREATE INDEX contacts_by_assigned_number ON contacts (assigned_phone_number_id)
+    WHERE assigned_phone_number_id IS NOT NULL;
 ALTER TABLE conversations ADD COLUMN sticky_number_id TEXT;
 ALTER TABLE conversations ADD COLUMN override_number_id TEXT;
 ALTER TABLE messages ADD COLUMN from_number_id TEXT;

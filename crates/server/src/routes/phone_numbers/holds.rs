@@ -1,0 +1,102 @@
+//! Holds: a person pauses a number (it keeps its place and resumes later) or records
+//! that a carrier blocked it; resume lifts either. A block is not turned into a pause:
+//! resume it first, so a carrier block is never lost by accident.
+
+use axum::extract::{Path, State};
+use leadline_core::WorkspaceId;
+use leadline_core::numbers::Hold;
+use leadline_core::validation::text;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{PhoneNumberResponse, load};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::number_settings::StrictJson;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pause_phone_number))
+        .routes(routes!(block_phone_number))
+        .routes(routes!(resume_phone_number))
+}
+
+const MAX_REASON: usize = 500;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    /// Why, in a sentence; shown with the number.
+    reason: String,
+}
+
+async fn hold(
+    state: &AppState,
+    workspace: WorkspaceId,
+    id: &str,
+    hold: Hold,
+) -> ApiResult<axum::Json<PhoneNumberResponse>> {
+    let number = load(state, workspace, id).await?;
+    if matches!(hold, Hold::Paused { .. }) && matches!(number.hold, Hold::Blocked { .. }) {
+        return Err(ApiError::Conflict {
+            detail: "the number is blocked; resume it before pausing it".to_owned(),
+            field: None,
+        });
+    }
+    let held = state
+        .store
+        .set_phone_number_hold(workspace, number.id, hold)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the phone number was deleted meanwhile"))?;
+    tracing::info!(phone_number = %held.id, hold = ?held.hold, "phone number hold changed");
+    state.numbers.invalidate(workspace);
+    Ok(axum::Json(held.into()))
+}
+
+/// Take a number out of rotation for now.
+#[utoipa::path(post, path = "/api/v1/phone-numbers/{id}/pause", tag = "phone numbers",
+    params(("id" = String, Path, description = "The phone number's id")), request_body = HoldRequest,
+    responses((status = 200, body = PhoneNumberResponse), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn pause_phone_number(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    StrictJson(body): StrictJson<HoldRequest>,
+) -> ApiResult<axum::Json<PhoneNumberResponse>> {
+    let reason = text("reason", &body.reason, MAX_REASON)?;
+    let paused = Hold::Paused {
+        reason,
+        automatic: false,
+    };
+    hold(&state, workspace, &id, paused).await
+}
+
+/// Record that a carrier blocked a number: out of rotation until resumed.
+#[utoipa::path(post, path = "/api/v1/phone-numbers/{id}/block", tag = "phone numbers",
+    params(("id" = String, Path, description = "The phone number's id")), request_body = HoldRequest,
+    responses((status = 200, body = PhoneNumberResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn block_phone_number(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    StrictJson(body): StrictJson<HoldRequest>,
+) -> ApiResult<axum::Json<PhoneNumberResponse>> {
+    let reason = text("reason", &body.reason, MAX_REASON)?;
+    hold(&state, workspace, &id, Hold::Blocked { reason }).await
+}
+
+/// Put a paused or blocked number back into rotation.
+#[utoipa::path(post, path = "/api/v1/phone-numbers/{id}/resume", tag = "phone numbers",
+    params(("id" = String, Path, description = "The phone number's id")),
+    responses((status = 200, body = PhoneNumberResponse), (status = 404, body = Problem)))]
+async fn resume_phone_number(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PhoneNumberResponse>> {
+    hold(&state, workspace, &id, Hold::None).await
+}

@@ -1,0 +1,196 @@
+//! Reading the ids and small values of the number pool's requests: every shape error
+//! goes into the request's [`FieldErrors`] (422, all at once), then the ids that parsed
+//! are looked up, and the first one that names nothing is a 404 naming its field.
+
+use std::collections::HashSet;
+use std::hash::Hash;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use leadline_core::channel::MessageProviderType;
+use leadline_core::validation::text;
+use leadline_core::{CampaignId, ChannelId, FieldErrors, Patch, SourceId, TeamId, WorkspaceId};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most ids one list field may hold: each is looked up before the write.
+pub const MAX_IDS: usize = 200;
+
+/// An id of `what`, or an error naming `field`.
+pub fn parse_id<T: FromStr>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    what: &str,
+) -> Option<T> {
+    let parsed = value.trim().parse().ok();
+    if parsed.is_none() {
+        errors.push(field, format!("must be a {what} id (a UUID)"));
+    }
+    parsed
+}
+
+pub fn optional_id<T: FromStr>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+    what: &str,
+) -> Option<T> {
+    value.and_then(|value| parse_id(errors, field, &value, what))
+}
+
+/// Ids of `what`, each named `field[i]` when it is not one or is listed twice.
+pub fn id_list<T: FromStr + Eq + Hash + Copy>(
+    errors: &mut FieldErrors,
+    field: &str,
+    values: &[String],
+    what: &str,
+) -> Vec<T> {
+    if values.len() > MAX_IDS {
+        errors.push(field, format!("lists at most {MAX_IDS} ids"));
+        return Vec::new();
+    }
+    let mut seen = HashSet::new();
+    let mut ids = Vec::with_capacity(values.len());
+    for (n, value) in values.iter().enumerate() {
+        let item = format!("{field}[{n}]");
+        if let Some(id) = parse_id::<T>(errors, &item, value, what) {
+            if seen.insert(id) {
+                ids.push(id);
+            } else {
+                errors.push(item, "is listed twice");
+            }
+        }
+    }
+    ids
+}
+
+/// Optional free text: trimmed, not empty (send `null` or leave it out instead).
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Option<String> {
+    value.and_then(|value| errors.check(text(field, &value, max)))
+}
+
+/// An optional calendar day written `YYYY-MM-DD`.
+pub fn optional_day(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+) -> Option<NaiveDate> {
+    let value = value?;
+    let parsed = (value.len() == 10)
+        .then(|| NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok())
+        .flatten();
+    if parsed.is_none() {
+        errors.push(field, "must be a date written YYYY-MM-DD");
+    }
+    parsed
+}
+
+/// The value of a PATCH field that may not be null.
+pub fn required<T>(errors: &mut FieldErrors, field: &str, patch: Patch<T>) -> Option<T> {
+    match patch {
+        Patch::Clear => {
+            errors.push(field, "cannot be null; leave it out to keep it");
+            None
+        }
+        Patch::Set(value) => Some(value),
+        Patch::Absent => None,
+    }
+}
+
+/// A PATCH id field: absent, `null` or an id of `what`.
+pub fn patch_id<T: std::str::FromStr>(
+    errors: &mut FieldErrors,
+    field: &str,
+    patch: Patch<String>,
+    what: &str,
+) -> Patch<T> {
+    match patch {
+        Patch::Absent => Patch::Absent,
+        Patch::Clear => Patch::Clear,
+        Patch::Set(value) => {
+            parse_id(errors, field, &value, what).map_or(Patch::Absent, Patch::Set)
+        }
+    }
+}
+
+/// A PATCH list of ids: `None` when absent, empty for `null`, else the parsed ids.
+pub fn patch_list<T: std::str::FromStr + Eq + std::hash::Hash + Copy>(
+    errors: &mut FieldErrors,
+    field: &str,
+    patch: Patch<Vec<String>>,
+    what: &str,
+) -> Option<Vec<T>> {
+    match patch {
+        Patch::Absent => None,
+        Patch::Clear => Some(Vec::new()),
+        Patch::Set(values) => Some(id_list(errors, field, &values, what)),
+    }
+}
+
+/// The rows a number's request points at.
+pub struct References<'a> {
+    pub channel_id: Option<ChannelId>,
+    pub team_id: Option<TeamId>,
+    pub campaign_ids: &'a [CampaignId],
+    pub source_ids: &'a [SourceId],
+}
+
+fn missing(field: String, what: &str, id: impl std::fmt::Display) -> ApiError {
+    ApiError::NotFound {
+        detail: format!("no {what} '{id}' in this workspace"),
+        field: Some(field),
+    }
+}
+
+impl References<'_> {
+    /// 404 naming the first reference that names nothing in the workspace; 422 for a
+    /// channel that carries neither SMS nor calls.
+    pub async fn check(&self, state: &AppState, workspace: WorkspaceId) -> Result<(), ApiError> {
+        let store = &state.store;
+        if let Some(channel_id) = self.channel_id {
+            let channel = store
+                .channel(workspace, channel_id)
+                .await?
+                .ok_or_else(|| missing("channelId".into(), "channel", channel_id))?;
+            if !matches!(
+                channel.carries,
+                MessageProviderType::Sms | MessageProviderType::Voice
+            ) {
+                return Err(ApiError::field(
+                    "channelId",
+                    format!(
+                        "numbers send through SMS or VOICE channels; this one is {}",
+                        channel.carries
+                    ),
+                ));
+            }
+        }
+        if let Some(team_id) = self.team_id
+            && store.team(workspace, team_id).await?.is_none()
+        {
+            return Err(missing("teamId".into(), "team", team_id));
+        }
+        for (n, campaign_id) in self.campaign_ids.iter().enumerate() {
+            if store.campaign(workspace, *campaign_id).await?.is_none() {
+                return Err(missing(
+                    format!("campaignIds[{n}]"),
+                    "campaign",
+                    campaign_id,
+                ));
+            }
+        }
+        for (n, source_id) in self.source_ids.iter().enumerate() {
+            if store.source(workspace, *source_id).await?.is_none() {
+                return Err(missing(format!("sourceIds[{n}]"), "source", source_id));
+            }
+        }
+        Ok(())
+    }
+}

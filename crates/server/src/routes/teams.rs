@@ -1,0 +1,263 @@
+//! `/api/v1/teams`: teams of advisors, which phone numbers can be reserved for. A team
+//! lists its members (users of the workspace) in the order given; names are unique per
+//! workspace. Deleting a team keeps its numbers in the pool, reserved for no team.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use leadline_core::user::UserRef;
+use leadline_core::validation::text;
+use leadline_core::{FieldErrors, Patch, TeamId, UserId, WorkspaceId};
+use leadline_store::StoreError;
+use leadline_store::teams::{Team, TeamFields};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::number_settings::StrictJson;
+use super::phone_numbers::references::{id_list, optional_text};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiQuery, path_id, timestamp};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_team, list_teams))
+        .routes(routes!(get_team, update_team, delete_team))
+}
+
+const MAX_NAME: usize = 100;
+const MAX_DESCRIPTION: usize = 1000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTeamRequest {
+    /// Unique in the workspace.
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    /// Users of the workspace, in the order to show them.
+    #[serde(default)]
+    member_user_ids: Vec<String>,
+}
+
+/// Absent fields stay as they are; `null` clears the description or the members.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateTeamRequest {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Patch<String>,
+    /// Replaces the members as a whole.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    member_user_ids: Patch<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamResponse {
+    id: String,
+    workspace_id: String,
+    name: String,
+    description: Option<String>,
+    member_user_ids: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Team> for TeamResponse {
+    fn from(team: Team) -> Self {
+        Self {
+            id: team.id.to_string(),
+            workspace_id: team.workspace_id.to_string(),
+            name: team.name,
+            description: team.description,
+            member_user_ids: team.member_user_ids.iter().map(|u| u.to_string()).collect(),
+            created_at: timestamp(team.created_at),
+            updated_at: timestamp(team.updated_at),
+        }
+    }
+}
+
+/// 404 naming `memberUserIds[i]` for the first id that is no user of the workspace.
+async fn check_members(
+    state: &AppState,
+    workspace: WorkspaceId,
+    members: &[UserId],
+) -> Result<(), ApiError> {
+    for (n, user_id) in members.iter().enumerate() {
+        if state
+            .store
+            .user(workspace, &UserRef::Id(*user_id))
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::NotFound {
+                detail: format!("no user '{user_id}' in this workspace"),
+                field: Some(format!("memberUserIds[{n}]")),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A taken name is a 409 naming `name`.
+fn duplicate_name(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Duplicate { .. } => ApiError::Conflict {
+            detail: "a team with this name already exists in the workspace".to_owned(),
+            field: Some("name".to_owned()),
+        },
+        other => other.into(),
+    }
+}
+
+/// Create a team.
+#[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeamRequest,
+    responses((status = 201, body = TeamResponse), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_team(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    StrictJson(body): StrictJson<CreateTeamRequest>,
+) -> ApiResult<(StatusCode, axum::Json<TeamResponse>)> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check(text("name", &body.name, MAX_NAME));
+    let description = optional_text(
+        &mut errors,
+        "description",
+        body.description,
+        MAX_DESCRIPTION,
+    );
+    let members = id_list(&mut errors, "memberUserIds", &body.member_user_ids, "user");
+    errors.finish(())?;
+    check_members(&state, workspace, &members).await?;
+    let fields = TeamFields {
+        name: name.expect("checked above"),
+        description,
+        member_user_ids: members,
+    };
+    let team = state
+        .store
+        .create_team(workspace, fields)
+        .await
+        .map_err(duplicate_name)?;
+    tracing::info!(team = %team.id, "team created");
+    Ok((StatusCode::CREATED, axum::Json(team.into())))
+}
+
+/// List the workspace's teams, oldest first.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", params(PageParams),
+    responses((status = 200, body = Page<TeamResponse>)))]
+async fn list_teams(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<Page<TeamResponse>>> {
+    let limit = page.limit()?;
+    let after: Option<TeamId> = page.cursor()?;
+    let teams = state.store.list_teams(workspace, after, limit).await?;
+    Ok(axum::Json(Page::new(
+        teams.into_iter().map(TeamResponse::from).collect(),
+        limit,
+        |t| t.id.clone(),
+    )))
+}
+
+async fn load(state: &AppState, workspace: WorkspaceId, id: &str) -> ApiResult<Team> {
+    let team_id: TeamId = path_id("id", id, "team")?;
+    state
+        .store
+        .team(workspace, team_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            detail: format!("no team '{id}' in this workspace"),
+            field: Some("id".to_owned()),
+        })
+}
+
+/// Fetch a team.
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams",
+    params(("id" = String, Path, description = "The team's id")),
+    responses((status = 200, body = TeamResponse), (status = 404, body = Problem)))]
+async fn get_team(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<TeamResponse>> {
+    Ok(axum::Json(load(&state, workspace, &id).await?.into()))
+}
+
+/// Change a team's name, description or members.
+#[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams",
+    params(("id" = String, Path, description = "The team's id")), request_body = UpdateTeamRequest,
+    responses((status = 200, body = TeamResponse), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn update_team(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    StrictJson(body): StrictJson<UpdateTeamRequest>,
+) -> ApiResult<axum::Json<TeamResponse>> {
+    let current = load(&state, workspace, &id).await?;
+    let mut errors = FieldErrors::new();
+    let name = match body.name {
+        Patch::Absent => Some(current.name),
+        Patch::Clear => {
+            errors.push("name", "cannot be null; leave it out to keep it");
+            None
+        }
+        Patch::Set(name) => errors.check(text("name", &name, MAX_NAME)),
+    };
+    let description = match body.description {
+        Patch::Absent => current.description,
+        Patch::Clear => None,
+        Patch::Set(d) => optional_text(&mut errors, "description", Some(d), MAX_DESCRIPTION),
+    };
+    let members = match body.member_user_ids {
+        Patch::Absent => None,
+        Patch::Clear => Some(Vec::new()),
+        Patch::Set(ids) => Some(id_list(&mut errors, "memberUserIds", &ids, "user")),
+    };
+    errors.finish(())?;
+    if let Some(members) = &members {
+        check_members(&state, workspace, members).await?;
+    }
+    let fields = TeamFields {
+        name: name.expect("checked above"),
+        description,
+        member_user_ids: members.unwrap_or(current.member_user_ids),
+    };
+    let team = state
+        .store
+        .update_team(workspace, current.id, fields)
+        .await
+        .map_err(duplicate_name)?
+        .ok_or_else(|| ApiError::not_found("the team was deleted meanwhile"))?;
+    state.numbers.invalidate(workspace);
+    Ok(axum::Json(team.into()))
+}
+
+/// Delete a team; its numbers stay in the pool, reserved for no team.
+#[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams",
+    params(("id" = String, Path, description = "The team's id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem)))]
+async fn delete_team(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let team = load(&state, workspace, &id).await?;
+    if !state.store.delete_team(workspace, team.id).await? {
+        return Err(ApiError::not_found("the team was deleted meanwhile"));
+    }
+    tracing::info!(team = %team.id, "team deleted");
+    state.numbers.invalidate(workspace);
+    Ok(StatusCode::NO_CONTENT)
+}
