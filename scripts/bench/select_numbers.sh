@@ -53,7 +53,7 @@ ids = []
 for n in range(10000):
     code = codes[n % len(codes)]
     body = {"number": "+1%d%03d%04d" % (code, 200 + (n // 10000) % 700, n), "label": "pool %d" % n,
-            "capabilities": {"sms": n % 10 != 7, "call": n % 3 != 0}, "preferred": n % 97 == 0}
+            "capabilities": {"sms": n % 10 != 7, "call": n % 3 != 0 or n % 10 == 7}, "preferred": n % 97 == 0}
     conn.request("POST", "/api/v1/phone-numbers", json.dumps(body), headers)
     answer = conn.getresponse(); data = answer.read()
     if answer.status != 201:

@@ -270,7 +270,15 @@ impl SenderAssigner {
                 recipient: Some(request.recipient.clone()),
                 now,
             };
-            match self.store.reserve_send(&reserve).await? {
+            let reservation = self.store.reserve_send(&reserve).await?;
+            let outcome = match reservation {
+                Reservation::Reserved { .. } => "reserved",
+                Reservation::Full { .. } => "full",
+                Reservation::Busy { .. } => "busy",
+            };
+            metrics::counter!("leadline_number_reservations_total", "outcome" => outcome)
+                .increment(1);
+            match reservation {
                 Reservation::Reserved { slot_at } => {
                     tracing::debug!(
                         phone_number = %number.id,
