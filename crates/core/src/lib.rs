@@ -21,6 +21,7 @@ pub mod ids;
 pub mod message;
 pub mod nanp;
 pub mod numbers;
+pub mod opt_out;
 pub mod patch;
 pub mod phone;
 pub mod retry;
