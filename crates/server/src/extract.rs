@@ -65,10 +65,32 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             None if path == "." => "body".to_owned(),
             None => path,
         };
-        ApiError::field(&field, message)
+        ApiError::Validation(vec![name_unknown_field(leadline_core::FieldError::new(
+            field, message,
+        ))])
     })?;
     deserializer.end().map_err(|error| not_json(&error))?;
     Ok(value)
+}
+
+/// Rewrites serde's "unknown field `x`, expected …" at `path` to name `path.x`.
+fn name_unknown_field(mut error: leadline_core::FieldError) -> leadline_core::FieldError {
+    let Some(name) = error
+        .message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    else {
+        return error;
+    };
+    let last_segment = error.field.rsplit('.').next().unwrap_or_default();
+    if last_segment != name {
+        error.field = match error.field.as_str() {
+            "body" | "." | "" => name.to_owned(),
+            parent => format!("{parent}.{name}"),
+        };
+    }
+    error.message = format!("is not a field here ({})", error.message);
+    error
 }
 
 /// 400 for a body that is not JSON, with where the parser gave up.

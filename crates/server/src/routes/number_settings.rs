@@ -5,9 +5,8 @@
 //!
 //! Also home of [`StrictJson`], the body extractor of the number pool's routes.
 
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use leadline_core::numbers::NumberPoolSettings;
-use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,44 +17,6 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_number_settings, put_number_settings))
-}
-
-/// A JSON body of a type that denies unknown fields, answering 422 with the unknown
-/// field's own path (`health.minSampel`) where serde names only the object holding it.
-pub struct StrictJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match ApiJson::<T>::from_request(request, state).await {
-            Ok(ApiJson(value)) => Ok(StrictJson(value)),
-            Err(ApiError::Validation(errors)) => Err(ApiError::Validation(
-                errors.into_iter().map(name_unknown_field).collect(),
-            )),
-            Err(other) => Err(other),
-        }
-    }
-}
-
-/// Rewrites serde's "unknown field `x`, expected …" at `path` to name `path.x`.
-fn name_unknown_field(mut error: leadline_core::FieldError) -> leadline_core::FieldError {
-    let Some(name) = error
-        .message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split('`').next())
-    else {
-        return error;
-    };
-    let last_segment = error.field.rsplit('.').next().unwrap_or_default();
-    if last_segment != name {
-        error.field = match error.field.as_str() {
-            "body" | "." | "" => name.to_owned(),
-            parent => format!("{parent}.{name}"),
-        };
-    }
-    error.message = format!("is not a field here ({})", error.message);
-    error
 }
 
 /// The workspace's pool settings (the defaults until they are set).
@@ -77,7 +38,7 @@ async fn get_number_settings(
 async fn put_number_settings(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
-    StrictJson(mut settings): StrictJson<NumberPoolSettings>,
+    ApiJson(mut settings): ApiJson<NumberPoolSettings>,
 ) -> ApiResult<axum::Json<NumberPoolSettings>> {
     settings.validate()?;
     // Stored by its IANA name, as campaigns keep theirs.
@@ -101,10 +62,7 @@ mod tests {
 
     fn fields_of(body: &str) -> Vec<String> {
         match parse_json::<NumberPoolSettings>(body.as_bytes()) {
-            Err(ApiError::Validation(errors)) => errors
-                .into_iter()
-                .map(|e| name_unknown_field(e).field)
-                .collect(),
+            Err(ApiError::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

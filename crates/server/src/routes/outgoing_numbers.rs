@@ -119,7 +119,7 @@ async fn outgoing_for_new(
     ApiJson(body): ApiJson<OutgoingNumberRequest>,
 ) -> ApiResult<axum::Json<OutgoingNumberResponse>> {
     let request = resolve(&state, workspace, body, None).await?;
-    Ok(axum::Json(answer(&state, request).await?))
+    Ok(axum::Json(request.answer()))
 }
 
 /// Choose the number for the next message of an existing conversation.
@@ -140,7 +140,7 @@ async fn outgoing_for_conversation(
     };
     body.conversation_id = Some(conversation_id);
     let request = resolve(&state, workspace, body, None).await?;
-    Ok(axum::Json(answer(&state, request).await?))
+    Ok(axum::Json(request.answer()))
 }
 
 /// Check a manually chosen number: the answer shows whether it can send now and why not.
@@ -160,7 +160,7 @@ async fn check_manual_override(
         Some(number),
     )
     .await?;
-    Ok(axum::Json(answer(&state, request).await?))
+    Ok(axum::Json(request.answer()))
 }
 
 /// Make every send of a conversation go out from one number until cleared.
@@ -189,7 +189,7 @@ async fn set_conversation_override(
         ..OutgoingNumberRequest::default()
     };
     let request = resolve(&state, workspace, body, None).await?;
-    Ok(axum::Json(answer(&state, request).await?))
+    Ok(axum::Json(request.answer()))
 }
 
 /// Clear a conversation's override: selection picks its number again.
@@ -212,7 +212,7 @@ async fn clear_conversation_override(
         ..OutgoingNumberRequest::default()
     };
     let request = resolve(&state, workspace, body, None).await?;
-    Ok(axum::Json(answer(&state, request).await?))
+    Ok(axum::Json(request.answer()))
 }
 
 /// A request with its ids checked and its hints resolved.
@@ -320,10 +320,12 @@ async fn resolve(
     })
 }
 
-async fn answer(state: &AppState, request: Resolved) -> ApiResult<OutgoingNumberResponse> {
-    let _ = state;
-    let selection = select(&request.snapshot.pool, &request.selection);
-    Ok(response(&request.snapshot, &request.selection, &selection))
+impl Resolved {
+    /// Runs the selection and shapes the answer.
+    fn answer(&self) -> OutgoingNumberResponse {
+        let selection = select(&self.snapshot.pool, &self.selection);
+        response(&self.snapshot, &self.selection, &selection)
+    }
 }
 
 fn response(

@@ -16,10 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::number_settings::StrictJson;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -236,7 +235,7 @@ fn duplicate_number(error: StoreError) -> ApiError {
 async fn create_phone_number(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
-    StrictJson(body): StrictJson<CreatePhoneNumberRequest>,
+    ApiJson(body): ApiJson<CreatePhoneNumberRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<PhoneNumberResponse>)> {
     let mut errors = FieldErrors::new();
     let number = errors.check(E164::parse_field("number", &body.number));
@@ -368,7 +367,7 @@ async fn update_phone_number(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
-    StrictJson(body): StrictJson<UpdatePhoneNumberRequest>,
+    ApiJson(body): ApiJson<UpdatePhoneNumberRequest>,
 ) -> ApiResult<axum::Json<PhoneNumberResponse>> {
     let current = load(&state, workspace, &id).await?;
     let mut errors = FieldErrors::new();

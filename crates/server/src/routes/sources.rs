@@ -13,11 +13,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::number_settings::StrictJson;
 use super::phone_numbers::references::optional_text;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -92,7 +91,7 @@ fn duplicate_name(error: StoreError) -> ApiError {
 async fn create_source(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
-    StrictJson(body): StrictJson<CreateSourceRequest>,
+    ApiJson(body): ApiJson<CreateSourceRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<SourceResponse>)> {
     let mut errors = FieldErrors::new();
     let name = errors.check(text("name", &body.name, MAX_NAME));
@@ -167,7 +166,7 @@ async fn update_source(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
-    StrictJson(body): StrictJson<UpdateSourceRequest>,
+    ApiJson(body): ApiJson<UpdateSourceRequest>,
 ) -> ApiResult<axum::Json<SourceResponse>> {
     let current = load(&state, workspace, &id).await?;
     let mut errors = FieldErrors::new();

@@ -14,11 +14,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::number_settings::StrictJson;
 use super::phone_numbers::references::{id_list, optional_text};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -125,7 +124,7 @@ fn duplicate_name(error: StoreError) -> ApiError {
 async fn create_team(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
-    StrictJson(body): StrictJson<CreateTeamRequest>,
+    ApiJson(body): ApiJson<CreateTeamRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TeamResponse>)> {
     let mut errors = FieldErrors::new();
     let name = errors.check(text("name", &body.name, MAX_NAME));
@@ -203,7 +202,7 @@ async fn update_team(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
-    StrictJson(body): StrictJson<UpdateTeamRequest>,
+    ApiJson(body): ApiJson<UpdateTeamRequest>,
 ) -> ApiResult<axum::Json<TeamResponse>> {
     let current = load(&state, workspace, &id).await?;
     let mut errors = FieldErrors::new();

@@ -12,8 +12,7 @@ use utoipa_axum::routes;
 use super::references::parse_id;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::path_id;
-use crate::routes::number_settings::StrictJson;
+use crate::extract::{ApiJson, path_id};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -80,7 +79,7 @@ async fn assign_contact_number(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
-    StrictJson(body): StrictJson<ContactNumberRequest>,
+    ApiJson(body): ApiJson<ContactNumberRequest>,
 ) -> ApiResult<axum::Json<ContactNumberResponse>> {
     let mut errors = FieldErrors::new();
     let number: Option<PhoneNumberId> = match body.phone_number_id {

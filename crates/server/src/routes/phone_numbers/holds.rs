@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::{PhoneNumberResponse, load};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::number_settings::StrictJson;
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -65,7 +65,7 @@ async fn pause_phone_number(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
-    StrictJson(body): StrictJson<HoldRequest>,
+    ApiJson(body): ApiJson<HoldRequest>,
 ) -> ApiResult<axum::Json<PhoneNumberResponse>> {
     let reason = text("reason", &body.reason, MAX_REASON)?;
     let paused = Hold::Paused {
@@ -83,7 +83,7 @@ async fn block_phone_number(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
-    StrictJson(body): StrictJson<HoldRequest>,
+    ApiJson(body): ApiJson<HoldRequest>,
 ) -> ApiResult<axum::Json<PhoneNumberResponse>> {
     let reason = text("reason", &body.reason, MAX_REASON)?;
     hold(&state, workspace, &id, Hold::Blocked { reason }).await
