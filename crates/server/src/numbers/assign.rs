@@ -15,7 +15,7 @@
 use chrono::{DateTime, Days, TimeDelta, Utc};
 use leadline_core::channel::MessageProviderType;
 use leadline_core::numbers::{Capability, SelectionReason, SelectionRequest, select};
-use leadline_core::{CampaignId, ContactId, E164, PhoneNumberId, SourceId, TeamId, WorkspaceId};
+use leadline_core::{CampaignId, ContactId, E164, PhoneNumberId, WorkspaceId};
 use leadline_store::channels::Channel;
 use leadline_store::conversations::{Conversation, OutboundSender};
 use leadline_store::number_usage::{Reservation, ReserveSend};
@@ -89,6 +89,19 @@ pub struct Hints {
     pub lead_assigned: Option<PhoneNumberId>,
 }
 
+impl Hints {
+    /// A request for `capability` carrying these hints; the caller adds the rest.
+    pub fn request(self, capability: Capability) -> SelectionRequest {
+        SelectionRequest {
+            capability,
+            manual_override: self.manual_override,
+            sticky: self.sticky,
+            lead_assigned: self.lead_assigned,
+            ..SelectionRequest::default()
+        }
+    }
+}
+
 /// Resolves the override, the sticky number and the contact's assigned number.
 pub async fn resolve_hints(
     store: &Store,
@@ -129,33 +142,6 @@ pub fn capability_of(carries: MessageProviderType) -> Option<Capability> {
         MessageProviderType::Sms => Some(Capability::Sms),
         MessageProviderType::Voice => Some(Capability::Call),
         MessageProviderType::Whatsapp => None,
-    }
-}
-
-/// Builds a selection request from its parts.
-#[allow(clippy::too_many_arguments)]
-pub fn selection_request(
-    capability: Capability,
-    channel_id: Option<leadline_core::ChannelId>,
-    recipient: Option<E164>,
-    hints: Hints,
-    campaign_id: Option<CampaignId>,
-    source_id: Option<SourceId>,
-    team_id: Option<TeamId>,
-    max_listed: usize,
-) -> SelectionRequest {
-    SelectionRequest {
-        capability,
-        channel_id,
-        recipient,
-        manual_override: hints.manual_override,
-        sticky: hints.sticky,
-        lead_assigned: hints.lead_assigned,
-        campaign_id,
-        source_id,
-        team_id,
-        exclude: Vec::new(),
-        max_listed,
     }
 }
 
@@ -225,17 +211,14 @@ impl SenderAssigner {
             Some(request.recipient),
         )
         .await?;
-        let mut selection_request = selection_request(
-            capability,
-            Some(request.channel.id),
-            Some(request.recipient.clone()),
-            hints,
-            request.campaign_id,
-            None,
-            None,
-            1,
-        );
-        selection_request.exclude = exclusions.numbers.clone();
+        let mut selection_request = SelectionRequest {
+            channel_id: Some(request.channel.id),
+            recipient: Some(request.recipient.clone()),
+            campaign_id: request.campaign_id,
+            exclude: exclusions.numbers.clone(),
+            max_listed: 1,
+            ..hints.request(capability)
+        };
         let settings = &snapshot.settings;
         let interval = settings.send_interval();
         let max_wait = (interval * 2).max(TimeDelta::seconds(1));

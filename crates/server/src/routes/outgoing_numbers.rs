@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use leadline_core::numbers::{
-    Capability, HealthState, PoolNumber, Selection, SelectionReason, select,
+    Capability, HealthState, PoolNumber, Selection, SelectionReason, SelectionRequest, select,
 };
 use leadline_core::{
     CampaignId, ContactId, ConversationId, E164, LeadId, PhoneNumberId, SourceId, TeamId,
@@ -23,7 +23,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, parse_json};
 use crate::numbers::PoolSnapshot;
-use crate::numbers::assign::{capability_of, resolve_hints, selection_request};
+use crate::numbers::assign::{capability_of, resolve_hints};
 use crate::state::AppState;
 
 /// Candidates listed in `eligibleNumbers` at most (the selected one is always there).
@@ -218,7 +218,7 @@ async fn clear_conversation_override(
 /// A request with its ids checked and its hints resolved.
 struct Resolved {
     snapshot: std::sync::Arc<PoolSnapshot>,
-    selection: leadline_core::numbers::SelectionRequest,
+    selection: SelectionRequest,
 }
 
 async fn resolve(
@@ -304,16 +304,15 @@ async fn resolve(
         check_override(&snapshot, number, capability)?;
         hints.manual_override = Some(number);
     }
-    let selection = selection_request(
-        capability,
-        conversation.as_ref().map(|c| c.channel_id),
+    let selection = SelectionRequest {
+        channel_id: conversation.as_ref().map(|c| c.channel_id),
         recipient,
-        hints,
         campaign_id,
         source_id,
         team_id,
-        LISTED,
-    );
+        max_listed: LISTED,
+        ..hints.request(capability)
+    };
     Ok(Resolved {
         snapshot,
         selection,
@@ -330,7 +329,7 @@ impl Resolved {
 
 fn response(
     snapshot: &PoolSnapshot,
-    request: &leadline_core::numbers::SelectionRequest,
+    request: &SelectionRequest,
     selection: &Selection,
 ) -> OutgoingNumberResponse {
     let numbers = snapshot.pool.numbers();

@@ -4,16 +4,16 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use leadline_core::validation::text;
 use leadline_core::{FieldErrors, Patch, SourceId, WorkspaceId};
-use leadline_store::StoreError;
 use leadline_store::sources::{Source, SourceFields};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::phone_numbers::references::optional_text;
+use super::phone_numbers::references::{
+    checked_description, checked_name, duplicate_name, patch_description, patch_name,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
@@ -25,9 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_source, list_sources))
         .routes(routes!(get_source, update_source, delete_source))
 }
-
-const MAX_NAME: usize = 100;
-const MAX_DESCRIPTION: usize = 1000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -74,17 +71,6 @@ impl From<Source> for SourceResponse {
     }
 }
 
-/// A taken name is a 409 naming `name`.
-fn duplicate_name(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Duplicate { .. } => ApiError::Conflict {
-            detail: "a source with this name already exists in the workspace".to_owned(),
-            field: Some("name".to_owned()),
-        },
-        other => other.into(),
-    }
-}
-
 /// Create a lead source.
 #[utoipa::path(post, path = "/api/v1/sources", tag = "sources", request_body = CreateSourceRequest,
     responses((status = 201, body = SourceResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -94,13 +80,8 @@ async fn create_source(
     ApiJson(body): ApiJson<CreateSourceRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<SourceResponse>)> {
     let mut errors = FieldErrors::new();
-    let name = errors.check(text("name", &body.name, MAX_NAME));
-    let description = optional_text(
-        &mut errors,
-        "description",
-        body.description,
-        MAX_DESCRIPTION,
-    );
+    let name = checked_name(&mut errors, &body.name);
+    let description = checked_description(&mut errors, body.description);
     errors.finish(())?;
     let fields = SourceFields {
         name: name.expect("checked above"),
@@ -110,7 +91,7 @@ async fn create_source(
         .store
         .create_source(workspace, fields)
         .await
-        .map_err(duplicate_name)?;
+        .map_err(duplicate_name("source"))?;
     tracing::info!(source = %source.id, "source created");
     Ok((StatusCode::CREATED, axum::Json(source.into())))
 }
@@ -170,19 +151,8 @@ async fn update_source(
 ) -> ApiResult<axum::Json<SourceResponse>> {
     let current = load(&state, workspace, &id).await?;
     let mut errors = FieldErrors::new();
-    let name = match body.name {
-        Patch::Absent => Some(current.name),
-        Patch::Clear => {
-            errors.push("name", "cannot be null; leave it out to keep it");
-            None
-        }
-        Patch::Set(name) => errors.check(text("name", &name, MAX_NAME)),
-    };
-    let description = match body.description {
-        Patch::Absent => current.description,
-        Patch::Clear => None,
-        Patch::Set(d) => optional_text(&mut errors, "description", Some(d), MAX_DESCRIPTION),
-    };
+    let name = patch_name(&mut errors, current.name, body.name);
+    let description = patch_description(&mut errors, current.description, body.description);
     errors.finish(())?;
     let fields = SourceFields {
         name: name.expect("checked above"),
@@ -192,7 +162,7 @@ async fn update_source(
         .store
         .update_source(workspace, current.id, fields)
         .await
-        .map_err(duplicate_name)?
+        .map_err(duplicate_name("source"))?
         .ok_or_else(|| ApiError::not_found("the source was deleted meanwhile"))?;
     Ok(axum::Json(source.into()))
 }

@@ -5,16 +5,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::user::UserRef;
-use leadline_core::validation::text;
 use leadline_core::{FieldErrors, Patch, TeamId, UserId, WorkspaceId};
-use leadline_store::StoreError;
 use leadline_store::teams::{Team, TeamFields};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::phone_numbers::references::{id_list, optional_text};
+use super::phone_numbers::references::{
+    checked_description, checked_name, duplicate_name, id_list, patch_description, patch_list,
+    patch_name,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
@@ -26,9 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_team, list_teams))
         .routes(routes!(get_team, update_team, delete_team))
 }
-
-const MAX_NAME: usize = 100;
-const MAX_DESCRIPTION: usize = 1000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -106,17 +104,6 @@ async fn check_members(
     Ok(())
 }
 
-/// A taken name is a 409 naming `name`.
-fn duplicate_name(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Duplicate { .. } => ApiError::Conflict {
-            detail: "a team with this name already exists in the workspace".to_owned(),
-            field: Some("name".to_owned()),
-        },
-        other => other.into(),
-    }
-}
-
 /// Create a team.
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeamRequest,
     responses((status = 201, body = TeamResponse), (status = 404, body = Problem),
@@ -127,13 +114,8 @@ async fn create_team(
     ApiJson(body): ApiJson<CreateTeamRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TeamResponse>)> {
     let mut errors = FieldErrors::new();
-    let name = errors.check(text("name", &body.name, MAX_NAME));
-    let description = optional_text(
-        &mut errors,
-        "description",
-        body.description,
-        MAX_DESCRIPTION,
-    );
+    let name = checked_name(&mut errors, &body.name);
+    let description = checked_description(&mut errors, body.description);
     let members = id_list(&mut errors, "memberUserIds", &body.member_user_ids, "user");
     errors.finish(())?;
     check_members(&state, workspace, &members).await?;
@@ -146,7 +128,7 @@ async fn create_team(
         .store
         .create_team(workspace, fields)
         .await
-        .map_err(duplicate_name)?;
+        .map_err(duplicate_name("team"))?;
     tracing::info!(team = %team.id, "team created");
     Ok((StatusCode::CREATED, axum::Json(team.into())))
 }
@@ -206,24 +188,9 @@ async fn update_team(
 ) -> ApiResult<axum::Json<TeamResponse>> {
     let current = load(&state, workspace, &id).await?;
     let mut errors = FieldErrors::new();
-    let name = match body.name {
-        Patch::Absent => Some(current.name),
-        Patch::Clear => {
-            errors.push("name", "cannot be null; leave it out to keep it");
-            None
-        }
-        Patch::Set(name) => errors.check(text("name", &name, MAX_NAME)),
-    };
-    let description = match body.description {
-        Patch::Absent => current.description,
-        Patch::Clear => None,
-        Patch::Set(d) => optional_text(&mut errors, "description", Some(d), MAX_DESCRIPTION),
-    };
-    let members = match body.member_user_ids {
-        Patch::Absent => None,
-        Patch::Clear => Some(Vec::new()),
-        Patch::Set(ids) => Some(id_list(&mut errors, "memberUserIds", &ids, "user")),
-    };
+    let name = patch_name(&mut errors, current.name, body.name);
+    let description = patch_description(&mut errors, current.description, body.description);
+    let members = patch_list(&mut errors, "memberUserIds", body.member_user_ids, "user");
     errors.finish(())?;
     if let Some(members) = &members {
         check_members(&state, workspace, members).await?;
@@ -237,7 +204,7 @@ async fn update_team(
         .store
         .update_team(workspace, current.id, fields)
         .await
-        .map_err(duplicate_name)?
+        .map_err(duplicate_name("team"))?
         .ok_or_else(|| ApiError::not_found("the team was deleted meanwhile"))?;
     state.numbers.invalidate(workspace);
     Ok(axum::Json(team.into()))

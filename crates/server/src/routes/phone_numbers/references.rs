@@ -11,6 +11,8 @@ use leadline_core::channel::MessageProviderType;
 use leadline_core::validation::text;
 use leadline_core::{CampaignId, ChannelId, FieldErrors, Patch, SourceId, TeamId, WorkspaceId};
 
+use leadline_store::StoreError;
+
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -131,6 +133,56 @@ pub fn patch_list<T: std::str::FromStr + Eq + std::hash::Hash + Copy>(
         Patch::Absent => None,
         Patch::Clear => Some(Vec::new()),
         Patch::Set(values) => Some(id_list(errors, field, &values, what)),
+    }
+}
+
+/// Longest name of a team or source, and of its description.
+pub const MAX_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 1000;
+
+/// A new name of a team or source.
+pub fn checked_name(errors: &mut FieldErrors, value: &str) -> Option<String> {
+    errors.check(text("name", value, MAX_NAME))
+}
+
+/// A new description of a team or source.
+pub fn checked_description(errors: &mut FieldErrors, value: Option<String>) -> Option<String> {
+    optional_text(errors, "description", value, MAX_DESCRIPTION)
+}
+
+/// A PATCH of a team's or source's name: kept when absent, never null.
+pub fn patch_name(
+    errors: &mut FieldErrors,
+    current: String,
+    patch: Patch<String>,
+) -> Option<String> {
+    match patch {
+        Patch::Absent => Some(current),
+        patch => required(errors, "name", patch).and_then(|value| checked_name(errors, &value)),
+    }
+}
+
+/// A PATCH of a team's or source's description: kept when absent, cleared by null.
+pub fn patch_description(
+    errors: &mut FieldErrors,
+    current: Option<String>,
+    patch: Patch<String>,
+) -> Option<String> {
+    match patch {
+        Patch::Absent => current,
+        Patch::Clear => None,
+        Patch::Set(value) => checked_description(errors, Some(value)),
+    }
+}
+
+/// A taken name of a `what` (team, source) is a 409 naming `name`.
+pub fn duplicate_name(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |error| match error {
+        StoreError::Duplicate { .. } => ApiError::Conflict {
+            detail: format!("a {what} with this name already exists in the workspace"),
+            field: Some("name".to_owned()),
+        },
+        other => other.into(),
     }
 }
 
