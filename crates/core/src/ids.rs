@@ -118,3 +118,11 @@ typed_id!(
     /// Where leads come from (a form, a list vendor, an ad campaign).
     SourceId
 );
+typed_id!(
+    /// A flow script of the agent.
+    AgentScriptId
+);
+typed_id!(
+    /// One stored decision of the agent on a conversation.
+    DecisionId
+);

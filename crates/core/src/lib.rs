@@ -6,6 +6,7 @@
 #[macro_use]
 mod wire_enum;
 
+pub mod agent;
 pub mod api_key;
 pub mod calling_hours;
 pub mod campaign;
@@ -38,8 +39,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::Email;
 pub use gate::{GateDecision, GateInput, GateReason, decide};
 pub use ids::{
-    ApiKeyId, CampaignId, ChannelId, ContactId, ConversationId, CustomAttributeId, JobId, LeadId,
-    MessageId, OptionId, PhoneNumberId, SourceId, TeamId, TemplateId, UserId, WorkspaceId,
+    AgentScriptId, ApiKeyId, CampaignId, ChannelId, ContactId, ConversationId, CustomAttributeId,
+    DecisionId, JobId, LeadId, MessageId, OptionId, PhoneNumberId, SourceId, TeamId, TemplateId,
+    UserId, WorkspaceId,
 };
 pub use nanp::{AreaCodeInfo, area_code_info};
 pub use patch::Patch;

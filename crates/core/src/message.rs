@@ -29,6 +29,8 @@ crate::wire_enum! {
         Failed = "failed",
         /// An inbound message.
         Received = "received",
+        /// Never sent: withdrawn before it went out (the lead opted out meanwhile).
+        Canceled = "canceled",
     }
 }
 
@@ -56,6 +58,7 @@ impl MessageStatus {
             MessageStatus::Read => 3,
             MessageStatus::Failed => 1,
             MessageStatus::Received => 0,
+            MessageStatus::Canceled => 0,
         }
     }
 
@@ -64,8 +67,8 @@ impl MessageStatus {
     /// before delivery: a handset that got the message has it.
     pub fn advance(self, reported: MessageStatus) -> Option<MessageStatus> {
         if self == reported
-            || self == MessageStatus::Received
-            || reported == MessageStatus::Received
+            || matches!(self, MessageStatus::Received | MessageStatus::Canceled)
+            || matches!(reported, MessageStatus::Received | MessageStatus::Canceled)
         {
             return None;
         }

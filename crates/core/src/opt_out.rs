@@ -53,7 +53,7 @@ mod proptests;
 mod tests;
 
 use keywords::{KeywordMessage, keyword_message};
-use normalise::{CLAUSE_END, QUESTION_END, normalise};
+pub(crate) use normalise::{CLAUSE_END, QUESTION_END, normalise};
 
 /// What an inbound message asks for, as far as consent goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! leadline's server: the HTTP API, the workers, and the `leadline` command line.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod auth;
 pub mod channel_providers;
 pub mod cli;

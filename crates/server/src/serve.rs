@@ -13,11 +13,12 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::{self, runner::RunnerDeps, runner::RunnerOptions};
 use crate::auth::key_cache;
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
-use crate::numbers::NumberPools;
+use crate::numbers::{NumberPools, SenderAssigner};
 use crate::routes;
 use crate::scheduler;
 use crate::state::AppState;
@@ -57,6 +58,7 @@ pub struct ServerOptions {
     pub without_dispatcher: bool,
     /// How long a workspace's number pool is reused before it is reloaded.
     pub number_pool_ttl: std::time::Duration,
+    pub agent: RunnerOptions,
 }
 
 impl Default for ServerOptions {
@@ -66,6 +68,7 @@ impl Default for ServerOptions {
             dispatcher: DispatcherOptions::default(),
             without_dispatcher: false,
             number_pool_ttl: DEFAULT_POOL_TTL,
+            agent: RunnerOptions::default(),
         }
     }
 }
@@ -98,6 +101,7 @@ pub async fn start_with(
     let outbox_wake = Arc::new(Notify::new());
     let scheduler_wake = Arc::new(Notify::new());
     let numbers = NumberPools::new(store.clone(), options.number_pool_ttl);
+    let agent_wake = Arc::new(Notify::new());
     let state = AppState {
         store: store.clone(),
         keys: key_cache(),
@@ -106,6 +110,7 @@ pub async fn start_with(
         outbox_wake: outbox_wake.clone(),
         scheduler_wake: scheduler_wake.clone(),
         numbers: numbers.clone(),
+        agent_wake: agent_wake.clone(),
     };
     let shutdown = CancellationToken::new();
     let dispatchers = if options.without_dispatcher {
@@ -118,6 +123,20 @@ pub async fn start_with(
             outbox_wake.clone(),
             shutdown.clone(),
         );
+        workers.push(agent::runner::spawn(
+            RunnerDeps {
+                store: store.clone(),
+                senders: SenderAssigner {
+                    store: store.clone(),
+                    pools: numbers.clone(),
+                },
+                http: reqwest::Client::new(),
+                outbox_wake: outbox_wake.clone(),
+            },
+            options.agent.clone(),
+            agent_wake,
+            shutdown.clone(),
+        ));
         workers.push(scheduler::spawn(
             store,
             numbers,

@@ -22,6 +22,8 @@ pub struct AppState {
     pub scheduler_wake: Arc<Notify>,
     /// Each workspace's number pool, as selection sees it.
     pub numbers: NumberPools,
+    /// Wakes the agent's worker when an inbound message is filed.
+    pub agent_wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -36,6 +38,11 @@ impl AppState {
             store: self.store.clone(),
             pools: self.numbers.clone(),
         }
+    }
+
+    /// Tells the agent's worker that a conversation has a message to read.
+    pub fn wake_agent(&self) {
+        self.agent_wake.notify_one();
     }
 
     /// Tells the scheduler that leads may have become due.

@@ -270,6 +270,7 @@ async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
             app.store.clone(),
             std::time::Duration::from_secs(1),
         ),
+        agent_wake: Arc::new(Notify::new()),
     };
     let flaky_calls = calls.clone();
     let router = Router::new()

@@ -78,6 +78,26 @@ pub struct Conversation {
     pub sticky_number_id: Option<PhoneNumberId>,
     /// The number a person chose for this conversation; it wins over every other rule.
     pub override_number_id: Option<PhoneNumberId>,
+    /// What the conversation remembers of its agent.
+    pub agent: AgentMemory,
+}
+
+/// A conversation's memory of its agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentMemory {
+    /// The flow script's position (JSON of `FlowState`).
+    pub flow_state: Option<String>,
+    /// Agent replies sent so far.
+    pub turns: u32,
+    pub replied_at: Option<DateTime<Utc>>,
+    /// The last inbound message the opt-out handling has read.
+    pub handled_through: Option<MessageId>,
+    /// The last inbound message an agent turn has answered.
+    pub read_through: Option<MessageId>,
+    /// The LeadScout additional messages went out.
+    pub additional_sent: bool,
+    /// When the lead last wrote (WhatsApp's 24-hour window runs from it).
+    pub last_inbound_at: Option<DateTime<Utc>>,
 }
 
 /// An outbound message to queue.
@@ -144,7 +164,8 @@ macro_rules! conversation_columns {
     () => {
         "id, workspace_id, contact_id, channel_id, status, controller, name, assigned_user_id, participants, \
          agent_context, additional_messages, campaign_id, consent_captured_at, created_at, updated_at, \
-         sticky_number_id, override_number_id"
+         sticky_number_id, override_number_id, agent_state, agent_turns, agent_replied_at, handled_through, \
+         agent_read_through, additional_sent, last_inbound_at"
     };
 }
 pub(crate) use conversation_columns;
@@ -169,6 +190,15 @@ impl FromStoreRow for Conversation {
             updated_at: row.time("updated_at")?,
             sticky_number_id: row.optional_id("sticky_number_id")?,
             override_number_id: row.optional_id("override_number_id")?,
+            agent: AgentMemory {
+                flow_state: row.optional_text("agent_state")?,
+                turns: u32::try_from(row.int("agent_turns")?).unwrap_or(u32::MAX),
+                replied_at: row.optional_time("agent_replied_at")?,
+                handled_through: row.optional_id("handled_through")?,
+                read_through: row.optional_id("agent_read_through")?,
+                additional_sent: row.flag("additional_sent")?,
+                last_inbound_at: row.optional_time("last_inbound_at")?,
+            },
         })
     }
 }
@@ -224,16 +254,19 @@ impl Store {
                 .and_then(|o| o.sender.as_ref())
                 .map(|s| s.phone_number_id),
             override_number_id: None,
+            agent: AgentMemory::default(),
         };
         let message = open
             .opening
             .map(|opening| outbound_message(&conversation, opening, now));
         let inserted = on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            let inserted = sqlx::query(concat!(
-                "INSERT INTO conversations (", conversation_columns!(), ") \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-            ))
+            let inserted = sqlx::query(
+                "INSERT INTO conversations (id, workspace_id, contact_id, channel_id, status, controller, name, \
+                 assigned_user_id, participants, agent_context, additional_messages, campaign_id, consent_captured_at, \
+                 created_at, updated_at, sticky_number_id, override_number_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            )
             .bind(conversation.id.to_string())
             .bind(conversation.workspace_id.to_string())
             .bind(conversation.contact_id.to_string())
@@ -526,7 +559,7 @@ fn pair_args(workspace_id: WorkspaceId, contact_id: ContactId, channel_id: Chann
 
 /// The message to queue for `outbound`, and when its send job is due: the reserved
 /// slot of its pool number, else now.
-fn outbound_message(
+pub(crate) fn outbound_message(
     conversation: &Conversation,
     outbound: NewOutbound,
     now: DateTime<Utc>,

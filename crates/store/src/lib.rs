@@ -8,6 +8,8 @@
 //! databases keep the same values at the same precision.
 #![forbid(unsafe_code)]
 
+pub mod agent;
+pub mod agent_settings;
 mod backend;
 pub mod campaigns;
 pub mod channels;

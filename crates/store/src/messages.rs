@@ -237,6 +237,23 @@ impl Store {
         fetch_all(&self.backend, sql, args).await
     }
 
+    /// The last `limit` messages of a conversation, oldest first.
+    pub async fn recent_messages(
+        &self,
+        conversation_id: ConversationId,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2"
+        );
+        let args = vec![conversation_id.to_string().into(), i64::from(limit).into()];
+        let mut messages: Vec<Message> = fetch_all(&self.backend, sql, args).await?;
+        messages.reverse();
+        Ok(messages)
+    }
+
     /// A message of a channel by our id or the provider's.
     pub async fn message_of_channel(
         &self,
@@ -496,6 +513,14 @@ impl Store {
             match bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await {
                 Ok(_) => {
                     add_outcomes!(&mut *tx, &outcomes);
+                    sqlx::query("UPDATE conversations SET last_inbound_at = $1 WHERE id = $2")
+                        .bind(crate::rows::to_micros(now))
+                        .bind(conversation.id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    // The agent (and the opt-out handling) reads it: its task is written
+                    // with it, so no crash can leave it unread.
+                    crate::agent::enqueue_agent_task!(&mut *tx, &conversation, now);
                     tx.commit().await?;
                     Ok(())
                 }

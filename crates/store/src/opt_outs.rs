@@ -4,11 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use leadline_core::channel::MessageProviderType;
-use leadline_core::{ContactId, MessageId, PhoneNumberId, WorkspaceId};
+use leadline_core::{ContactId, MessageId, WorkspaceId};
 
 use crate::backend::on_write;
-use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, tally};
-use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, to_micros};
+use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +34,53 @@ impl FromStoreRow for OptOut {
     }
 }
 
+/// Records an opt-out inside a transaction (`$tx` is `&mut Transaction`) and counts it
+/// for the pool number that last reached the contact when it is new.
+macro_rules! insert_opt_out {
+    ($tx:expr, $workspace_id:expr, $contact_id:expr, $channel_type:expr, $source:expr, $evidence:expr, $message_id:expr, $now:expr) => {{
+        let workspace_id: leadline_core::WorkspaceId = $workspace_id;
+        let contact_id: leadline_core::ContactId = $contact_id;
+        let channel_type: leadline_core::channel::MessageProviderType = $channel_type;
+        let message_id: Option<leadline_core::MessageId> = $message_id;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let added = sqlx::query(
+            "INSERT INTO contact_opt_outs (workspace_id, contact_id, channel_type, source, evidence, message_id, opted_out_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (contact_id, channel_type) DO NOTHING",
+        )
+        .bind(workspace_id.to_string())
+        .bind(contact_id.to_string())
+        .bind(channel_type.as_str())
+        .bind($source)
+        .bind($evidence)
+        .bind(message_id.map(|m| m.to_string()))
+        .bind($crate::rows::to_micros(now))
+        .execute(&mut **$tx)
+        .await?
+        .rows_affected();
+        // WhatsApp sends from the channel's business number, never the pool's.
+        if added == 1 && channel_type != leadline_core::channel::MessageProviderType::Whatsapp {
+            let number: Option<leadline_core::PhoneNumberId> = sqlx::query(
+                "SELECT r.phone_number_id FROM recipient_numbers AS r \
+                 JOIN contacts AS c ON c.workspace_id = r.workspace_id AND c.cellphone = r.recipient \
+                 WHERE c.id = $1 AND c.workspace_id = $2",
+            )
+            .bind(contact_id.to_string())
+            .bind(workspace_id.to_string())
+            .fetch_optional(&mut **$tx)
+            .await?
+            .map(|row| $crate::rows::StoreRow::id(&row, "phone_number_id"))
+            .transpose()?;
+            let event = number.map(|number| $crate::number_usage::NumberEvent {
+                phone_number_id: number,
+                at: now,
+                kind: $crate::number_usage::NumberEventKind::OptOut,
+            });
+            $crate::number_usage::add_outcomes!(&mut **$tx, &$crate::number_usage::tally(event.as_slice()));
+        }
+    }};
+}
+pub(crate) use insert_opt_out;
+
 impl Store {
     /// Records an opt-out; a contact already opted out on that channel type keeps its
     /// first record. A new SMS or voice opt-out counts for the pool number that last
@@ -50,39 +96,9 @@ impl Store {
         message_id: Option<MessageId>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let counts_for_pool = channel_type != MessageProviderType::Whatsapp;
         on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            let added = sqlx::query(
-                "INSERT INTO contact_opt_outs (workspace_id, contact_id, channel_type, source, evidence, message_id, opted_out_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (contact_id, channel_type) DO NOTHING",
-            )
-            .bind(workspace_id.to_string())
-            .bind(contact_id.to_string())
-            .bind(channel_type.as_str())
-            .bind(source)
-            .bind(evidence)
-            .bind(message_id.map(|m| m.to_string()))
-            .bind(to_micros(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if added == 1 && counts_for_pool {
-                let number: Option<PhoneNumberId> = sqlx::query(
-                    "SELECT r.phone_number_id FROM recipient_numbers AS r \
-                     JOIN contacts AS c ON c.workspace_id = r.workspace_id AND c.cellphone = r.recipient \
-                     WHERE c.id = $1 AND c.workspace_id = $2",
-                )
-                .bind(contact_id.to_string())
-                .bind(workspace_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| row.id("phone_number_id"))
-                .transpose()?;
-                let event = number
-                    .map(|number| NumberEvent { phone_number_id: number, at: now, kind: NumberEventKind::OptOut });
-                add_outcomes!(&mut *tx, &tally(event.as_slice()));
-            }
+            insert_opt_out!(&mut tx, workspace_id, contact_id, channel_type, source, evidence, message_id, now);
             tx.commit().await?;
         });
         Ok(())

@@ -2,9 +2,9 @@
 //! by single spaces, with `.` and `?` as words of their own where a clause ended.
 
 /// The word that ends a clause: `. , ! ; : … ¡ ¿` or a line break.
-pub(super) const CLAUSE_END: &str = ".";
+pub(crate) const CLAUSE_END: &str = ".";
 /// The word that ends a question.
-pub(super) const QUESTION_END: &str = "?";
+pub(crate) const QUESTION_END: &str = "?";
 
 /// What separates two words; a stronger separator absorbs a weaker one, so "?!" ends a
 /// question and ". " ends a clause.
@@ -17,7 +17,7 @@ enum Gap {
 }
 
 /// Normalises `text` for matching; see the module documentation of `opt_out`.
-pub(super) fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     let mut normaliser = Normaliser {
         out: String::with_capacity(text.len() + 4),
         gap: Gap::None,

@@ -79,6 +79,20 @@ pub struct ConversationResponse {
     assigned_user_id: Option<String>,
     agent_context: Option<String>,
     campaign_id: Option<String>,
+    agent: AgentMemoryResponse,
+}
+
+/// What the conversation remembers of its agent.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentMemoryResponse {
+    /// Agent replies so far (the turn limit counts them).
+    turns: u32,
+    last_reply_at: Option<String>,
+    /// When the lead last wrote (WhatsApp's 24-hour window runs from it).
+    last_inbound_at: Option<String>,
+    /// The LeadScout additional messages went out.
+    additional_messages_sent: bool,
 }
 
 impl From<&Conversation> for ConversationResponse {
@@ -110,6 +124,12 @@ impl From<&Conversation> for ConversationResponse {
             assigned_user_id: conversation.assigned_user_id.map(|u| u.to_string()),
             agent_context: conversation.agent_context.clone(),
             campaign_id: conversation.campaign_id.clone(),
+            agent: AgentMemoryResponse {
+                turns: conversation.agent.turns,
+                last_reply_at: conversation.agent.replied_at.map(timestamp),
+                last_inbound_at: conversation.agent.last_inbound_at.map(timestamp),
+                additional_messages_sent: conversation.agent.additional_sent,
+            },
         }
     }
 }
@@ -399,6 +419,16 @@ async fn post_message(
         .contact(workspace, conversation.contact_id)
         .await?
         .ok_or_else(|| ApiError::not_found("the conversation's contact no longer exists"))?;
+    if let Some(opt_out) = state.store.opt_out(contact.id, channel.carries).await? {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "the contact opted out of {} on {}; nothing can be sent to it on this channel type",
+                channel.carries,
+                timestamp(opt_out.opted_out_at)
+            ),
+            field: None,
+        });
+    }
     let sender = state
         .senders()
         .assign_for_request(&SenderRequest {

@@ -399,6 +399,17 @@ async fn leadscout_outbound(
         ),
         None => contact.fields.owner_id,
     };
+    if let Some(opt_out) = state.store.opt_out(contact.id, checked.carries).await? {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "contact {} opted out of {} on {}; nothing can be sent to it on this channel type until it writes START",
+                contact.id,
+                checked.carries,
+                crate::extract::timestamp(opt_out.opted_out_at)
+            ),
+            field: Some("contact.identifier".to_owned()),
+        });
+    }
     let message_type = match checked.carries {
         MessageProviderType::Sms => MessageType::Sms,
         MessageProviderType::Whatsapp => MessageType::Whatsapp,

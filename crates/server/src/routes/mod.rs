@@ -1,10 +1,13 @@
 //! The HTTP surface: every router, the OpenAPI document generated from the handlers'
 //! annotations, and the shared layers (body limit, metrics, tracing, panics, fallbacks).
 
+pub mod agent_scripts;
+pub mod agent_settings;
 pub mod bridge_contacts;
 pub mod campaigns;
 pub mod channels;
 pub mod contacts;
+pub mod conversation_control;
 pub mod conversations;
 pub mod custom_attributes;
 pub mod dnc;
@@ -78,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(channels::router())
         .merge(templates::router())
         .merge(conversations::router())
+        .merge(conversation_control::router())
         .merge(leadscout::router())
         .merge(leadconnector::router())
         .merge(sandbox::router())
@@ -92,6 +96,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(number_settings::router())
         .merge(outgoing_numbers::router())
         .merge(number_warmup::router())
+        .merge(agent_settings::router())
+        .merge(agent_scripts::router())
         .split_for_parts()
 }
 

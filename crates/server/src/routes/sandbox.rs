@@ -80,5 +80,6 @@ async fn inject_inbound(
         )
         .await?;
     tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id, "sandbox reply injected");
+    state.wake_agent();
     Ok((StatusCode::CREATED, axum::Json(recorded.message.into())))
 }

@@ -202,6 +202,9 @@ async fn apply(
                 .await?;
             tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id,
                 duplicate = recorded.duplicate, "inbound message recorded");
+            if !recorded.duplicate {
+                state.wake_agent();
+            }
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! and a PostgreSQL test, so every behaviour is checked on both.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod messaging;
 
 use std::sync::Arc;

@@ -1,0 +1,251 @@
+//! Who speaks in a conversation: `POST /api/v1/conversations/{id}/handoff` lets an
+//! advisor take it over from the agent, `…/release` gives it back, and
+//! `GET …/decisions` lists every decision the agent (and the opt-out handling) made in
+//! it, with its reason.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use leadline_core::agent::DecisionKind;
+use leadline_core::conversation::{Controller, ConversationStatus};
+use leadline_core::user::UserRef;
+use leadline_core::{DecisionId, UserId};
+use leadline_store::agent::{ControlChange, Decision, NewDecision};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiQuery, parse_json, timestamp};
+use crate::pagination::{Page, PageParams};
+use crate::routes::conversations::{ConversationResponse, load_conversation};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hand_off))
+        .routes(routes!(release))
+        .routes(routes!(list_decisions))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HandoffRequest {
+    /// The advisor taking over (a user id or email); absent keeps the assigned user.
+    #[serde(default)]
+    user_id: Option<String>,
+    /// Why, for the decision log.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Take a conversation over from the agent: it becomes HANDED_OFF and HUMAN-controlled,
+/// and the agent never answers in it again unless it is released.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/handoff", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    request_body = HandoffRequest,
+    responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+async fn hand_off(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<axum::Json<ConversationResponse>> {
+    let conversation = load_conversation(&state, workspace, &id).await?;
+    // The body is optional: an empty one keeps the assigned user.
+    let body: HandoffRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        HandoffRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let reason = match body.reason.as_deref().map(str::trim) {
+        Some(reason) if reason.chars().count() > 500 => {
+            return Err(ApiError::field("reason", "must be at most 500 characters"));
+        }
+        Some(reason) if !reason.is_empty() => reason.to_owned(),
+        _ => "an advisor took the conversation over".to_owned(),
+    };
+    let advisor: Option<UserId> = match &body.user_id {
+        Some(raw) => {
+            let reference = UserRef::from_id_or_email(raw)
+                .ok_or_else(|| ApiError::field("userId", "must be a user id or email"))?;
+            let user = state
+                .store
+                .user(workspace, &reference)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "userId",
+                        format!(
+                            "no user '{raw}' in this workspace; create it with POST /api/v1/users"
+                        ),
+                    )
+                })?;
+            Some(user.id)
+        }
+        None => None,
+    };
+    if matches!(
+        conversation.status,
+        ConversationStatus::OptedOut | ConversationStatus::Closed
+    ) {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "the conversation is {}; there is nothing to take over",
+                conversation.status
+            ),
+            field: None,
+        });
+    }
+    let advisor_text = advisor
+        .or(conversation.assigned_user_id)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| "no one in particular".into());
+    state
+        .store
+        .change_control(
+            &conversation,
+            ControlChange {
+                status: ConversationStatus::HandedOff,
+                controller: Controller::Human,
+                advisor,
+                handled_through: None,
+                decision: NewDecision::new(DecisionKind::HandOff, format!("{reason}; handed off to {advisor_text}"))
+                    .with_detail(json!({"advisorId": advisor.or(conversation.assigned_user_id).map(|u| u.to_string()), "rule": "manual"})),
+            },
+        )
+        .await?;
+    tracing::info!(conversation = %conversation.id, advisor = %advisor_text, "conversation taken over by an advisor");
+    reload(&state, &conversation).await
+}
+
+/// Give a conversation back to the agent: ACTIVE and AI-controlled again. The agent
+/// answers from the lead's next message on; what came before was the advisor's.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/release", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn release(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ConversationResponse>> {
+    let conversation = load_conversation(&state, workspace, &id).await?;
+    if matches!(
+        conversation.status,
+        ConversationStatus::OptedOut | ConversationStatus::Closed
+    ) {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "the conversation is {}; it cannot be given back to the agent",
+                conversation.status
+            ),
+            field: None,
+        });
+    }
+    if conversation.status == ConversationStatus::Active
+        && conversation.controller == Controller::Ai
+    {
+        return reload(&state, &conversation).await;
+    }
+    let latest = state.store.latest_message_id(&conversation).await?;
+    let changed = state
+        .store
+        .change_control(
+            &conversation,
+            ControlChange {
+                status: ConversationStatus::Active,
+                controller: Controller::Ai,
+                advisor: None,
+                handled_through: latest,
+                decision: NewDecision::new(
+                    DecisionKind::Released,
+                    "an advisor gave the conversation back to the agent",
+                ),
+            },
+        )
+        .await;
+    match changed {
+        Ok(()) => {}
+        Err(error)
+            if error.is_duplicate_of("conversations") || error.is_duplicate_of("contact_id") =>
+        {
+            return Err(ApiError::Conflict {
+                detail:
+                    "the contact has another active conversation on this channel; close it first"
+                        .into(),
+                field: None,
+            });
+        }
+        Err(error) => return Err(error.into()),
+    }
+    tracing::info!(conversation = %conversation.id, "conversation given back to the agent");
+    reload(&state, &conversation).await
+}
+
+async fn reload(
+    state: &AppState,
+    conversation: &leadline_store::conversations::Conversation,
+) -> ApiResult<axum::Json<ConversationResponse>> {
+    let fresh = state
+        .store
+        .conversation(conversation.workspace_id, conversation.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the conversation was deleted"))?;
+    Ok(axum::Json((&fresh).into()))
+}
+
+/// One decision of the agent, with its reason.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionResponse {
+    id: String,
+    /// REPLY, SET_ATTRIBUTE, HAND_OFF, END, OPT_OUT, HELP, OPT_IN, DEFERRED, SKIPPED,
+    /// ADDITIONAL_MESSAGES or RELEASED.
+    kind: String,
+    reason: String,
+    #[schema(value_type = Option<Object>)]
+    detail: Option<serde_json::Value>,
+    /// The message the decision sent, if any.
+    message_id: Option<String>,
+    created_at: String,
+}
+
+impl From<Decision> for DecisionResponse {
+    fn from(decision: Decision) -> Self {
+        Self {
+            id: decision.id.to_string(),
+            kind: decision.kind.as_str().to_owned(),
+            reason: decision.reason,
+            detail: decision.detail,
+            message_id: decision.message_id.map(|m| m.to_string()),
+            created_at: timestamp(decision.created_at),
+        }
+    }
+}
+
+/// List the agent's decisions in a conversation, oldest first.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/decisions", tag = "conversations",
+    params(("id" = String, Path, description = "The conversation's id"), PageParams),
+    responses((status = 200, body = Page<DecisionResponse>), (status = 404, body = Problem)))]
+async fn list_decisions(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<Page<DecisionResponse>>> {
+    let conversation = load_conversation(&state, workspace, &id).await?;
+    let limit = page.limit()?;
+    let after: Option<DecisionId> = page.cursor()?;
+    let decisions = state
+        .store
+        .agent_decisions(workspace, conversation.id, after, limit)
+        .await?;
+    Ok(axum::Json(Page::new(
+        decisions.into_iter().map(DecisionResponse::from).collect(),
+        limit,
+        |d| d.id.clone(),
+    )))
+}

@@ -1,0 +1,280 @@
+//! Applying one turn's outcome in one transaction: the opt-out and the sends it
+//! cancels, the contact's new attribute values, the replies with their send jobs, the
+//! conversation's new state, the decisions, and the end of the task.
+//!
+//! A turn of the agent writes only while the conversation is still the agent's (active
+//! and AI-controlled): an advisor who took it over during the turn wins, and the turn's
+//! replies are never written. The opt-out handling writes whoever controls it.
+
+use chrono::{DateTime, Utc};
+use leadline_core::agent::DecisionKind;
+use leadline_core::channel::MessageProviderType;
+use leadline_core::conversation::{Controller, ConversationStatus};
+use leadline_core::custom_attribute::{AttributeValue, AttributeValues};
+use leadline_core::{CustomAttributeId, MessageId, UserId};
+
+use super::decisions::insert_decision;
+use super::tasks::{TaskRef, finish_task};
+use crate::backend::{Backend, on_write};
+use crate::conversations::{Conversation, NewOutbound, Participant, outbound_message};
+use crate::messages::{INSERT_MESSAGE, Message, bind_message};
+use crate::opt_outs::insert_opt_out;
+use crate::outbox::queue_send_job;
+use crate::rows::to_micros;
+use crate::{Store, StoreError};
+
+/// Everything one turn changes.
+#[derive(Debug, Clone)]
+pub struct AgentOutcome {
+    pub task: TaskRef,
+    /// The conversation as the turn read it.
+    pub conversation: Conversation,
+    /// Write only if the conversation is still active and AI-controlled.
+    pub requires_agent_control: bool,
+    /// The newest inbound message the opt-out handling read.
+    pub handled_through: Option<MessageId>,
+    /// The newest inbound message the agent's turn answered.
+    pub read_through: Option<MessageId>,
+    pub opt_out: Option<OptOutChange>,
+    /// Lift the contact's opt-out on this channel type (the lead wrote START).
+    pub opt_in: Option<MessageProviderType>,
+    pub attributes: Vec<(CustomAttributeId, AttributeValue)>,
+    /// Sent in this order.
+    pub replies: Vec<NewOutbound>,
+    pub change: ConversationChange,
+    pub decisions: Vec<NewDecision>,
+    pub next: TaskNext,
+}
+
+/// The lead opted out with a message: recorded with the words as evidence, and every
+/// queued send to the contact on that channel type canceled.
+#[derive(Debug, Clone)]
+pub struct OptOutChange {
+    pub channel_type: MessageProviderType,
+    pub evidence: String,
+    pub message_id: MessageId,
+}
+
+/// How the conversation changes; `None` keeps a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationChange {
+    pub status: Option<ConversationStatus>,
+    pub controller: Option<Controller>,
+    /// Becomes the assigned user and an internal participant.
+    pub advisor: Option<UserId>,
+    pub flow_state: Option<String>,
+    /// Agent replies this turn adds to the count the turn limit reads.
+    pub turns: u32,
+    pub additional_sent: bool,
+}
+
+/// A decision to log; `reply` is the index in `replies` of the message it sent.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    pub kind: DecisionKind,
+    pub reason: String,
+    pub detail: Option<serde_json::Value>,
+    pub reply: Option<usize>,
+}
+
+impl NewDecision {
+    pub fn new(kind: DecisionKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+            detail: None,
+            reply: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn with_reply(mut self, index: usize) -> Self {
+        self.reply = Some(index);
+        self
+    }
+}
+
+/// What becomes of the task once the outcome is written.
+#[derive(Debug, Clone)]
+pub enum TaskNext {
+    /// Done, unless a new inbound message came in meanwhile.
+    Done,
+    /// Run again at `until`; `waiting_for` says why (shown on the conversation).
+    Defer {
+        until: DateTime<Utc>,
+        waiting_for: String,
+    },
+}
+
+/// Whether the outcome was written.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// Written; the queued replies, in order.
+    Written(Vec<Message>),
+    /// An advisor took the conversation over (or it closed) during the turn; nothing
+    /// was written and the task is done.
+    NotTheAgents,
+}
+
+const UPDATE_CONVERSATION: &str = "UPDATE conversations SET status = COALESCE($1, status), \
+    controller = COALESCE($2, controller), assigned_user_id = COALESCE($3, assigned_user_id), \
+    participants = COALESCE($4, participants), agent_state = COALESCE($5, agent_state), \
+    agent_turns = agent_turns + $6, agent_replied_at = COALESCE($7, agent_replied_at), \
+    handled_through = COALESCE($8, handled_through), \
+    additional_sent = CASE WHEN $9 THEN TRUE ELSE additional_sent END, \
+    sticky_number_id = COALESCE($10, sticky_number_id), updated_at = $11, \
+    agent_read_through = COALESCE($13, agent_read_through) WHERE id = $12";
+
+const UPDATE_AGENTS_CONVERSATION: &str = "UPDATE conversations SET status = COALESCE($1, status), \
+    controller = COALESCE($2, controller), assigned_user_id = COALESCE($3, assigned_user_id), \
+    participants = COALESCE($4, participants), agent_state = COALESCE($5, agent_state), \
+    agent_turns = agent_turns + $6, agent_replied_at = COALESCE($7, agent_replied_at), \
+    handled_through = COALESCE($8, handled_through), \
+    additional_sent = CASE WHEN $9 THEN TRUE ELSE additional_sent END, \
+    sticky_number_id = COALESCE($10, sticky_number_id), updated_at = $11, \
+    agent_read_through = COALESCE($13, agent_read_through) \
+    WHERE id = $12 AND controller = 'AI' AND status = 'ACTIVE'";
+
+/// Withdraws the queued sends to a contact on a channel type: their jobs go, and the
+/// messages are marked canceled.
+const CANCEL_JOBS: &str = "DELETE FROM jobs WHERE message_id IN (SELECT m.id FROM messages AS m \
+    JOIN channels AS c ON c.id = m.channel_id \
+    WHERE m.contact_id = $1 AND m.status = 'queued' AND c.message_provider_type = $2)";
+const CANCEL_MESSAGES: &str = "UPDATE messages SET status = 'canceled', \
+    error_message = 'withdrawn: the contact opted out', updated_at = $3 \
+    WHERE contact_id = $1 AND status = 'queued' \
+    AND channel_id IN (SELECT id FROM channels WHERE message_provider_type = $2)";
+
+const MERGE_ATTRIBUTES_SQLITE: &str = "UPDATE contacts SET custom_attributes = json_patch(custom_attributes, $1), \
+    updated_at = $2 WHERE id = $3";
+const MERGE_ATTRIBUTES_POSTGRES: &str = "UPDATE contacts SET \
+    custom_attributes = (custom_attributes::jsonb || $1::jsonb)::text, updated_at = $2 WHERE id = $3";
+
+impl Store {
+    /// Writes a turn's outcome in one transaction (see the module doc).
+    pub async fn apply_agent_outcome(&self, outcome: AgentOutcome) -> Result<Applied, StoreError> {
+        let now = self.clock.now();
+        let conversation = &outcome.conversation;
+        let queued: Vec<(Message, DateTime<Utc>)> = outcome
+            .replies
+            .into_iter()
+            .map(|reply| outbound_message(conversation, reply, now))
+            .collect();
+        let participants = outcome.change.advisor.map(|advisor| {
+            let mut participants = conversation.participants.clone();
+            let id = advisor.to_string();
+            if !participants.internals.iter().any(|p| p.identifier == id) {
+                participants.internals.push(Participant::user(advisor, now));
+            }
+            serde_json::to_string(&participants).expect("participants serialize")
+        });
+        let attributes = (!outcome.attributes.is_empty()).then(|| {
+            let values: AttributeValues = outcome.attributes.iter().cloned().collect();
+            serde_json::to_string(&values).expect("attribute values serialize")
+        });
+        let (update_sql, merge_sql) = match &self.backend {
+            Backend::Sqlite { .. } => (UPDATE_CONVERSATION, MERGE_ATTRIBUTES_SQLITE),
+            Backend::Postgres(_) => (UPDATE_CONVERSATION, MERGE_ATTRIBUTES_POSTGRES),
+        };
+        let update_sql = if outcome.requires_agent_control {
+            UPDATE_AGENTS_CONVERSATION
+        } else {
+            update_sql
+        };
+        let sticky = queued.iter().rev().find_map(|(m, _)| m.from_number_id);
+        let replied_at = (!queued.is_empty() && outcome.change.turns > 0).then_some(now);
+        let change = &outcome.change;
+        let written = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(update_sql)
+                .bind(change.status.map(|s| s.as_str()))
+                .bind(change.controller.map(|c| c.as_str()))
+                .bind(change.advisor.map(|u| u.to_string()))
+                .bind(participants.as_deref())
+                .bind(change.flow_state.as_deref())
+                .bind(i64::from(change.turns))
+                .bind(replied_at.map(to_micros))
+                .bind(outcome.handled_through.map(|m| m.to_string()))
+                .bind(change.additional_sent)
+                .bind(sticky.map(|n| n.to_string()))
+                .bind(to_micros(now))
+                .bind(conversation.id.to_string())
+                .bind(outcome.read_through.map(|m| m.to_string()))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                // Not the agent's any more: nothing of the turn is written.
+                finish_task!(&mut tx, outcome.task);
+                tx.commit().await?;
+                false
+            } else {
+                if let Some(opt_out) = &outcome.opt_out {
+                    insert_opt_out!(&mut tx, conversation.workspace_id, conversation.contact_id,
+                        opt_out.channel_type, "message", Some(opt_out.evidence.as_str()),
+                        Some(opt_out.message_id), now);
+                    sqlx::query(CANCEL_JOBS)
+                        .bind(conversation.contact_id.to_string())
+                        .bind(opt_out.channel_type.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(CANCEL_MESSAGES)
+                        .bind(conversation.contact_id.to_string())
+                        .bind(opt_out.channel_type.as_str())
+                        .bind(to_micros(now))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(channel_type) = outcome.opt_in {
+                    sqlx::query("DELETE FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2")
+                        .bind(conversation.contact_id.to_string())
+                        .bind(channel_type.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(values) = &attributes {
+                    sqlx::query(merge_sql)
+                        .bind(values)
+                        .bind(to_micros(now))
+                        .bind(conversation.contact_id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (message, run_at) in &queued {
+                    bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
+                    queue_send_job!(&mut *tx, message, *run_at, now);
+                }
+                for decision in &outcome.decisions {
+                    let message_id = decision.reply.and_then(|i| queued.get(i)).map(|(m, _)| m.id);
+                    insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, decision.kind,
+                        &decision.reason, decision.detail.as_ref(), message_id, now);
+                }
+                match &outcome.next {
+                    TaskNext::Done => finish_task!(&mut tx, outcome.task),
+                    TaskNext::Defer { until, waiting_for } => {
+                        sqlx::query(
+                            "UPDATE agent_tasks SET run_at = $1, waiting_for = $2, lease_owner = NULL, lease_until = 0 \
+                             WHERE conversation_id = $3",
+                        )
+                        .bind(to_micros(*until))
+                        .bind(waiting_for)
+                        .bind(conversation.id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                true
+            }
+        });
+        Ok(if written {
+            Applied::Written(queued.into_iter().map(|(m, _)| m).collect())
+        } else {
+            Applied::NotTheAgents
+        })
+    }
+}
