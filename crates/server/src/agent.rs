@@ -9,6 +9,7 @@ pub mod llm;
 mod pass;
 mod plan;
 pub mod runner;
+mod turn;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;

@@ -14,7 +14,7 @@ use leadline_core::custom_attribute::{AttributeValue, AttributeValues};
 use leadline_core::{CustomAttributeId, MessageId, UserId};
 
 use super::decisions::insert_decision;
-use super::tasks::{TaskRef, finish_task};
+use super::tasks::{DEFER_TASK, TaskRef, finish_task};
 use crate::backend::{Backend, on_write};
 use crate::conversations::{Conversation, NewOutbound, Participant, outbound_message};
 use crate::messages::{INSERT_MESSAGE, Message, bind_message};
@@ -120,24 +120,26 @@ pub enum Applied {
     NotTheAgents,
 }
 
-const UPDATE_CONVERSATION: &str = "UPDATE conversations SET status = COALESCE($1, status), \
-    controller = COALESCE($2, controller), assigned_user_id = COALESCE($3, assigned_user_id), \
-    participants = COALESCE($4, participants), agent_state = COALESCE($5, agent_state), \
-    agent_turns = agent_turns + $6, agent_replied_at = COALESCE($7, agent_replied_at), \
-    handled_through = COALESCE($8, handled_through), \
-    additional_sent = CASE WHEN $9 THEN TRUE ELSE additional_sent END, \
-    sticky_number_id = COALESCE($10, sticky_number_id), updated_at = $11, \
-    agent_read_through = COALESCE($13, agent_read_through) WHERE id = $12";
+/// The conversation's update, with an extra condition appended to its `WHERE`.
+macro_rules! update_conversation {
+    ($guard:literal) => {
+        concat!(
+            "UPDATE conversations SET status = COALESCE($1, status), \
+             controller = COALESCE($2, controller), assigned_user_id = COALESCE($3, assigned_user_id), \
+             participants = COALESCE($4, participants), agent_state = COALESCE($5, agent_state), \
+             agent_turns = agent_turns + $6, agent_replied_at = COALESCE($7, agent_replied_at), \
+             handled_through = COALESCE($8, handled_through), \
+             additional_sent = CASE WHEN $9 THEN TRUE ELSE additional_sent END, \
+             sticky_number_id = COALESCE($10, sticky_number_id), updated_at = $11, \
+             agent_read_through = COALESCE($13, agent_read_through) WHERE id = $12",
+            $guard
+        )
+    };
+}
 
-const UPDATE_AGENTS_CONVERSATION: &str = "UPDATE conversations SET status = COALESCE($1, status), \
-    controller = COALESCE($2, controller), assigned_user_id = COALESCE($3, assigned_user_id), \
-    participants = COALESCE($4, participants), agent_state = COALESCE($5, agent_state), \
-    agent_turns = agent_turns + $6, agent_replied_at = COALESCE($7, agent_replied_at), \
-    handled_through = COALESCE($8, handled_through), \
-    additional_sent = CASE WHEN $9 THEN TRUE ELSE additional_sent END, \
-    sticky_number_id = COALESCE($10, sticky_number_id), updated_at = $11, \
-    agent_read_through = COALESCE($13, agent_read_through) \
-    WHERE id = $12 AND controller = 'AI' AND status = 'ACTIVE'";
+const UPDATE_CONVERSATION: &str = update_conversation!("");
+const UPDATE_AGENTS_CONVERSATION: &str =
+    update_conversation!(" AND controller = 'AI' AND status = 'ACTIVE'");
 
 /// Withdraws the queued sends to a contact on a channel type: their jobs go, and the
 /// messages are marked canceled.
@@ -176,14 +178,14 @@ impl Store {
             let values: AttributeValues = outcome.attributes.iter().cloned().collect();
             serde_json::to_string(&values).expect("attribute values serialize")
         });
-        let (update_sql, merge_sql) = match &self.backend {
-            Backend::Sqlite { .. } => (UPDATE_CONVERSATION, MERGE_ATTRIBUTES_SQLITE),
-            Backend::Postgres(_) => (UPDATE_CONVERSATION, MERGE_ATTRIBUTES_POSTGRES),
+        let merge_sql = match &self.backend {
+            Backend::Sqlite { .. } => MERGE_ATTRIBUTES_SQLITE,
+            Backend::Postgres(_) => MERGE_ATTRIBUTES_POSTGRES,
         };
         let update_sql = if outcome.requires_agent_control {
             UPDATE_AGENTS_CONVERSATION
         } else {
-            update_sql
+            UPDATE_CONVERSATION
         };
         let sticky = queued.iter().rev().find_map(|(m, _)| m.from_number_id);
         let replied_at = (!queued.is_empty() && outcome.change.turns > 0).then_some(now);
@@ -256,10 +258,7 @@ impl Store {
                 match &outcome.next {
                     TaskNext::Done => finish_task!(&mut tx, outcome.task),
                     TaskNext::Defer { until, waiting_for } => {
-                        sqlx::query(
-                            "UPDATE agent_tasks SET run_at = $1, waiting_for = $2, lease_owner = NULL, lease_until = 0 \
-                             WHERE conversation_id = $3",
-                        )
+                        sqlx::query(DEFER_TASK)
                         .bind(to_micros(*until))
                         .bind(waiting_for)
                         .bind(conversation.id.to_string())

@@ -74,6 +74,10 @@ macro_rules! finish_task {
 }
 pub(crate) use finish_task;
 
+/// Puts a task back to wait until `$1`, saying why (`$2`); its lease ends.
+pub(crate) const DEFER_TASK: &str = "UPDATE agent_tasks SET run_at = $1, waiting_for = $2, \
+    lease_owner = NULL, lease_until = 0 WHERE conversation_id = $3";
+
 const LEASE_SQLITE: &str = "UPDATE agent_tasks SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
     WHERE conversation_id IN (SELECT conversation_id FROM agent_tasks WHERE run_at <= $3 AND lease_until <= $3 \
                               ORDER BY run_at LIMIT $4) \
@@ -128,10 +132,7 @@ impl Store {
         waiting_for: &str,
     ) -> Result<(), StoreError> {
         on_write!(&self.backend, pool => {
-            sqlx::query(
-                "UPDATE agent_tasks SET run_at = $1, waiting_for = $2, lease_owner = NULL, lease_until = 0 \
-                 WHERE conversation_id = $3",
-            )
+            sqlx::query(DEFER_TASK)
             .bind(to_micros(until))
             .bind(waiting_for)
             .bind(task.conversation_id.to_string())
