@@ -9,10 +9,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use leadline_store::Store;
 use leadline_store::agent::AgentTask;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +31,7 @@ pub struct RunnerDeps {
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
-    /// Tasks leased at once.
+    /// Tasks leased at once, at most.
     pub batch: u32,
     /// Passes run at once (LLM calls wait on the network, so many may be in flight).
     pub concurrency: usize,
@@ -53,7 +52,12 @@ impl Default for RunnerOptions {
     }
 }
 
-/// Starts the agent's worker; it stops after its current batch once `shutdown` fires.
+/// Starts the agent's worker; it stops leasing once `shutdown` fires and returns when
+/// the passes in flight are done.
+///
+/// Passes run as their own tasks, at most `concurrency` at once, and the worker leases
+/// only as many tasks as there are free places: a slow LLM call holds one place, never
+/// the conversations leased after it.
 pub fn spawn(
     deps: RunnerDeps,
     options: RunnerOptions,
@@ -65,22 +69,33 @@ pub fn spawn(
         std::env::var("HOSTNAME").unwrap_or_else(|_| "leadline".into()),
         std::process::id()
     );
+    let places = options.concurrency.max(1);
     tokio::spawn(async move {
         tracing::debug!(%owner, "agent worker started");
+        let permits = Arc::new(Semaphore::new(places));
         while !shutdown.is_cancelled() {
+            // Wait for a free place before leasing anything.
+            let first = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+                _ = shutdown.cancelled() => break,
+            };
+            let free = permits.available_permits() + 1;
+            let limit = options.batch.min(u32::try_from(free).unwrap_or(u32::MAX));
             let tasks = match deps
                 .store
-                .lease_agent_tasks(&owner, options.batch, options.lease)
+                .lease_agent_tasks(&owner, limit, options.lease)
                 .await
             {
                 Ok(tasks) => tasks,
                 Err(error) => {
+                    drop(first);
                     tracing::warn!(%error, "leasing agent tasks failed; trying again in a second");
                     pause(&shutdown, Duration::from_secs(1)).await;
                     continue;
                 }
             };
             if tasks.is_empty() {
+                drop(first);
                 tokio::select! {
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(options.idle_poll) => {}
@@ -88,10 +103,28 @@ pub fn spawn(
                 }
                 continue;
             }
-            futures::stream::iter(tasks)
-                .for_each_concurrent(options.concurrency.max(1), |task| run_one(&deps, task))
-                .await;
+            let mut first = Some(first);
+            for task in tasks {
+                // Never more tasks than free places were leased, so this does not wait.
+                let permit = match first.take() {
+                    Some(permit) => permit,
+                    None => permits
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed"),
+                };
+                let deps = deps.clone();
+                tokio::spawn(async move {
+                    run_one(&deps, task).await;
+                    drop(permit);
+                });
+            }
         }
+        // Let the passes in flight finish their writes.
+        let _ = permits
+            .acquire_many(u32::try_from(places).unwrap_or(u32::MAX))
+            .await;
         tracing::debug!(%owner, "agent worker stopped");
     })
 }

@@ -187,12 +187,17 @@ impl AgentApp {
 
     /// The lead writes `text`; where the conversation stood just before.
     pub async fn say(&self, lead: &Lead, text: &str) -> Mark {
+        self.say_on(&self.channel_id, lead, text).await
+    }
+
+    /// The lead writes `text` on the sandbox channel `channel_id`.
+    pub async fn say_on(&self, channel_id: &str, lead: &Lead, text: &str) -> Mark {
         let decisions = self.decisions(lead).await.len();
         let outbound = self.outbound_texts(lead).await.len();
         let (status, message) = self
             .post(
                 "/api/v1/sandbox/inbound",
-                json!({"channelId": self.channel_id, "from": lead.phone, "text": text}),
+                json!({"channelId": channel_id, "from": lead.phone, "text": text}),
             )
             .await;
         assert_eq!(status, 201, "{message}");
