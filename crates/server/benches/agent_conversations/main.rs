@@ -42,31 +42,35 @@
 //! PostgreSQL is taken from LEADLINE_TEST_POSTGRES_URL (default
 //! postgres://postgres@127.0.0.1:5432/test) and skipped when unreachable.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SubsecRound, TimeZone, Utc};
 use futures::StreamExt;
+use leadline_core::E164;
 use leadline_core::agent::AgentAction;
 use leadline_core::agent::flow::{FlowInput, FlowScript, FlowState, flow_turn};
 use leadline_core::custom_attribute::{
     AttributeDefinition, AttributeKind, AttributeValue, AttributeValues,
 };
-use leadline_core::{Clock, E164};
 use leadline_server::serve::{ServerOptions, start_with};
 use leadline_store::testing::TestDatabase;
 use leadline_store::{BackendKind, Store, StoreOptions};
-use metrics::{
-    Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
-};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+mod measure;
+mod setup;
+mod watcher;
+
+use measure::*;
+use setup::*;
+use watcher::*;
+
 /// The histogram the agent's runner records each pass's own time in.
-const PASS_METRIC: &str = "leadline_agent_pass_seconds";
+pub(crate) const PASS_METRIC: &str = "leadline_agent_pass_seconds";
 
 /// The longest a lead waits for one reply before it reports the conversation stuck.
 const STUCK_AFTER: Duration = Duration::from_secs(60);
@@ -135,162 +139,6 @@ async fn main() {
         };
         run(kind, &database.url, sizes).await;
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The clock: a Monday, 10:00 in California (the leads' 415 numbers), plus real time.
-
-#[derive(Debug)]
-struct DaytimeClock {
-    base: DateTime<Utc>,
-    started: Instant,
-}
-
-impl DaytimeClock {
-    fn new() -> Self {
-        Self {
-            // Monday 2026-11-23, 10:00 PST / 13:00 EST.
-            base: Utc
-                .with_ymd_and_hms(2026, 11, 23, 18, 0, 0)
-                .single()
-                .expect("a valid instant"),
-            started: Instant::now(),
-        }
-    }
-}
-
-impl Clock for DaytimeClock {
-    fn now(&self) -> DateTime<Utc> {
-        let elapsed = chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
-        (self.base + elapsed).trunc_subsecs(6)
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// A metrics recorder that keeps every pass-time sample with its `end` label.
-
-static PASS_SAMPLES: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
-
-struct PassRecorder;
-
-struct PassHistogram {
-    end: String,
-}
-
-impl HistogramFn for PassHistogram {
-    fn record(&self, value: f64) {
-        PASS_SAMPLES
-            .lock()
-            .expect("samples lock")
-            .push((self.end.clone(), value));
-    }
-}
-
-impl Recorder for PassRecorder {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn register_counter(&self, _: &Key, _: &Metadata<'_>) -> Counter {
-        Counter::noop()
-    }
-    fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::noop()
-    }
-    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        if key.name() != PASS_METRIC {
-            return Histogram::noop();
-        }
-        let end = key
-            .labels()
-            .find(|label| label.key() == "end")
-            .map_or_else(|| "?".to_owned(), |label| label.value().to_owned());
-        Histogram::from_arc(Arc::new(PassHistogram { end }))
-    }
-}
-
-/// Takes the samples recorded so far.
-fn take_pass_samples() -> Vec<(String, f64)> {
-    std::mem::take(&mut *PASS_SAMPLES.lock().expect("samples lock"))
-}
-
-fn print_pass_times(kind: BackendKind, phase: &str, samples: &[(String, f64)]) {
-    if samples.is_empty() {
-        println!("{kind:?}: agent pass own time ({phase}): no pass recorded");
-        return;
-    }
-    let mut by_end: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
-    let mut all = Vec::with_capacity(samples.len());
-    for (end, seconds) in samples {
-        let duration = Duration::from_secs_f64(*seconds);
-        all.push(duration);
-        by_end.entry(end.as_str()).or_default().push(duration);
-    }
-    println!(
-        "{kind:?}: agent pass own time ({phase}), {} passes: {}",
-        all.len(),
-        spread(&mut all)
-    );
-    for (end, mut durations) in by_end {
-        println!(
-            "{kind:?}:   end={end}: {} passes: {}",
-            durations.len(),
-            spread(&mut durations)
-        );
-    }
-}
-
-/// The median pass against the 5 ms bar.
-fn print_verdict(kind: BackendKind, phase: &str, samples: &[(String, f64)]) {
-    let mut passes: Vec<Duration> = samples
-        .iter()
-        .map(|(_, seconds)| Duration::from_secs_f64(*seconds))
-        .collect();
-    if passes.is_empty() {
-        return;
-    }
-    passes.sort();
-    let median = percentile(&passes, 0.5);
-    let verdict = if median < Duration::from_millis(5) {
-        "under"
-    } else {
-        "OVER"
-    };
-    println!(
-        "{kind:?}: pass median {phase}: {:.2} ms ({verdict} the 5 ms bar)",
-        ms(median)
-    );
-}
-
-/// "median x ms, p90 y ms, p99 z ms, max w ms".
-fn spread(durations: &mut [Duration]) -> String {
-    durations.sort();
-    format!(
-        "median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(percentile(durations, 0.50)),
-        ms(percentile(durations, 0.90)),
-        ms(percentile(durations, 0.99)),
-        ms(*durations.last().expect("not empty"))
-    )
-}
-
-/// The nearest-rank percentile of sorted durations.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-/// CPU time (user + system) of this process so far, from /proc (Linux only).
-fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // USER_HZ is 100 on every Linux this runs on.
-    Some(Duration::from_millis(ticks * 10))
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
 
 // ---------------------------------------------------------------------------------------
@@ -378,62 +226,6 @@ fn flow_decision_alone(messages: usize) {
 
 // ---------------------------------------------------------------------------------------
 // One store's run.
-
-/// The bench's HTTP side: one pooled client and the workspace's key.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("x-api-key", &self.key);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(&body)).await
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    /// POSTs and panics unless the answer is `expected`.
-    async fn setup(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Value,
-        expected: u16,
-    ) -> Value {
-        let (status, answer) = self.send(method, path, Some(&body)).await;
-        assert_eq!(status.as_u16(), expected, "{path} {body}: {answer}");
-        answer
-    }
-}
 
 /// One lead's conversation.
 #[derive(Debug, Clone)]
@@ -641,118 +433,6 @@ async fn run(kind: BackendKind, url: &str, sizes: Sizes) {
     store.close().await;
 }
 
-/// Agent settings, attributes, the workspace's script, a sandbox channel, the opening
-/// template, the contacts and their LeadScout conversations.
-async fn set_up(
-    api: &Api,
-    workspace_id: &str,
-    messages: usize,
-    total: usize,
-) -> (String, Vec<Lead>) {
-    use reqwest::Method;
-    api.setup(
-        Method::PUT,
-        "/api/v1/settings/agent",
-        json!({"agent": "FLOW", "maxTurns": 200, "minReplyDelaySeconds": 0, "respectQuietHours": true}),
-        200,
-    )
-    .await;
-    for q in 1..=messages {
-        api.setup(
-            Method::POST,
-            "/api/v1/custom-attributes",
-            json!({"key": format!("q{q}"), "label": format!("Question {q}"), "kind": "OPEN"}),
-            201,
-        )
-        .await;
-    }
-    api.setup(
-        Method::POST,
-        "/api/v1/agent-scripts",
-        json!({"name": "Benchmark qualification", "script": script_json(messages - 1)}),
-        201,
-    )
-    .await;
-    let channel = api
-        .setup(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"name": "Sandbox SMS", "messageProviderType": "SMS", "sender": "+14155550100",
-                   "settings": {"deliveryDelaySeconds": 0}}),
-            201,
-        )
-        .await;
-    let channel_id = channel["id"].as_str().expect("a channel id").to_owned();
-    api.setup(
-        Method::POST,
-        "/api/v1/templates",
-        json!({"name": "welcome", "language": "en", "body": "Hi {{1}}, this is {{2}}. Can I ask you a few questions?",
-               "channelType": "SMS"}),
-        201,
-    )
-    .await;
-
-    let leadscout = format!("/bridge/api/v1/workspaces/{workspace_id}/leadscout/outbound");
-    let contacts = format!("/bridge/api/v1/workspaces/{workspace_id}/contacts/partial");
-    for index in 0..total {
-        E164::parse(&phone_of(index)).unwrap_or_else(|e| panic!("{}: {e}", phone_of(index)));
-    }
-    let mut leads: Vec<Lead> = futures::stream::iter(0..total)
-        .map(|index| {
-            let (api, leadscout, contacts, channel_id) =
-                (api.clone(), leadscout.clone(), contacts.clone(), channel_id.clone());
-            async move {
-                let phone = phone_of(index);
-                api.setup(
-                    Method::POST,
-                    &contacts,
-                    json!({"cellphone": phone, "firstName": format!("Lead{index}")}),
-                    200,
-                )
-                .await;
-                let opened = api
-                    .setup(
-                        Method::POST,
-                        &leadscout,
-                        json!({
-                            "contact": {"identifier": phone, "identifierType": "CELLPHONE",
-                                        "messageProviderType": "SMS", "providerChannelId": channel_id},
-                            "template": {"name": "welcome", "orderedParams": [format!("Lead{index}"), "Leo"]}
-                        }),
-                        200,
-                    )
-                    .await;
-                Lead {
-                    index,
-                    phone,
-                    conversation_id: opened["conversation"]["id"]
-                        .as_str()
-                        .expect("a conversation id")
-                        .to_owned(),
-                }
-            }
-        })
-        .buffer_unordered(SETUP_CONCURRENCY)
-        .collect()
-        .await;
-    leads.sort_by_key(|lead| lead.index);
-    (channel_id, leads)
-}
-
-/// How a lead learns that its reply was queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WatchMode {
-    /// The bench counts the messages of every conversation straight from the database,
-    /// one query every [`WATCH_TICK`], and wakes the lead whose reply came.
-    Store,
-    /// Each lead polls `GET /api/v1/conversations/{id}/messages` (first after 20 ms,
-    /// then every AGENT_POLL_MS): the most literal client, and the heaviest load.
-    Http,
-}
-
-/// How often the store watcher counts messages.
-const WATCH_TICK: Duration = Duration::from_millis(10);
-
 /// What a lead waits on for its replies.
 enum Wait {
     Poll(Duration),
@@ -867,100 +547,6 @@ async fn poll_for_reply(
             return Err(format!("{outbound} outbound, {inbound} inbound"));
         }
         tokio::time::sleep(poll).await;
-    }
-}
-
-/// The store watcher: the message count of each conversation, published to its lead.
-struct Watcher {
-    counts: HashMap<String, watch::Receiver<usize>>,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<(u64, Duration)>,
-}
-
-impl Watcher {
-    async fn start(kind: BackendKind, url: &str, leads: &[Lead]) -> Self {
-        let mut senders = HashMap::new();
-        let mut counts = HashMap::new();
-        for lead in leads {
-            let (sender, receiver) = watch::channel(0usize);
-            senders.insert(lead.conversation_id.clone(), sender);
-            counts.insert(lead.conversation_id.clone(), receiver);
-        }
-        let database = match kind {
-            BackendKind::Sqlite => WatchedDatabase::Sqlite(
-                sqlx::SqlitePool::connect(url)
-                    .await
-                    .expect("the watcher connects"),
-            ),
-            BackendKind::Postgres => WatchedDatabase::Postgres(
-                sqlx::PgPool::connect(url)
-                    .await
-                    .expect("the watcher connects"),
-            ),
-        };
-        let stop = CancellationToken::new();
-        let stopped = stop.clone();
-        let task = tokio::spawn(async move {
-            let (mut queries, mut spent) = (0u64, Duration::ZERO);
-            let mut tick = tokio::time::interval(WATCH_TICK);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            while !stopped.is_cancelled() {
-                tick.tick().await;
-                let started = Instant::now();
-                let rows = database.message_counts().await;
-                spent += started.elapsed();
-                queries += 1;
-                for (conversation, count) in rows {
-                    if let Some(sender) = senders.get(&conversation) {
-                        let count = usize::try_from(count).unwrap_or_default();
-                        sender.send_if_modified(|seen| {
-                            let changed = *seen != count;
-                            *seen = count;
-                            changed
-                        });
-                    }
-                }
-            }
-            database.close().await;
-            (queries, spent)
-        });
-        Self { counts, stop, task }
-    }
-
-    fn wait_for(&self, lead: &Lead) -> Wait {
-        Wait::Watch(self.counts[&lead.conversation_id].clone())
-    }
-
-    /// Stops the watcher: (queries run, time spent in them).
-    async fn stop(self) -> (u64, Duration) {
-        self.stop.cancel();
-        self.task.await.expect("the watcher ends")
-    }
-}
-
-enum WatchedDatabase {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-}
-
-impl WatchedDatabase {
-    async fn message_counts(&self) -> Vec<(String, i64)> {
-        // All messages, inbound too: the count comes from the (conversation_id, id)
-        // index alone, where counting outbound ones would read every row.
-        const COUNTS: &str =
-            "SELECT conversation_id, COUNT(*) FROM messages GROUP BY conversation_id";
-        match self {
-            WatchedDatabase::Sqlite(pool) => sqlx::query_as(COUNTS).fetch_all(pool).await,
-            WatchedDatabase::Postgres(pool) => sqlx::query_as(COUNTS).fetch_all(pool).await,
-        }
-        .expect("the watcher's query")
-    }
-
-    async fn close(&self) {
-        match self {
-            WatchedDatabase::Sqlite(pool) => pool.close().await,
-            WatchedDatabase::Postgres(pool) => pool.close().await,
-        }
     }
 }
 
