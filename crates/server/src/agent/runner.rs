@@ -35,7 +35,8 @@ pub struct RunnerOptions {
     pub batch: u32,
     /// Passes run at once (LLM calls wait on the network, so many may be in flight).
     pub concurrency: usize,
-    /// How long a leased task stays owned; longer than the slowest LLM call.
+    /// How long a leased task stays owned: longer than the slowest pass (three LLM
+    /// completions of at most 120 s each), so no pass is ever run twice at once.
     pub lease: Duration,
     /// The longest an idle worker sleeps before looking again.
     pub idle_poll: Duration,
@@ -46,7 +47,7 @@ impl Default for RunnerOptions {
         Self {
             batch: 128,
             concurrency: 32,
-            lease: Duration::from_secs(180),
+            lease: Duration::from_secs(600),
             idle_poll: Duration::from_millis(500),
         }
     }
