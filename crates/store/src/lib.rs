@@ -20,6 +20,7 @@ pub mod conversations;
 pub mod custom_attributes;
 pub mod dnc;
 mod error;
+pub mod external_calls;
 pub mod idempotency;
 pub mod leads;
 pub mod messages;
