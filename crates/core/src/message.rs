@@ -48,6 +48,18 @@ crate::wire_enum! {
     }
 }
 
+impl MessageType {
+    /// What a channel carrying `carries` sends: SMS, WhatsApp messages, or calls.
+    pub fn carried_by(carries: crate::channel::MessageProviderType) -> Self {
+        use crate::channel::MessageProviderType;
+        match carries {
+            MessageProviderType::Sms => MessageType::Sms,
+            MessageProviderType::Whatsapp => MessageType::Whatsapp,
+            MessageProviderType::Voice => MessageType::Call,
+        }
+    }
+}
+
 impl MessageStatus {
     /// How far along the delivery path a status is; reports never move a message back.
     fn progress(self) -> u8 {

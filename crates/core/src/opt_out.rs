@@ -53,6 +53,7 @@ mod proptests;
 mod tests;
 
 use keywords::{KeywordMessage, keyword_message};
+pub use normalise::fold_letter;
 pub(crate) use normalise::{CLAUSE_END, QUESTION_END, normalise};
 
 /// What an inbound message asks for, as far as consent goes.

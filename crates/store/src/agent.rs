@@ -14,6 +14,8 @@ mod tasks;
 
 pub use decisions::Decision;
 pub use handoff::ControlChange;
-pub use outcome::{AgentOutcome, Applied, ConversationChange, NewDecision, OptOutChange, TaskNext};
+pub use outcome::{
+    AgentOutcome, Applied, ConversationChange, NewDecision, OptOutChange, TaskNext, TurnWrites,
+};
 pub(crate) use tasks::enqueue_agent_task;
 pub use tasks::{AgentTask, TaskRef};

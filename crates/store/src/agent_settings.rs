@@ -14,6 +14,7 @@ use leadline_core::{AgentScriptId, ChannelId, WorkspaceId};
 
 use crate::backend::on_write;
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, page_args, to_micros};
+use crate::workspaces::SettingsColumn;
 use crate::{Store, StoreError};
 
 /// A flow script and the conversations it answers.
@@ -130,15 +131,6 @@ impl FromStoreRow for AgentScript {
     }
 }
 
-/// One optional text column named `value`.
-struct OptionalText(Option<String>);
-
-impl FromStoreRow for OptionalText {
-    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
-        row.optional_text("value").map(OptionalText)
-    }
-}
-
 impl Store {
     /// The workspace's agent settings: the defaults until they are set (or when there
     /// is no such workspace). The stored LLM key is included, for the agent's client;
@@ -147,18 +139,9 @@ impl Store {
         &self,
         workspace_id: WorkspaceId,
     ) -> Result<AgentSettings, StoreError> {
-        let sql = "SELECT agent_settings AS value FROM workspaces WHERE id = $1";
-        let stored = fetch_optional::<OptionalText>(
-            &self.backend,
-            sql,
-            vec![workspace_id.to_string().into()],
-        )
-        .await?;
-        let Some(json) = stored.and_then(|row| row.0) else {
-            return Ok(AgentSettings::default());
-        };
-        let mut settings: AgentSettings = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Corrupt(format!("workspaces.agent_settings: {e}")))?;
+        let mut settings: AgentSettings = self
+            .workspace_settings(workspace_id, SettingsColumn::Agent)
+            .await?;
         if let Some(llm) = &mut settings.llm {
             llm.api_key_set = llm.api_key.is_some();
         }
@@ -172,16 +155,8 @@ impl Store {
         workspace_id: WorkspaceId,
         settings: &AgentSettings,
     ) -> Result<bool, StoreError> {
-        let json = serde_json::to_string(settings).expect("agent settings serialize");
-        let updated = on_write!(&self.backend, pool => {
-            sqlx::query("UPDATE workspaces SET agent_settings = $1 WHERE id = $2")
-                .bind(json)
-                .bind(workspace_id.to_string())
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(updated > 0)
+        self.set_workspace_settings(workspace_id, SettingsColumn::Agent, settings)
+            .await
     }
 
     /// Creates a script; a scope that has one is [`StoreError::Duplicate`] (see

@@ -196,3 +196,12 @@ pub fn page_args(
         Arg::Int(i64::from(limit)),
     ]
 }
+
+/// One optional text column named `value`.
+pub(crate) struct OptionalText(pub(crate) Option<String>);
+
+impl FromStoreRow for OptionalText {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        row.optional_text("value").map(OptionalText)
+    }
+}

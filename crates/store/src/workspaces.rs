@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use leadline_core::{ApiKey, ApiKeyHash, ApiKeyId, WorkspaceId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::Row;
 
 use crate::backend::{on_read, on_write};
-use crate::rows::{from_micros, id, to_micros};
+use crate::rows::{OptionalText, fetch_optional, from_micros, id, to_micros};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,4 +125,80 @@ where
     .bind(workspace_id.to_string())
     .bind(hash.to_hex())
     .bind(to_micros(at))
+}
+
+/// A settings document kept as JSON on the workspace's row; NULL means the defaults.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SettingsColumn {
+    NumberPool,
+    Agent,
+}
+
+impl SettingsColumn {
+    fn select(self) -> &'static str {
+        match self {
+            SettingsColumn::NumberPool => {
+                "SELECT number_settings AS value FROM workspaces WHERE id = $1"
+            }
+            SettingsColumn::Agent => "SELECT agent_settings AS value FROM workspaces WHERE id = $1",
+        }
+    }
+
+    fn update(self) -> &'static str {
+        match self {
+            SettingsColumn::NumberPool => {
+                "UPDATE workspaces SET number_settings = $1 WHERE id = $2"
+            }
+            SettingsColumn::Agent => "UPDATE workspaces SET agent_settings = $1 WHERE id = $2",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            SettingsColumn::NumberPool => "workspaces.number_settings",
+            SettingsColumn::Agent => "workspaces.agent_settings",
+        }
+    }
+}
+
+impl Store {
+    /// The workspace's settings in `column`; the defaults when it never set any (or
+    /// does not exist).
+    pub(crate) async fn workspace_settings<T: DeserializeOwned + Default>(
+        &self,
+        workspace_id: WorkspaceId,
+        column: SettingsColumn,
+    ) -> Result<T, StoreError> {
+        let stored = fetch_optional::<OptionalText>(
+            &self.backend,
+            column.select(),
+            vec![workspace_id.to_string().into()],
+        )
+        .await?;
+        match stored.and_then(|row| row.0) {
+            None => Ok(T::default()),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("{}: {e}", column.name()))),
+        }
+    }
+
+    /// Stores the workspace's settings in `column` (validated by the caller); `false`
+    /// when there is no such workspace.
+    pub(crate) async fn set_workspace_settings<T: Serialize>(
+        &self,
+        workspace_id: WorkspaceId,
+        column: SettingsColumn,
+        settings: &T,
+    ) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(settings).expect("settings serialize");
+        let updated = on_write!(&self.backend, pool => {
+            sqlx::query(column.update())
+                .bind(json)
+                .bind(workspace_id.to_string())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(updated > 0)
+    }
 }

@@ -14,8 +14,7 @@ use leadline_core::conversation::{Controller, ConversationStatus};
 use leadline_core::custom_attribute::{AttributeDefinition, AttributeKind, AttributeValue};
 use leadline_core::message::{MessageStatus, MessageType};
 use leadline_store::agent::{
-    AgentOutcome, AgentTask, Applied, ControlChange, ConversationChange, NewDecision, OptOutChange,
-    TaskNext,
+    AgentOutcome, AgentTask, Applied, ControlChange, NewDecision, OptOutChange, TurnWrites,
 };
 use leadline_store::conversations::Conversation;
 use leadline_store::messages::NewInbound;
@@ -52,16 +51,11 @@ fn outcome(task: &AgentTask, conversation: Conversation) -> AgentOutcome {
     AgentOutcome {
         task: task.reference,
         conversation,
-        requires_agent_control: true,
-        handled_through: None,
-        read_through: None,
-        opt_out: None,
-        opt_in: None,
-        attributes: Vec::new(),
         replies: Vec::new(),
-        change: ConversationChange::default(),
-        decisions: Vec::new(),
-        next: TaskNext::Done,
+        writes: TurnWrites {
+            requires_agent_control: true,
+            ..TurnWrites::default()
+        },
     }
 }
 
@@ -135,15 +129,15 @@ async fn an_opt_out_cancels_the_queued_sends_of_its_channel_type_only() {
             .pop()
             .unwrap();
         let mut change = outcome(&task, conversation.clone());
-        change.requires_agent_control = false;
-        change.opt_out = Some(OptOutChange {
+        change.writes.requires_agent_control = false;
+        change.writes.opt_out = Some(OptOutChange {
             channel_type: MessageProviderType::Sms,
             evidence: "stop".into(),
             message_id: stop.id,
         });
         change.replies = vec![outbound(MessageType::Sms, None)];
-        change.change.status = Some(ConversationStatus::OptedOut);
-        change.decisions =
+        change.writes.change.status = Some(ConversationStatus::OptedOut);
+        change.writes.decisions =
             vec![NewDecision::new(DecisionKind::OptOut, "the lead opted out").with_reply(0)];
         let Applied::Written(queued) = f.store.apply_agent_outcome(change).await.unwrap() else {
             panic!("written");
@@ -217,7 +211,7 @@ async fn a_turn_after_an_advisor_took_over_writes_nothing() {
             .unwrap();
         let mut turn = outcome(&task, conversation.clone());
         turn.replies = vec![outbound(MessageType::Sms, None)];
-        turn.decisions = vec![NewDecision::new(DecisionKind::Reply, "hello").with_reply(0)];
+        turn.writes.decisions = vec![NewDecision::new(DecisionKind::Reply, "hello").with_reply(0)];
         let applied = f.store.apply_agent_outcome(turn).await.unwrap();
         assert!(matches!(applied, Applied::NotTheAgents), "{:?}", f.kind);
         let messages = f.store.recent_messages(conversation.id, 10).await.unwrap();
@@ -260,7 +254,7 @@ async fn answers_merge_into_the_contacts_other_attributes() {
             inbound(&f, &channel, value).await;
             let task = lease_one(&f).await;
             let mut turn = outcome(&task, fresh(&f, &conversation).await);
-            turn.attributes = vec![(attribute.id, AttributeValue::Open(value.into()))];
+            turn.writes.attributes = vec![(attribute.id, AttributeValue::Open(value.into()))];
             f.store.apply_agent_outcome(turn).await.unwrap();
         }
         let stored = f

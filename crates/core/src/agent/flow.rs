@@ -79,6 +79,23 @@ pub struct FlowScript {
     pub handoff_team_id: Option<TeamId>,
 }
 
+/// No questions and no rules, every message its default: the lead qualifies, and is
+/// handed off, at its first reply.
+impl Default for FlowScript {
+    fn default() -> Self {
+        Self {
+            questions: Vec::new(),
+            qualification: Vec::new(),
+            qualified_message: default_qualified_message(),
+            not_qualified_message: default_not_qualified_message(),
+            person_requested_message: default_person_message(),
+            retry_prefix: default_retry_prefix(),
+            max_retries: default_max_retries(),
+            handoff_team_id: None,
+        }
+    }
+}
+
 /// One question and the custom attribute its answer goes into.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -33,7 +33,7 @@ pub(crate) fn normalise(text: &str) -> String {
             }
         } else {
             for lower in c.to_lowercase() {
-                normaliser.push(fold(lower));
+                normaliser.push(fold_letter(lower));
             }
         }
     }
@@ -139,7 +139,7 @@ fn is_silent(c: char) -> bool {
 
 /// A small hand-written accent fold: enough for Spanish and the Latin letters people
 /// type by accident, plus full-width ASCII. Applied after lower-casing.
-fn fold(c: char) -> char {
+pub fn fold_letter(c: char) -> char {
     match c {
         'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
         'é' | 'è' | 'ê' | 'ë' => 'e',

@@ -16,8 +16,7 @@ impl FlowAgent {
     /// and no rules, so the lead is handed to an advisor at the first reply.
     pub fn without_script() -> Self {
         Self {
-            script: serde_json::from_str(r#"{"questions": []}"#)
-                .expect("the empty script deserializes with its defaults"),
+            script: FlowScript::default(),
         }
     }
 

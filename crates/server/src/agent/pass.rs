@@ -139,10 +139,10 @@ pub async fn run(deps: &RunnerDeps, task: &AgentTask) -> Result<(PassEnd, Durati
             }
         }
     }
-    if let TaskNext::Defer { until, waiting_for } = &plan.next {
+    if let TaskNext::Defer { until, waiting_for } = &plan.writes.next {
         tracing::info!(conversation = %scene.conversation.id, %until, reason = %waiting_for, "agent reply deferred");
     }
-    plan.decisions.iter().for_each(|d| {
+    plan.writes.decisions.iter().for_each(|d| {
         tracing::info!(conversation = %scene.conversation.id, kind = %d.kind, reason = %d.reason, "agent decision");
     });
     let carries = scene.channel.carries;
@@ -227,7 +227,13 @@ async fn plan_pass(
                 );
                 return Ok((Some(plan), PassEnd::OptedOut));
             }
-            InboundIntent::Help if !plan.decisions.iter().any(|d| d.kind == DecisionKind::Help) => {
+            InboundIntent::Help
+                if !plan
+                    .writes
+                    .decisions
+                    .iter()
+                    .any(|d| d.kind == DecisionKind::Help) =>
+            {
                 let index = plan.reply(scene.settings.help_reply.clone());
                 plan.decide(
                     decision(
@@ -239,8 +245,8 @@ async fn plan_pass(
                     .with_reply(index),
                 );
             }
-            InboundIntent::OptIn if prior_opt_out.is_some() && plan.opt_in.is_none() => {
-                plan.opt_in = Some(carries);
+            InboundIntent::OptIn if prior_opt_out.is_some() && plan.writes.opt_in.is_none() => {
+                plan.writes.opt_in = Some(carries);
                 let index = plan.reply(scene.settings.opt_in_confirmation.clone());
                 plan.decide(
                     decision(DecisionKind::OptIn, format!("the lead re-subscribed to {carries} (\"{text}\"): opt-out lifted, confirmation sent"))
@@ -252,7 +258,7 @@ async fn plan_pass(
     }
 
     // 2. The agent, when the conversation is its and the contact may be written to.
-    plan.read_through = newest;
+    plan.writes.read_through = newest;
     if conversation.status != ConversationStatus::Active
         || conversation.controller != Controller::Ai
     {
@@ -273,8 +279,8 @@ async fn plan_pass(
         }
         return Ok((Some(plan), PassEnd::Silent));
     }
-    plan.requires_agent_control = true;
-    if prior_opt_out.is_some() && plan.opt_in.is_none() {
+    plan.writes.requires_agent_control = true;
+    if prior_opt_out.is_some() && plan.writes.opt_in.is_none() {
         plan.decide(decision(
             DecisionKind::Skipped,
             format!("the contact opted out of {carries}; the agent stays silent"),
@@ -315,7 +321,7 @@ async fn plan_pass(
         GuardrailDecision::Proceed => {}
         GuardrailDecision::Defer { until, reason } => {
             // The answer waits; the messages stay unanswered until then.
-            plan.read_through = answered;
+            plan.writes.read_through = answered;
             plan.decide(
                 decision(
                     DecisionKind::Deferred,
@@ -326,7 +332,7 @@ async fn plan_pass(
                 )
                 .with_detail(json!({"until": crate::extract::timestamp(until)})),
             );
-            plan.next = TaskNext::Defer {
+            plan.writes.next = TaskNext::Defer {
                 until,
                 waiting_for: reason,
             };
@@ -347,7 +353,7 @@ async fn plan_pass(
         for text in &conversation.additional_messages {
             plan.reply(text.clone());
         }
-        plan.change.additional_sent = true;
+        plan.writes.change.additional_sent = true;
         plan.decide(
             decision(
                 DecisionKind::AdditionalMessages,
@@ -371,12 +377,12 @@ fn opt_out(
     prior: Option<&leadline_store::opt_outs::OptOut>,
 ) {
     let carries = scene.channel.carries;
-    plan.read_through = plan.handled_through;
+    plan.writes.read_through = plan.writes.handled_through;
     if matches!(
         scene.conversation.status,
         ConversationStatus::Active | ConversationStatus::HandedOff
     ) {
-        plan.change.status = Some(ConversationStatus::OptedOut);
+        plan.writes.change.status = Some(ConversationStatus::OptedOut);
     }
     match prior.filter(|p| p.message_id != Some(message.id)) {
         Some(previous) => plan.decide(decision(
@@ -387,7 +393,7 @@ fn opt_out(
             ),
         )),
         None => {
-            plan.opt_out = Some(OptOutChange {
+            plan.writes.opt_out = Some(OptOutChange {
                 channel_type: carries,
                 evidence: evidence.clone(),
                 message_id: message.id,
@@ -426,9 +432,9 @@ pub(super) async fn hand_off(
     if say_so && !scene.settings.handoff_message.is_empty() {
         plan.reply(scene.settings.handoff_message.clone());
     }
-    plan.change.status = Some(ConversationStatus::HandedOff);
-    plan.change.controller = Some(Controller::Human);
-    plan.change.advisor = chosen.advisor;
+    plan.writes.change.status = Some(ConversationStatus::HandedOff);
+    plan.writes.change.controller = Some(Controller::Human);
+    plan.writes.change.advisor = chosen.advisor;
     plan.decide(
         decision(
             DecisionKind::HandOff,

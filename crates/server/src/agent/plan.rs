@@ -2,14 +2,11 @@
 //! sending numbers are reserved), the decisions, and the conversation's changes. It
 //! becomes one [`AgentOutcome`], written in one transaction.
 
+use leadline_core::MessageId;
 use leadline_core::agent::DecisionKind;
 use leadline_core::channel::MessageProviderType;
-use leadline_core::custom_attribute::AttributeValue;
 use leadline_core::message::MessageType;
-use leadline_core::{CustomAttributeId, MessageId};
-use leadline_store::agent::{
-    AgentOutcome, AgentTask, ConversationChange, NewDecision, OptOutChange, TaskNext,
-};
+use leadline_store::agent::{AgentOutcome, AgentTask, NewDecision, TurnWrites};
 use leadline_store::conversations::{Conversation, NewOutbound, OutboundSender};
 use leadline_store::messages::MessageTemplate;
 
@@ -23,34 +20,22 @@ pub struct Draft {
     pub essential: bool,
 }
 
-#[derive(Debug)]
+/// The drafts, and everything else the pass writes (read with `plan.writes`).
+#[derive(Debug, Default)]
 pub struct Plan {
-    pub requires_agent_control: bool,
-    pub handled_through: Option<MessageId>,
-    pub read_through: Option<MessageId>,
-    pub opt_out: Option<OptOutChange>,
-    pub opt_in: Option<MessageProviderType>,
-    pub attributes: Vec<(CustomAttributeId, AttributeValue)>,
     pub drafts: Vec<Draft>,
-    pub change: ConversationChange,
-    pub decisions: Vec<NewDecision>,
-    pub next: TaskNext,
+    pub writes: TurnWrites,
 }
 
 impl Plan {
     /// A plan that has read everything up to `newest` and changes nothing yet.
     pub fn new(handled_through: Option<MessageId>) -> Self {
         Self {
-            requires_agent_control: false,
-            handled_through,
-            read_through: None,
-            opt_out: None,
-            opt_in: None,
-            attributes: Vec::new(),
             drafts: Vec::new(),
-            change: ConversationChange::default(),
-            decisions: Vec::new(),
-            next: TaskNext::Done,
+            writes: TurnWrites {
+                handled_through,
+                ..TurnWrites::default()
+            },
         }
     }
 
@@ -65,12 +50,12 @@ impl Plan {
     }
 
     pub fn decide(&mut self, decision: NewDecision) {
-        self.decisions.push(decision);
+        self.writes.decisions.push(decision);
     }
 
     /// Whether the plan writes anything besides moving the read markers.
     pub fn is_quiet(&self) -> bool {
-        self.drafts.is_empty() && self.decisions.is_empty() && self.opt_out.is_none()
+        self.drafts.is_empty() && self.writes.decisions.is_empty() && self.writes.opt_out.is_none()
     }
 
     /// The outcome, with each draft's sender.
@@ -81,11 +66,7 @@ impl Plan {
         carries: MessageProviderType,
         senders: Vec<Option<OutboundSender>>,
     ) -> AgentOutcome {
-        let message_type = match carries {
-            MessageProviderType::Sms => MessageType::Sms,
-            MessageProviderType::Whatsapp => MessageType::Whatsapp,
-            MessageProviderType::Voice => MessageType::Call,
-        };
+        let message_type = MessageType::carried_by(carries);
         let replies = self
             .drafts
             .into_iter()
@@ -101,16 +82,8 @@ impl Plan {
         AgentOutcome {
             task: task.reference,
             conversation,
-            requires_agent_control: self.requires_agent_control,
-            handled_through: self.handled_through,
-            read_through: self.read_through,
-            opt_out: self.opt_out,
-            opt_in: self.opt_in,
-            attributes: self.attributes,
             replies,
-            change: self.change,
-            decisions: self.decisions,
-            next: self.next,
+            writes: self.writes,
         }
     }
 }

@@ -133,7 +133,7 @@ pub(super) async fn apply_turn(
                     .flat_map(|(_, shown)| shown)
                     .collect::<Vec<_>>()
                     .join(", ");
-                plan.attributes.push((definition.id, value));
+                plan.writes.attributes.push((definition.id, value));
                 plan.decide(
                     decision(
                         DecisionKind::SetAttribute,
@@ -148,13 +148,13 @@ pub(super) async fn apply_turn(
     }
     let replied = plan.drafts.len() > first_reply;
     if replied {
-        plan.change.turns = 1;
+        plan.writes.change.turns = 1;
         plan.decide(
             decision(DecisionKind::Reply, result.turn.reason.clone()).with_reply(first_reply),
         );
     }
     if let Some(state) = result.flow_state {
-        plan.change.flow_state =
+        plan.writes.change.flow_state =
             Some(serde_json::to_string(&state).expect("flow state serializes"));
     }
     if let Some(reason) = hand_off_reason {
@@ -162,7 +162,7 @@ pub(super) async fn apply_turn(
         return Ok((Some(plan), PassEnd::HandedOff));
     }
     if let Some(reason) = end_reason {
-        plan.change.status = Some(ConversationStatus::Closed);
+        plan.writes.change.status = Some(ConversationStatus::Closed);
         plan.decide(decision(DecisionKind::End, reason));
         return Ok((Some(plan), PassEnd::Ended));
     }

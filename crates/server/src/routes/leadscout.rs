@@ -410,11 +410,7 @@ async fn leadscout_outbound(
             field: Some("contact.identifier".to_owned()),
         });
     }
-    let message_type = match checked.carries {
-        MessageProviderType::Sms => MessageType::Sms,
-        MessageProviderType::Whatsapp => MessageType::Whatsapp,
-        MessageProviderType::Voice => MessageType::Call,
-    };
+    let message_type = MessageType::carried_by(checked.carries);
     // An active conversation means nothing is sent (409, or reuse with forceSend), so
     // no capacity is reserved for it.
     let sender = match state

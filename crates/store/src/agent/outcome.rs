@@ -29,6 +29,14 @@ pub struct AgentOutcome {
     pub task: TaskRef,
     /// The conversation as the turn read it.
     pub conversation: Conversation,
+    /// Sent in this order.
+    pub replies: Vec<NewOutbound>,
+    pub writes: TurnWrites,
+}
+
+/// What a turn writes besides its replies.
+#[derive(Debug, Clone, Default)]
+pub struct TurnWrites {
     /// Write only if the conversation is still active and AI-controlled.
     pub requires_agent_control: bool,
     /// The newest inbound message the opt-out handling read.
@@ -39,9 +47,8 @@ pub struct AgentOutcome {
     /// Lift the contact's opt-out on this channel type (the lead wrote START).
     pub opt_in: Option<MessageProviderType>,
     pub attributes: Vec<(CustomAttributeId, AttributeValue)>,
-    /// Sent in this order.
-    pub replies: Vec<NewOutbound>,
     pub change: ConversationChange,
+    /// A decision's `reply` indexes the outcome's replies.
     pub decisions: Vec<NewDecision>,
     pub next: TaskNext,
 }
@@ -99,9 +106,10 @@ impl NewDecision {
 }
 
 /// What becomes of the task once the outcome is written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum TaskNext {
     /// Done, unless a new inbound message came in meanwhile.
+    #[default]
     Done,
     /// Run again at `until`; `waiting_for` says why (shown on the conversation).
     Defer {
@@ -166,7 +174,7 @@ impl Store {
             .into_iter()
             .map(|reply| outbound_message(conversation, reply, now))
             .collect();
-        let participants = outcome.change.advisor.map(|advisor| {
+        let participants = outcome.writes.change.advisor.map(|advisor| {
             let mut participants = conversation.participants.clone();
             let id = advisor.to_string();
             if !participants.internals.iter().any(|p| p.identifier == id) {
@@ -174,22 +182,22 @@ impl Store {
             }
             serde_json::to_string(&participants).expect("participants serialize")
         });
-        let attributes = (!outcome.attributes.is_empty()).then(|| {
-            let values: AttributeValues = outcome.attributes.iter().cloned().collect();
+        let attributes = (!outcome.writes.attributes.is_empty()).then(|| {
+            let values: AttributeValues = outcome.writes.attributes.iter().cloned().collect();
             serde_json::to_string(&values).expect("attribute values serialize")
         });
         let merge_sql = match &self.backend {
             Backend::Sqlite { .. } => MERGE_ATTRIBUTES_SQLITE,
             Backend::Postgres(_) => MERGE_ATTRIBUTES_POSTGRES,
         };
-        let update_sql = if outcome.requires_agent_control {
+        let update_sql = if outcome.writes.requires_agent_control {
             UPDATE_AGENTS_CONVERSATION
         } else {
             UPDATE_CONVERSATION
         };
         let sticky = queued.iter().rev().find_map(|(m, _)| m.from_number_id);
-        let replied_at = (!queued.is_empty() && outcome.change.turns > 0).then_some(now);
-        let change = &outcome.change;
+        let replied_at = (!queued.is_empty() && outcome.writes.change.turns > 0).then_some(now);
+        let change = &outcome.writes.change;
         let written = on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
             let updated = sqlx::query(update_sql)
@@ -200,12 +208,12 @@ impl Store {
                 .bind(change.flow_state.as_deref())
                 .bind(i64::from(change.turns))
                 .bind(replied_at.map(to_micros))
-                .bind(outcome.handled_through.map(|m| m.to_string()))
+                .bind(outcome.writes.handled_through.map(|m| m.to_string()))
                 .bind(change.additional_sent)
                 .bind(sticky.map(|n| n.to_string()))
                 .bind(to_micros(now))
                 .bind(conversation.id.to_string())
-                .bind(outcome.read_through.map(|m| m.to_string()))
+                .bind(outcome.writes.read_through.map(|m| m.to_string()))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -215,7 +223,7 @@ impl Store {
                 tx.commit().await?;
                 false
             } else {
-                if let Some(opt_out) = &outcome.opt_out {
+                if let Some(opt_out) = &outcome.writes.opt_out {
                     insert_opt_out!(&mut tx, conversation.workspace_id, conversation.contact_id,
                         opt_out.channel_type, "message", Some(opt_out.evidence.as_str()),
                         Some(opt_out.message_id), now);
@@ -231,7 +239,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                if let Some(channel_type) = outcome.opt_in {
+                if let Some(channel_type) = outcome.writes.opt_in {
                     sqlx::query("DELETE FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2")
                         .bind(conversation.contact_id.to_string())
                         .bind(channel_type.as_str())
@@ -250,12 +258,12 @@ impl Store {
                     bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
                     queue_send_job!(&mut *tx, message, *run_at, now);
                 }
-                for decision in &outcome.decisions {
+                for decision in &outcome.writes.decisions {
                     let message_id = decision.reply.and_then(|i| queued.get(i)).map(|(m, _)| m.id);
                     insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, decision.kind,
                         &decision.reason, decision.detail.as_ref(), message_id, now);
                 }
-                match &outcome.next {
+                match &outcome.writes.next {
                     TaskNext::Done => finish_task!(&mut tx, outcome.task),
                     TaskNext::Defer { until, waiting_for } => {
                         sqlx::query(DEFER_TASK)

@@ -8,7 +8,8 @@ use leadline_core::{ContactId, PhoneNumberId, WorkspaceId};
 
 use super::day_text;
 use crate::backend::on_write;
-use crate::rows::{FromStoreRow, StoreRow, fetch_optional};
+use crate::rows::{FromStoreRow, OptionalText, StoreRow, fetch_optional};
+use crate::workspaces::SettingsColumn;
 use crate::{Store, StoreError};
 
 /// `(sms, calls)` of one number and day.
@@ -45,15 +46,6 @@ struct Metrics(NumberMetrics);
 impl FromStoreRow for Metrics {
     fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
         metrics(row).map(Metrics)
-    }
-}
-
-/// One optional text column named `value`.
-struct OptionalText(Option<String>);
-
-impl FromStoreRow for OptionalText {
-    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
-        row.optional_text("value").map(OptionalText)
     }
 }
 
@@ -114,18 +106,8 @@ impl Store {
         &self,
         workspace_id: WorkspaceId,
     ) -> Result<NumberPoolSettings, StoreError> {
-        let sql = "SELECT number_settings AS value FROM workspaces WHERE id = $1";
-        let stored = fetch_optional::<OptionalText>(
-            &self.backend,
-            sql,
-            vec![workspace_id.to_string().into()],
-        )
-        .await?;
-        match stored.and_then(|row| row.0) {
-            None => Ok(NumberPoolSettings::default()),
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("workspaces.number_settings: {e}"))),
-        }
+        self.workspace_settings(workspace_id, SettingsColumn::NumberPool)
+            .await
     }
 
     /// Stores the workspace's pool settings (validated by the caller); `false` when
@@ -135,16 +117,8 @@ impl Store {
         workspace_id: WorkspaceId,
         settings: &NumberPoolSettings,
     ) -> Result<bool, StoreError> {
-        let json = serde_json::to_string(settings).expect("settings serialize");
-        let updated = on_write!(&self.backend, pool => {
-            sqlx::query("UPDATE workspaces SET number_settings = $1 WHERE id = $2")
-                .bind(json)
-                .bind(workspace_id.to_string())
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(updated > 0)
+        self.set_workspace_settings(workspace_id, SettingsColumn::NumberPool, settings)
+            .await
     }
 
     /// Assigns a contact its own number (`None` lifts the assignment); `false` when

@@ -9,6 +9,7 @@ use leadline_core::agent::extract::extract_answer;
 use leadline_core::custom_attribute::{
     AttributeDefinition, AttributeKind, AttributeValue, MAX_OPEN_VALUE_CHARS,
 };
+use leadline_core::opt_out::fold_letter;
 
 use super::wire::{
     FunctionDefinition, ObjectSchema, ReasonArguments, SetAttributeArguments, StringProperty, Tool,
@@ -190,22 +191,9 @@ fn comparable(text: &str) -> String {
         for c in word.chars().flat_map(char::to_lowercase) {
             // A decomposed "é" is "e" plus a combining accent, which goes.
             if !matches!(c, '\u{0300}'..='\u{036f}') {
-                out.push(fold_accent(c));
+                out.push(fold_letter(c));
             }
         }
     }
     out
-}
-
-fn fold_accent(c: char) -> char {
-    match c {
-        'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'í' | 'ì' | 'î' | 'ï' => 'i',
-        'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
-        'ú' | 'ù' | 'û' | 'ü' => 'u',
-        'ñ' => 'n',
-        'ç' => 'c',
-        _ => c,
-    }
 }
