@@ -15,6 +15,7 @@ pub mod clock;
 pub mod contact;
 pub mod conversation;
 pub mod custom_attribute;
+pub mod delivery;
 pub mod email;
 pub mod gate;
 pub mod holidays;

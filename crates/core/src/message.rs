@@ -31,6 +31,13 @@ crate::wire_enum! {
         Received = "received",
         /// Never sent: withdrawn before it went out (the lead opted out meanwhile).
         Canceled = "canceled",
+        /// May or may not have reached the provider (its worker stopped, or the call
+        /// timed out, mid-send) on a provider that takes no idempotency key: held for a
+        /// person to resend or settle, never sent again by itself.
+        Uncertain = "uncertain",
+        /// Its outcome could not be recorded after several tries: taken out of the
+        /// outbox, never sent again by itself (`errorMessage` says why).
+        Quarantined = "quarantined",
     }
 }
 
@@ -71,6 +78,8 @@ impl MessageStatus {
             MessageStatus::Failed => 1,
             MessageStatus::Received => 0,
             MessageStatus::Canceled => 0,
+            // A report about a message in doubt settles the doubt: it was sent.
+            MessageStatus::Uncertain | MessageStatus::Quarantined => 0,
         }
     }
 
@@ -80,7 +89,13 @@ impl MessageStatus {
     pub fn advance(self, reported: MessageStatus) -> Option<MessageStatus> {
         if self == reported
             || matches!(self, MessageStatus::Received | MessageStatus::Canceled)
-            || matches!(reported, MessageStatus::Received | MessageStatus::Canceled)
+            || matches!(
+                reported,
+                MessageStatus::Received
+                    | MessageStatus::Canceled
+                    | MessageStatus::Uncertain
+                    | MessageStatus::Quarantined
+            )
         {
             return None;
         }

@@ -1,6 +1,7 @@
-//! Reading a provider's HTTP answer into accepted, retryable or permanent, the same way
-//! for every adapter: 429 and 5xx and transport failures are worth another try (with
-//! the provider's `Retry-After` when it sends one), other 4xx are not. Each adapter
+//! Reading a provider's HTTP answer into accepted, retryable, uncertain or permanent,
+//! the same way for every adapter: 429, 5xx and connections that could not be made are
+//! worth another try (with the provider's `Retry-After` when it sends one), a request
+//! that got no answer may have been accepted, other 4xx are final. Each adapter
 //! adds only what is its own: where the message id is, which error codes it uses.
 
 use std::time::Duration;
@@ -10,10 +11,10 @@ use http::{HeaderMap, StatusCode};
 
 use crate::SendError;
 
-/// Upper bound for one send. The shared client has no overall timeout of its own (the
-/// server configures it for every use), and a send that hangs would hold a worker;
-/// after this the send is retried, so the provider's idempotency key matters.
-pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Upper bound for one send, a backstop only: the dispatcher gives every call its own,
+/// shorter deadline, inside the lease it holds. A send cut off after its request was
+/// written ends [`SendError::Uncertain`].
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How much of a provider's error body goes into a reason: enough to read, not a page.
 const REASON_CHARS: usize = 300;
@@ -81,20 +82,26 @@ impl Answer {
     }
 }
 
-/// Classifies a failure to get an answer at all. The URL is dropped from the error
-/// first: Kannel's carries the password in its query.
+/// Classifies a failure to get an answer at all. A request that never left (it could
+/// not be built, or no connection was made) is permanent or retryable; one that may
+/// have reached the provider (a timeout, a connection dropped mid-call) is uncertain.
+/// The URL is dropped from the error first: Kannel's carries the password in its query.
 pub(crate) fn transport_error(error: reqwest::Error) -> SendError {
-    let permanent = error.is_builder();
+    let (builder, connect) = (error.is_builder(), error.is_connect());
     let reason = error.without_url().to_string();
-    if permanent {
+    if builder {
         SendError::Permanent {
             code: None,
             reason: format!("the request could not be built: {reason}"),
         }
-    } else {
+    } else if connect {
         SendError::Retryable {
-            reason: format!("no answer from the provider: {reason}"),
+            reason: format!("the provider could not be reached: {reason}"),
             retry_after: None,
+        }
+    } else {
+        SendError::Uncertain {
+            reason: format!("no answer from the provider: {reason}"),
         }
     }
 }

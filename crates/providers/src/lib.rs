@@ -125,6 +125,11 @@ pub enum SendError {
         reason: String,
         retry_after: Option<Duration>,
     },
+    /// The request was written but no answer came (a timeout or a connection dropped
+    /// mid-call): the provider may or may not have accepted it. Sending again is safe
+    /// only where the provider honours our idempotency key.
+    #[error("uncertain: {reason}")]
+    Uncertain { reason: String },
     /// Will fail the same way again: bad number, bad credentials, rejected content.
     #[error("permanent: {reason}")]
     Permanent {

@@ -57,6 +57,7 @@ async fn run(kind: BackendKind, url: &str, count: usize) {
                 sender: "+14155550100".into(),
                 settings: Default::default(),
                 secrets: Default::default(),
+                delivery: Default::default(),
             },
         )
         .await

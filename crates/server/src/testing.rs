@@ -1,9 +1,11 @@
 //! Test and benchmark support (feature `testing`): a local HTTP endpoint for the
-//! `http` provider that answers every send and counts the idempotency keys it saw, so
-//! a test can tell "every message arrived" from "some arrived twice", and a seeder
-//! that queues many sends to it.
+//! `http` provider (and a Twilio-shaped one) that answers every send and counts the
+//! message ids it saw, so a test can tell "every message arrived" from "some arrived
+//! twice", and a seeder that queues many sends to it. The endpoint can be slow, hang,
+//! or answer every send with the same provider id.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +19,36 @@ use tokio::net::TcpListener;
 #[derive(Default)]
 struct Seen {
     by_key: Mutex<HashMap<String, u32>>,
-    delay: Duration,
+    options: SinkOptions,
+    /// Sends being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+}
+
+/// Counts a send as in flight until it is answered or its caller hangs up.
+struct InFlight<'a>(&'a Seen);
+
+impl<'a> InFlight<'a> {
+    fn enter(seen: &'a Seen) -> Self {
+        let now = seen.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        seen.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(seen)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How the sink answers.
+#[derive(Debug, Clone, Default)]
+pub struct SinkOptions {
+    /// How long it takes to answer each send (a very long one: a hanging gateway).
+    pub delay: Duration,
+    /// Answer every send with this provider id instead of one per message.
+    pub fixed_id: Option<String>,
 }
 
 /// An endpoint on 127.0.0.1 accepting the `http` provider's sends.
@@ -31,21 +62,46 @@ pub struct CountingSink {
 impl CountingSink {
     /// Starts the sink; each send is answered after `delay` with `{"id": "sink-KEY"}`.
     pub async fn start(delay: Duration) -> Self {
+        Self::start_with(SinkOptions {
+            delay,
+            fixed_id: None,
+        })
+        .await
+    }
+
+    /// Starts a sink that answers as `options` say. Besides the `http` provider's
+    /// `/send`, it takes Twilio's message creation under [`CountingSink::twilio_base`],
+    /// counted by the message id Twilio's adapter sends along.
+    pub async fn start_with(options: SinkOptions) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free loopback port");
         let url = format!("http://{}/send", listener.local_addr().expect("bound"));
         let seen = Arc::new(Seen {
-            by_key: Mutex::default(),
-            delay,
+            options,
+            ..Seen::default()
         });
         let app = Router::new()
             .route("/send", post(accept))
+            .route(
+                "/twilio/2010-04-01/Accounts/{account}/Messages.json",
+                post(accept_twilio),
+            )
             .with_state(seen.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("the sink serves");
         });
         Self { url, seen, task }
+    }
+
+    /// The `apiBaseUrl` of a Twilio channel sending to this sink.
+    pub fn twilio_base(&self) -> String {
+        self.url.replace("/send", "/twilio")
+    }
+
+    /// The most sends the sink was answering at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.seen.most_in_flight.load(Ordering::SeqCst)
     }
 
     /// Distinct idempotency keys received.
@@ -86,21 +142,41 @@ async fn accept(
     State(seen): State<Arc<Seen>>,
     headers: HeaderMap,
 ) -> axum::Json<serde_json::Value> {
+    let id = count(&seen, &headers, "idempotency-key").await;
+    axum::Json(serde_json::json!({ "id": id }))
+}
+
+async fn accept_twilio(
+    State(seen): State<Arc<Seen>>,
+    headers: HeaderMap,
+) -> axum::Json<serde_json::Value> {
+    let id = count(&seen, &headers, "i-twilio-idempotency-token").await;
+    axum::Json(serde_json::json!({ "sid": id, "status": "queued" }))
+}
+
+/// Counts a send by the message id in `header`, after the sink's delay; returns the
+/// provider id to answer with.
+async fn count(seen: &Seen, headers: &HeaderMap, header: &str) -> String {
     let key = headers
-        .get("idempotency-key")
+        .get(header)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    if !seen.delay.is_zero() {
-        tokio::time::sleep(seen.delay).await;
-    }
+    let _in_flight = InFlight::enter(seen);
+    // Counted on arrival, as a provider accepts a message before it answers.
     *seen
         .by_key
         .lock()
         .expect("not poisoned")
         .entry(key.clone())
         .or_default() += 1;
-    axum::Json(serde_json::json!({ "id": format!("sink-{key}") }))
+    if !seen.options.delay.is_zero() {
+        tokio::time::sleep(seen.options.delay).await;
+    }
+    seen.options
+        .fixed_id
+        .clone()
+        .unwrap_or_else(|| format!("sink-{key}"))
 }
 
 /// Creates a workspace with an `http` channel pointed at `sink_url` and queues
@@ -112,10 +188,56 @@ pub async fn seed_http_sends(
     contacts: usize,
     messages: usize,
 ) -> usize {
-    use leadline_core::channel::{MessageProviderType, ProviderKind};
+    seed_sends(store, http_sink_channel(sink_url), contacts, messages)
+        .await
+        .2
+}
+
+/// An `http` SMS channel sending to `sink_url`.
+pub fn http_sink_channel(sink_url: &str) -> leadline_store::channels::NewChannel {
+    let mut settings = serde_json::Map::new();
+    settings.insert("url".into(), sink_url.into());
+    let mut secrets = serde_json::Map::new();
+    secrets.insert("signingSecret".into(), "load-test-secret".into());
+    leadline_store::channels::NewChannel {
+        name: "HTTP sink".into(),
+        carries: leadline_core::channel::MessageProviderType::Sms,
+        provider: leadline_core::channel::ProviderKind::Http,
+        sender: "+14155550100".into(),
+        settings,
+        secrets,
+        delivery: Default::default(),
+    }
+}
+
+/// A Twilio SMS channel sending to the sink's Twilio endpoint.
+pub fn twilio_sink_channel(sink: &CountingSink) -> leadline_store::channels::NewChannel {
+    let mut settings = serde_json::Map::new();
+    settings.insert("accountSid".into(), format!("AC{}", "0".repeat(32)).into());
+    settings.insert("apiBaseUrl".into(), sink.twilio_base().into());
+    let mut secrets = serde_json::Map::new();
+    secrets.insert("authToken".into(), "load-test-token".into());
+    leadline_store::channels::NewChannel {
+        name: "Twilio sink".into(),
+        carries: leadline_core::channel::MessageProviderType::Sms,
+        provider: leadline_core::channel::ProviderKind::Twilio,
+        sender: "+14155550100".into(),
+        settings,
+        secrets,
+        delivery: Default::default(),
+    }
+}
+
+/// Creates a workspace with `channel` and queues `messages` sends on it spread evenly
+/// over `contacts` contacts. Returns the workspace, the channel and the number queued.
+pub async fn seed_sends(
+    store: &leadline_store::Store,
+    channel: leadline_store::channels::NewChannel,
+    contacts: usize,
+    messages: usize,
+) -> (leadline_core::WorkspaceId, leadline_core::ChannelId, usize) {
     use leadline_core::conversation::Controller;
     use leadline_core::message::MessageType;
-    use leadline_store::channels::NewChannel;
     use leadline_store::contacts::ContactUpsert;
     use leadline_store::conversations::{NewOutbound, OpenConversation, OpenOutcome};
 
@@ -123,22 +245,8 @@ pub async fn seed_http_sends(
         .create_workspace("Dispatch load")
         .await
         .expect("a workspace");
-    let mut settings = serde_json::Map::new();
-    settings.insert("url".into(), sink_url.into());
-    let mut secrets = serde_json::Map::new();
-    secrets.insert("signingSecret".into(), "load-test-secret".into());
     let channel = store
-        .create_channel(
-            workspace.id,
-            NewChannel {
-                name: "HTTP sink".into(),
-                carries: MessageProviderType::Sms,
-                provider: ProviderKind::Http,
-                sender: "+14155550100".into(),
-                settings,
-                secrets,
-            },
-        )
+        .create_channel(workspace.id, channel)
         .await
         .expect("a channel");
     let mut conversations = Vec::with_capacity(contacts);
@@ -188,5 +296,5 @@ pub async fn seed_http_sends(
         store.queue_messages(batch).await.expect("queued");
         queued += chunk;
     }
-    queued
+    (workspace.id, channel.id, queued)
 }

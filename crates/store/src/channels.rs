@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use leadline_core::channel::{MessageProviderType, ProviderKind};
+use leadline_core::delivery::DeliverySettings;
 use leadline_core::{ChannelId, WorkspaceId};
 use serde_json::{Map, Value};
 
@@ -22,6 +23,8 @@ pub struct Channel {
     pub sender: String,
     pub settings: Map<String, Value>,
     pub secrets: Map<String, Value>,
+    /// How the dispatcher treats the channel: concurrency, rate, uncertain sends.
+    pub delivery: DeliverySettings,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -34,11 +37,12 @@ pub struct NewChannel {
     pub sender: String,
     pub settings: Map<String, Value>,
     pub secrets: Map<String, Value>,
+    pub delivery: DeliverySettings,
 }
 
 macro_rules! channel_columns {
     () => {
-        "id, workspace_id, name, message_provider_type, provider, sender, settings, secrets, created_at, updated_at"
+        "id, workspace_id, name, message_provider_type, provider, sender, settings, secrets, created_at, updated_at, delivery"
     };
 }
 
@@ -53,6 +57,11 @@ impl FromStoreRow for Channel {
             sender: row.text("sender")?,
             settings: row.json("settings")?,
             secrets: row.json("secrets")?,
+            delivery: match row.optional_text("delivery")? {
+                Some(text) => serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("channels.delivery: {e}")))?,
+                None => DeliverySettings::default(),
+            },
             created_at: row.time("created_at")?,
             updated_at: row.time("updated_at")?,
         })
@@ -75,12 +84,13 @@ impl Store {
             sender: new.sender,
             settings: new.settings,
             secrets: new.secrets,
+            delivery: new.delivery,
             created_at: now,
             updated_at: now,
         };
         on_write!(&self.backend, pool => {
             sqlx::query(concat!(
-                "INSERT INTO channels (", channel_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                "INSERT INTO channels (", channel_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             ))
             .bind(channel.id.to_string())
             .bind(workspace_id.to_string())
@@ -92,10 +102,36 @@ impl Store {
             .bind(Value::Object(channel.secrets.clone()).to_string())
             .bind(to_micros(now))
             .bind(to_micros(now))
+            .bind(serde_json::to_string(&channel.delivery).expect("delivery settings serialize"))
             .execute(pool)
             .await?;
         });
         Ok(channel)
+    }
+
+    /// Replaces a channel's delivery settings; `None` when the channel is not the
+    /// workspace's.
+    pub async fn set_channel_delivery(
+        &self,
+        workspace_id: WorkspaceId,
+        channel_id: ChannelId,
+        delivery: DeliverySettings,
+    ) -> Result<Option<Channel>, StoreError> {
+        let now = to_micros(self.clock.now());
+        let updated = on_write!(&self.backend, pool => {
+            sqlx::query("UPDATE channels SET delivery = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4")
+                .bind(serde_json::to_string(&delivery).expect("delivery settings serialize"))
+                .bind(now)
+                .bind(workspace_id.to_string())
+                .bind(channel_id.to_string())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if updated == 0 {
+            return Ok(None);
+        }
+        self.channel(workspace_id, channel_id).await
     }
 
     /// A channel of the workspace.

@@ -197,6 +197,23 @@ macro_rules! bind_message {
 pub(crate) use bind_message;
 
 impl Store {
+    /// How many outbound messages there are in each status: what an operator (or a
+    /// test) checks after a send run. A scan of the messages table.
+    pub async fn outbound_status_counts(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        crate::backend::on_read!(&self.backend, pool => {
+            sqlx::query("SELECT status, COUNT(*) AS n FROM messages WHERE direction = 'outbound' GROUP BY status")
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|row| Ok((row.text("status")?, row.int("n")?)))
+                .collect()
+        })
+    }
+}
+
+impl Store {
     pub async fn message(
         &self,
         workspace_id: WorkspaceId,

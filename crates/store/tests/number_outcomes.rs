@@ -65,11 +65,7 @@ async fn a_message_from_a_pool_number_keeps_it_waits_for_its_slot_and_sticks() {
             Some(slot.timestamp_micros()),
             "the job waits for the reserved slot"
         );
-        let leased = f
-            .store
-            .lease_jobs("test", 10, Duration::from_secs(30))
-            .await
-            .unwrap();
+        let leased = f.store.lease_jobs(&lease_request(&caps())).await.unwrap();
         assert!(leased.is_empty(), "not due before its slot");
 
         // The next message moves the conversation to the number it goes out from.
@@ -103,12 +99,11 @@ async fn a_message_from_a_pool_number_keeps_it_waits_for_its_slot_and_sticks() {
             .unwrap()
             .unwrap();
         assert_eq!(read.sticky_number_id, Some(other));
-        let leased = f
-            .store
-            .lease_jobs("test", 10, Duration::from_secs(30))
-            .await
-            .unwrap();
-        let mut from: Vec<_> = leased.iter().map(|j| j.message.from_number_id).collect();
+        let leased = f.store.lease_jobs(&lease_request(&caps())).await.unwrap();
+        let mut from: Vec<_> = leased
+            .iter()
+            .map(|j| j.message.as_ref().unwrap().0.from_number_id)
+            .collect();
         from.sort();
         assert_eq!(
             from,
@@ -283,39 +278,36 @@ async fn dispatch_outcomes_count_for_the_from_number() {
             .queue_message(&conversation, outbound(MessageType::Sms, None))
             .await
             .unwrap();
-        let leased = f
-            .store
-            .lease_jobs("test", 10, Duration::from_secs(30))
-            .await
-            .unwrap();
+        let leased = f.store.lease_jobs(&lease_request(&caps())).await.unwrap();
         assert_eq!(leased.len(), 4);
         let job = |message: &leadline_store::messages::Message| {
             leased
                 .iter()
-                .find(|j| j.message.id == message.id)
+                .find(|j| j.message.as_ref().unwrap().0.id == message.id)
                 .expect("leased")
-                .id
+                .lease
+                .clone()
         };
         let outcomes = [
             JobOutcome::Delivered {
-                job: job(&first),
+                lease: job(&first),
                 message: first.id,
                 from_number: first.from_number_id,
             },
             JobOutcome::Delivered {
-                job: job(&plain),
+                lease: job(&plain),
                 message: plain.id,
                 from_number: None,
             },
             JobOutcome::Failed {
-                job: job(&second),
+                lease: job(&second),
                 message: second.id,
                 code: Some("30007".into()),
                 reason: "filtered".into(),
                 from_number: second.from_number_id,
             },
             JobOutcome::Failed {
-                job: job(&third),
+                lease: job(&third),
                 message: third.id,
                 code: Some("40003".into()),
                 reason: "blocked".into(),
@@ -447,4 +439,23 @@ async fn replies_and_opt_outs_count_for_the_number_that_reached_the_contact() {
         );
     })
     .await;
+}
+
+fn caps() -> leadline_store::outbox::LaneCaps {
+    leadline_store::outbox::LaneCaps {
+        default: 100,
+        lanes: Default::default(),
+    }
+}
+
+fn lease_request(
+    caps: &leadline_store::outbox::LaneCaps,
+) -> leadline_store::outbox::LeaseRequest<'_> {
+    leadline_store::outbox::LeaseRequest {
+        owner: "test",
+        limit: 10,
+        lease_for: Duration::from_secs(30),
+        takeover_grace: Duration::from_secs(30),
+        caps,
+    }
 }

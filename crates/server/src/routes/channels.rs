@@ -1,14 +1,18 @@
 //! `/api/v1/channels`: how a workspace reaches its leads. A channel names what it
 //! carries (SMS, WHATSAPP, VOICE), the provider adapter, the sender, and the adapter's
 //! settings and secrets. Secrets are write-only: answers list which secrets are set,
-//! never their values, and they are never logged.
+//! never their values, and they are never logged. Each channel also has its delivery
+//! settings (concurrency, rate, what becomes of uncertain sends) and shows the state
+//! of its circuit breaker.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::channel::{MessageProviderType, ProviderKind};
+use leadline_core::delivery::DeliverySettings;
 use leadline_core::validation::text;
 use leadline_core::{ChannelId, E164, FieldErrors};
 use leadline_store::channels::{Channel, NewChannel};
+use leadline_store::lane_circuits::LaneCircuit;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -25,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_channel, list_channels))
         .routes(routes!(get_channel))
+        .routes(routes!(set_delivery))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -46,6 +51,45 @@ pub struct CreateChannelRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     secrets: Map<String, Value>,
+    /// How the dispatcher treats the channel (all fields optional).
+    #[serde(default)]
+    delivery: Option<DeliverySettings>,
+}
+
+/// A channel's circuit breaker: `closed` (sending), `open` (the provider kept failing;
+/// nothing is sent until `openUntil`, and queued messages wait without using their
+/// attempts) or `half_open` (one probe send decides).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CircuitResponse {
+    #[schema(example = "closed")]
+    state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_until: Option<String>,
+    /// What the provider kept answering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl CircuitResponse {
+    fn new(circuit: Option<LaneCircuit>, now: chrono::DateTime<chrono::Utc>) -> Self {
+        match circuit {
+            Some(circuit) => Self {
+                state: if circuit.open_until > now {
+                    circuit.state
+                } else {
+                    "half_open".to_owned()
+                },
+                open_until: Some(timestamp(circuit.open_until)),
+                reason: Some(circuit.reason),
+            },
+            None => Self {
+                state: "closed".to_owned(),
+                open_until: None,
+                reason: None,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,12 +108,19 @@ pub struct ChannelResponse {
     secrets_set: Vec<String>,
     /// Where this channel's provider sends delivery reports and replies.
     webhook_url: String,
+    delivery: DeliverySettings,
+    circuit: CircuitResponse,
     created_at: String,
     updated_at: String,
 }
 
 impl ChannelResponse {
-    fn new(channel: Channel, state: &AppState) -> Self {
+    async fn load(channel: Channel, state: &AppState) -> ApiResult<Self> {
+        let circuit = state.store.lane_circuit(&channel.id.to_string()).await?;
+        Ok(Self::new(channel, circuit, state))
+    }
+
+    fn new(channel: Channel, circuit: Option<LaneCircuit>, state: &AppState) -> Self {
         let mut secrets_set: Vec<String> = channel.secrets.keys().cloned().collect();
         secrets_set.sort();
         Self {
@@ -82,6 +133,8 @@ impl ChannelResponse {
             sender: channel.sender,
             settings: channel.settings,
             secrets_set,
+            delivery: channel.delivery,
+            circuit: CircuitResponse::new(circuit, state.store.clock().now()),
             created_at: timestamp(channel.created_at),
             updated_at: timestamp(channel.updated_at),
         }
@@ -129,6 +182,8 @@ async fn create_channel(
         );
     }
     let sender = errors.check(check_sender(provider, &body.sender));
+    let delivery = body.delivery.unwrap_or_default();
+    delivery.validate("delivery", &mut errors);
     errors.finish(())?;
     let new = NewChannel {
         name: name.expect("checked above"),
@@ -137,6 +192,7 @@ async fn create_channel(
         sender: sender.expect("checked above"),
         settings: body.settings,
         secrets: body.secrets,
+        delivery,
     };
     // Build the adapter once now, so a bad configuration is refused here rather than
     // failing every send later.
@@ -151,7 +207,7 @@ async fn create_channel(
     tracing::info!(channel = %channel.id, provider = %channel.provider, carries = %channel.carries, "channel created");
     Ok((
         StatusCode::CREATED,
-        axum::Json(ChannelResponse::new(channel, &state)),
+        axum::Json(ChannelResponse::new(channel, None, &state)),
     ))
 }
 
@@ -166,14 +222,11 @@ async fn list_channels(
     let limit = page.limit()?;
     let after: Option<ChannelId> = page.cursor()?;
     let channels = state.store.list_channels(workspace, after, limit).await?;
-    Ok(axum::Json(Page::new(
-        channels
-            .into_iter()
-            .map(|c| ChannelResponse::new(c, &state))
-            .collect(),
-        limit,
-        |c| c.id.clone(),
-    )))
+    let mut items = Vec::with_capacity(channels.len());
+    for channel in channels {
+        items.push(ChannelResponse::load(channel, &state).await?);
+    }
+    Ok(axum::Json(Page::new(items, limit, |c| c.id.clone())))
 }
 
 /// Fetch a channel.
@@ -194,5 +247,34 @@ async fn get_channel(
             detail: format!("no channel '{id}' in this workspace"),
             field: Some("id".to_owned()),
         })?;
-    Ok(axum::Json(ChannelResponse::new(channel, &state)))
+    Ok(axum::Json(ChannelResponse::load(channel, &state).await?))
+}
+
+/// Replace a channel's delivery settings: sends in flight at once and per second (per
+/// server process), and what becomes of a send whose outcome is unknown. Absent fields
+/// take their defaults. Takes effect within 30 seconds on every node.
+#[utoipa::path(put, path = "/api/v1/channels/{id}/delivery", tag = "channels",
+    params(("id" = String, Path, description = "The channel's id")),
+    request_body = DeliverySettings,
+    responses((status = 200, body = ChannelResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_delivery(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+    ApiJson(delivery): ApiJson<DeliverySettings>,
+) -> ApiResult<axum::Json<ChannelResponse>> {
+    let channel_id: ChannelId = path_id("id", &id, "channel")?;
+    let mut errors = FieldErrors::new();
+    delivery.validate("", &mut errors);
+    errors.finish(())?;
+    let channel = state
+        .store
+        .set_channel_delivery(workspace, channel_id, delivery)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            detail: format!("no channel '{id}' in this workspace"),
+            field: Some("id".to_owned()),
+        })?;
+    tracing::info!(channel = %channel.id, ?delivery, "channel delivery settings changed");
+    Ok(axum::Json(ChannelResponse::load(channel, &state).await?))
 }

@@ -27,6 +27,7 @@ use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 /// A plain connection to a test database, beside the store.
+#[derive(Clone)]
 pub enum Raw {
     Sqlite(SqlitePool),
     Postgres(PgPool),
@@ -199,6 +200,7 @@ impl Fixture {
                     sender: "+14155550000".into(),
                     settings: Default::default(),
                     secrets: Default::default(),
+                    delivery: Default::default(),
                 },
             )
             .await

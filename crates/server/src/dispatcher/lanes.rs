@@ -1,0 +1,247 @@
+//! This process's view of each outbox lane (a channel): sends in flight, the rate
+//! bucket and the circuit breaker. The lease asks it how many jobs each lane can start
+//! now; each job is admitted (or given back) once its channel's settings are known.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use leadline_core::delivery::{
+    CircuitBreaker, CircuitPolicy, CircuitState, DeliverySettings, RateBucket, Tripped,
+};
+use leadline_store::outbox::LaneCaps;
+
+/// How a provider call went, as the breaker sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallHealth {
+    /// The provider answered (accepting or refusing the message itself).
+    Answered,
+    /// Timeout, refused connection, 5xx or 429: the provider is not well.
+    Failing,
+}
+
+/// What a finished call did to the lane's circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitChange {
+    None,
+    Opened(Tripped),
+    Closed,
+}
+
+struct Lane {
+    in_flight: u32,
+    limit: u32,
+    bucket: Option<RateBucket>,
+    breaker: CircuitBreaker,
+}
+
+impl Lane {
+    fn new(policy: CircuitPolicy) -> Self {
+        Self {
+            in_flight: 0,
+            limit: DeliverySettings::DEFAULT_CONCURRENCY,
+            bucket: None,
+            breaker: CircuitBreaker::new(policy),
+        }
+    }
+
+    fn configure(&mut self, settings: &DeliverySettings, now: DateTime<Utc>) {
+        self.limit = settings.max_concurrent_sends.max(1);
+        match (settings.sends_per_second, &self.bucket) {
+            (None, _) => self.bucket = None,
+            (Some(rate), Some(bucket)) if bucket.per_second() == rate => {}
+            (Some(rate), _) => self.bucket = Some(RateBucket::new(rate, now)),
+        }
+    }
+
+    /// Sends this lane may start now.
+    fn free(&mut self, now: DateTime<Utc>) -> u32 {
+        let mut free = self.limit.saturating_sub(self.in_flight);
+        if let Some(bucket) = &mut self.bucket {
+            free = free.min(bucket.available(now));
+        }
+        self.breaker.admits(now, free)
+    }
+}
+
+pub struct Lanes {
+    policy: CircuitPolicy,
+    lanes: Mutex<HashMap<String, Lane>>,
+}
+
+impl Lanes {
+    pub fn new(policy: CircuitPolicy) -> Self {
+        Self {
+            policy,
+            lanes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn with<R>(&self, lane: &str, f: impl FnOnce(&mut Lane) -> R) -> R {
+        let mut lanes = self.lanes.lock().expect("lanes lock");
+        let entry = lanes
+            .entry(lane.to_owned())
+            .or_insert_with(|| Lane::new(self.policy));
+        f(entry)
+    }
+
+    /// What each known lane can start now, for the next lease. Lanes not seen yet get
+    /// the default concurrency; their own settings apply from their first job on.
+    pub fn caps(&self, now: DateTime<Utc>) -> LaneCaps {
+        let mut lanes = self.lanes.lock().expect("lanes lock");
+        // Forget idle, healthy lanes so a long-running process does not collect them.
+        lanes.retain(|_, lane| {
+            lane.in_flight > 0
+                || lane.breaker.state(now) != CircuitState::Closed
+                || lane.bucket.is_some()
+        });
+        LaneCaps {
+            default: DeliverySettings::DEFAULT_CONCURRENCY,
+            lanes: lanes
+                .iter_mut()
+                .map(|(name, lane)| (name.clone(), lane.free(now)))
+                .collect(),
+        }
+    }
+
+    /// Starts a send on `lane` when its settings, its rate and its circuit allow.
+    pub fn admit(&self, lane: &str, settings: &DeliverySettings, now: DateTime<Utc>) -> bool {
+        self.with(lane, |lane| {
+            lane.configure(settings, now);
+            if lane.free(now) == 0 {
+                return false;
+            }
+            lane.in_flight += 1;
+            if let Some(bucket) = &mut lane.bucket {
+                bucket.take(1, now);
+            }
+            lane.breaker.started(now);
+            true
+        })
+    }
+
+    /// When a lane that cannot start anything now may start again (its next rate
+    /// token, or the end of its circuit's pause), for the worker's idle wait.
+    pub fn next_opening(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut lanes = self.lanes.lock().expect("lanes lock");
+        lanes
+            .values_mut()
+            .filter_map(|lane| match lane.breaker.state(now) {
+                CircuitState::Open { until } => Some(until),
+                _ => lane
+                    .bucket
+                    .as_mut()
+                    .map(|bucket| bucket.next_token_at(now))
+                    .filter(|at| *at > now),
+            })
+            .min()
+    }
+
+    /// When `lane`'s circuit lets sends through again, while it is open.
+    pub fn paused_until(&self, lane: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let lanes = self.lanes.lock().expect("lanes lock");
+        match lanes.get(lane)?.breaker.state(now) {
+            CircuitState::Open { until } => Some(until),
+            _ => None,
+        }
+    }
+
+    /// A send admitted on `lane` finished.
+    pub fn finished(&self, lane: &str, health: CallHealth, now: DateTime<Utc>) -> CircuitChange {
+        self.with(lane, |lane| {
+            lane.in_flight = lane.in_flight.saturating_sub(1);
+            let was = lane.breaker.state(now);
+            match health {
+                CallHealth::Answered => {
+                    lane.breaker.succeeded();
+                    if was == CircuitState::Closed {
+                        CircuitChange::None
+                    } else {
+                        CircuitChange::Closed
+                    }
+                }
+                CallHealth::Failing => match lane.breaker.failed(now) {
+                    Some(tripped) => CircuitChange::Opened(tripped),
+                    None => CircuitChange::None,
+                },
+            }
+        })
+    }
+
+    /// Lanes whose circuit is open or half-open, for `/metrics`.
+    pub fn open_circuits(&self, now: DateTime<Utc>) -> usize {
+        let lanes = self.lanes.lock().expect("lanes lock");
+        lanes
+            .values()
+            .filter(|lane| lane.breaker.state(now) != CircuitState::Closed)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn a_lane_admits_up_to_its_concurrency() {
+        let lanes = Lanes::new(CircuitPolicy::default());
+        let settings = DeliverySettings {
+            max_concurrent_sends: 2,
+            ..DeliverySettings::default()
+        };
+        assert!(lanes.admit("a", &settings, now()));
+        assert!(lanes.admit("a", &settings, now()));
+        assert!(!lanes.admit("a", &settings, now()));
+        assert!(
+            lanes.admit("b", &settings, now()),
+            "another lane is not held up"
+        );
+        assert_eq!(lanes.caps(now()).lanes["a"], 0);
+        lanes.finished("a", CallHealth::Answered, now());
+        assert_eq!(lanes.caps(now()).lanes["a"], 1);
+    }
+
+    #[test]
+    fn a_rate_limited_lane_waits_for_its_next_token() {
+        let lanes = Lanes::new(CircuitPolicy::default());
+        let settings = DeliverySettings {
+            sends_per_second: Some(1.0),
+            ..DeliverySettings::default()
+        };
+        assert!(lanes.admit("a", &settings, now()));
+        lanes.finished("a", CallHealth::Answered, now());
+        assert!(!lanes.admit("a", &settings, now()));
+        assert_eq!(
+            lanes.next_opening(now()),
+            Some(now() + chrono::Duration::seconds(1))
+        );
+        assert!(lanes.admit("a", &settings, now() + chrono::Duration::seconds(1)));
+    }
+
+    #[test]
+    fn failures_open_the_circuit_and_an_answer_closes_it() {
+        let lanes = Lanes::new(CircuitPolicy::default());
+        let settings = DeliverySettings::default();
+        let mut change = CircuitChange::None;
+        for _ in 0..5 {
+            assert!(lanes.admit("a", &settings, now()));
+            change = lanes.finished("a", CallHealth::Failing, now());
+        }
+        assert!(matches!(change, CircuitChange::Opened(_)));
+        assert!(!lanes.admit("a", &settings, now()));
+        assert_eq!(lanes.open_circuits(now()), 1);
+        let later = now() + chrono::Duration::seconds(5);
+        assert!(lanes.admit("a", &settings, later), "the probe");
+        assert!(!lanes.admit("a", &settings, later), "only one probe");
+        assert_eq!(
+            lanes.finished("a", CallHealth::Answered, later),
+            CircuitChange::Closed
+        );
+        assert_eq!(lanes.open_circuits(later), 0);
+    }
+}

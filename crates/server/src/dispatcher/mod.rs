@@ -1,0 +1,265 @@
+//! The dispatcher: leases due jobs from the outbox, runs each under its own fenced
+//! lease, and records each outcome as soon as its call returns.
+//!
+//! - **Once per message.** A job is leased with a fencing token; the lease is renewed
+//!   while its call is in flight ([`held`]), the call ends before a lease it could not
+//!   renew could run out, and its outcome is recorded only while the token still holds
+//!   ([`recorder`]). Without a crash, no message is sent twice, however slow the
+//!   provider.
+//! - **After a crash.** A job whose lease ended without an outcome is taken over after
+//!   a grace period and marked lapsed. Through `sandbox` and `http`, which honour the
+//!   message id as idempotency key, it is sent again; through Twilio, WhatsApp Cloud
+//!   and Kannel it is held as `uncertain` for a person (unless the channel's
+//!   `uncertainSends` is `resend`). A call that times out after its request was
+//!   written is treated the same way.
+//! - **Fair and isolated.** Each worker leases only as many jobs as it can start at
+//!   once, in turns across workspaces, within each lane's (channel's) free concurrency,
+//!   rate and circuit ([`lanes`]); a hanging provider fills only its own lane.
+//! - **No poison batches.** A batch of outcomes that fails is recorded outcome by
+//!   outcome; one that cannot be recorded is quarantined, not resent.
+
+mod held;
+mod lanes;
+mod recorder;
+mod send;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leadline_core::delivery::CircuitPolicy;
+use leadline_core::retry::RetryPolicy;
+use leadline_store::Store;
+use leadline_store::outbox::LeaseRequest;
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::channel_providers::ChannelProviders;
+pub use send::sandbox_call_status;
+
+#[derive(Debug, Clone)]
+pub struct DispatcherOptions {
+    /// Leasing loops in this process.
+    pub workers: usize,
+    /// Jobs in flight per worker.
+    pub slots: usize,
+    /// How long a lease lasts between renewals (renewed every third of it).
+    pub lease: Duration,
+    /// The longest a provider call may take; it ends uncertain after that.
+    pub send_timeout: Duration,
+    /// The longest an idle worker sleeps before looking again.
+    pub idle_poll: Duration,
+    pub retry: RetryPolicy,
+    pub circuit: CircuitPolicy,
+}
+
+impl Default for DispatcherOptions {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            slots: 256,
+            lease: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(20),
+            idle_poll: Duration::from_millis(500),
+            retry: RetryPolicy::default(),
+            circuit: CircuitPolicy::default(),
+        }
+    }
+}
+
+impl DispatcherOptions {
+    /// A lease that ended without an outcome is taken over only this long after it
+    /// ended: the holder, cut off from the database, still has that long to record.
+    pub fn takeover_grace(&self) -> Duration {
+        self.lease
+    }
+}
+
+/// Starts the workers, the recorder and the lease renewal. Workers stop leasing once
+/// `shutdown` fires and end when their calls have returned; the returned handles end
+/// when every outcome is recorded.
+pub fn spawn(
+    store: Store,
+    providers: ChannelProviders,
+    options: DispatcherOptions,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> Vec<JoinHandle<()>> {
+    let held = Arc::new(held::HeldLeases::default());
+    let (recorder, recording) = recorder::Recorder::spawn(store.clone(), held.clone());
+    let renewal_stop = CancellationToken::new();
+    let renewal = tokio::spawn(held::renew_loop(
+        store.clone(),
+        held.clone(),
+        options.lease,
+        renewal_stop.clone(),
+    ));
+    let context = Arc::new(send::JobContext {
+        store: store.clone(),
+        providers,
+        lanes: Arc::new(lanes::Lanes::new(options.circuit)),
+        held,
+        recorder,
+        retry: options.retry,
+        send_timeout: options.send_timeout,
+        takeover_grace: options.takeover_grace(),
+    });
+    let workers: Vec<JoinHandle<()>> = (0..options.workers.max(1))
+        .map(|n| {
+            let worker = Worker {
+                owner: format!("{}-{}-{n}", hostname(), std::process::id()),
+                context: context.clone(),
+                options: options.clone(),
+                wake: wake.clone(),
+                shutdown: shutdown.clone(),
+            };
+            tokio::spawn(worker.run())
+        })
+        .collect();
+    drop(context);
+    // Ends once the workers are done and every outcome is recorded; then the leases
+    // need no more renewing.
+    let finished = tokio::spawn(async move {
+        for worker in workers {
+            let _ = worker.await;
+        }
+        let _ = recording.await;
+        renewal_stop.cancel();
+        let _ = renewal.await;
+    });
+    vec![finished]
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "leadline".into())
+}
+
+struct Worker {
+    owner: String,
+    context: Arc<send::JobContext>,
+    options: DispatcherOptions,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+}
+
+impl Worker {
+    async fn run(self) {
+        tracing::debug!(owner = %self.owner, "dispatcher worker started");
+        let slots = self.options.slots.max(1);
+        // Lease again once this many slots are free (or nothing is in flight).
+        let refill = (slots / 4).max(1);
+        let mut calls = JoinSet::new();
+        let mut failing_since: Option<Duration> = None;
+        let mut last_sweep = tokio::time::Instant::now();
+        while !self.shutdown.is_cancelled() {
+            let free = slots - calls.len();
+            // Outcomes still waiting to be recorded hold their leases: do not pile more on.
+            let recording_behind = self.context.recorder.backlog() > slots;
+            let mut leased = 0;
+            if (free >= refill || calls.is_empty()) && !recording_behind {
+                match self.lease(free).await {
+                    Ok(jobs) => {
+                        if failing_since.take().is_some() {
+                            tracing::info!(owner = %self.owner, "leasing works again");
+                        }
+                        leased = jobs.len();
+                        for job in jobs {
+                            self.context.held.insert(&job);
+                            calls.spawn(send::run(self.context.clone(), job));
+                        }
+                    }
+                    Err(error) => {
+                        let wait = failing_since.map_or(Duration::from_secs(1), |w| {
+                            (w * 2).min(Duration::from_secs(30))
+                        });
+                        if failing_since.is_none() {
+                            tracing::warn!(%error, "leasing jobs failed; backing off until the database answers");
+                        }
+                        failing_since = Some(wait);
+                        self.pause(&mut calls, wait).await;
+                        continue;
+                    }
+                }
+            }
+            if last_sweep.elapsed() > Duration::from_secs(30) {
+                last_sweep = tokio::time::Instant::now();
+                self.sweep().await;
+            }
+            if leased > 0 && calls.len() < slots {
+                continue;
+            }
+            let wait = self.idle_wait().await;
+            self.pause(&mut calls, wait).await;
+        }
+        while calls.join_next().await.is_some() {}
+        tracing::debug!(owner = %self.owner, "dispatcher worker stopped");
+    }
+
+    async fn lease(
+        &self,
+        free: usize,
+    ) -> Result<Vec<leadline_store::outbox::LeasedJob>, leadline_store::StoreError> {
+        let store = &self.context.store;
+        let caps = self.context.lanes.caps(store.clock().now());
+        let jobs = store
+            .lease_jobs(&LeaseRequest {
+                owner: &self.owner,
+                limit: u32::try_from(free).unwrap_or(u32::MAX),
+                lease_for: self.options.lease,
+                takeover_grace: self.options.takeover_grace(),
+                caps: &caps,
+            })
+            .await?;
+        if !jobs.is_empty() {
+            metrics::histogram!("leadline_dispatch_lease_size").record(jobs.len() as f64);
+        }
+        Ok(jobs)
+    }
+
+    /// Settles jobs that ran out of attempts without an outcome, and reports the depth.
+    async fn sweep(&self) {
+        let store = &self.context.store;
+        match store
+            .settle_exhausted_jobs(self.options.takeover_grace())
+            .await
+        {
+            Ok(0) => {}
+            Ok(settled) => tracing::warn!(
+                settled,
+                "jobs ran out of attempts without an outcome; their messages are held as uncertain"
+            ),
+            Err(error) => tracing::debug!(%error, "settling exhausted jobs failed"),
+        }
+        if let Ok(depth) = store.outbox_depth().await {
+            metrics::gauge!("leadline_outbox_depth").set(depth as f64);
+        }
+    }
+
+    /// How long to sleep when there is nothing to lease now.
+    async fn idle_wait(&self) -> Duration {
+        let store = &self.context.store;
+        let now = store.clock().now();
+        let mut wait = match store.next_job_due(self.options.takeover_grace()).await {
+            Ok(Some(due)) => (due - now)
+                .to_std()
+                .unwrap_or_default()
+                .min(self.options.idle_poll),
+            _ => self.options.idle_poll,
+        };
+        if let Some(opening) = self.context.lanes.next_opening(now) {
+            wait = wait.min((opening - now).to_std().unwrap_or_default());
+        }
+        // Due now but held back (a full lane, another node's lease): look again soon.
+        wait.max(Duration::from_millis(20))
+    }
+
+    /// Sleeps until `wait` passes, a call returns, new work is queued, or shutdown.
+    async fn pause(&self, calls: &mut JoinSet<()>, wait: Duration) {
+        tokio::select! {
+            Some(_) = calls.join_next(), if !calls.is_empty() => {}
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Records outcomes as soon as their calls return: one task per process takes every
+//! outcome that queued up while its previous transaction ran and records them together
+//! (an idle dispatcher records a lone outcome at once; a busy one pays one transaction
+//! per batch). Each outcome is fenced by its lease in the store.
+//!
+//! One outcome never holds up another: a batch that fails is recorded again outcome by
+//! outcome. An outcome that still fails while the database answers is quarantined —
+//! its job taken out of the outbox and its message marked — rather than sent again.
+//! While the database does not answer, outcomes wait here (their leases are renewed,
+//! or protected by the takeover grace) and are recorded when it is back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use leadline_core::MessageId;
+use leadline_store::Store;
+use leadline_store::outbox::{FinishReport, JobOutcome};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::held::HeldLeases;
+
+/// Outcomes recorded in one transaction at most.
+const MAX_BATCH: usize = 512;
+/// Tries of one outcome on its own before it is judged unrecordable.
+const SINGLE_TRIES: u32 = 3;
+
+struct Pending {
+    outcome: JobOutcome,
+    message: Option<MessageId>,
+}
+
+#[derive(Clone)]
+pub struct Recorder {
+    queue: mpsc::UnboundedSender<Pending>,
+    backlog: Arc<AtomicUsize>,
+}
+
+impl Recorder {
+    /// Starts the recording task; it ends once every `Recorder` clone is dropped and
+    /// what they queued is recorded.
+    pub fn spawn(store: Store, held: Arc<HeldLeases>) -> (Self, JoinHandle<()>) {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(run(store, held, receiver, backlog.clone()));
+        (Self { queue, backlog }, task)
+    }
+
+    /// Queues an outcome of a job about `message`.
+    pub fn record(&self, outcome: JobOutcome, message: Option<MessageId>) {
+        self.backlog.fetch_add(1, Ordering::Relaxed);
+        if self.queue.send(Pending { outcome, message }).is_err() {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+            tracing::error!(
+                "the recorder stopped; the outcome is lost and its job runs again after its lease"
+            );
+        }
+    }
+
+    /// Outcomes queued and not yet recorded.
+    pub fn backlog(&self) -> usize {
+        self.backlog.load(Ordering::Relaxed)
+    }
+}
+
+async fn run(
+    store: Store,
+    held: Arc<HeldLeases>,
+    mut receiver: mpsc::UnboundedReceiver<Pending>,
+    backlog: Arc<AtomicUsize>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let size = batch.len();
+        write_batch(&store, &held, &mut batch).await;
+        backlog.fetch_sub(size, Ordering::Relaxed);
+    }
+}
+
+async fn write_batch(store: &Store, held: &HeldLeases, batch: &mut Vec<Pending>) {
+    let outcomes: Vec<JobOutcome> = batch.iter().map(|p| p.outcome.clone()).collect();
+    match store.finish_jobs(&outcomes).await {
+        Ok(report) => {
+            settled(held, &outcomes, &report);
+            batch.clear();
+        }
+        Err(error) => {
+            if batch.len() > 1 {
+                tracing::warn!(%error, outcomes = batch.len(), "recording a batch of outcomes failed; recording them one by one");
+            }
+            for pending in batch.drain(..) {
+                write_one(store, held, pending).await;
+            }
+        }
+    }
+}
+
+async fn write_one(store: &Store, held: &HeldLeases, pending: Pending) {
+    let outcome = std::slice::from_ref(&pending.outcome);
+    let mut unreachable_wait = Duration::from_secs(1);
+    let mut tries = 0;
+    loop {
+        let error = match store.finish_jobs(outcome).await {
+            Ok(report) => return settled(held, outcome, &report),
+            Err(error) => error,
+        };
+        if store.ping().await.is_err() {
+            // The database is away: not this outcome's fault. Wait for it.
+            tracing::warn!(%error, wait = ?unreachable_wait, "the database does not answer; the outcome waits to be recorded");
+            tokio::time::sleep(unreachable_wait).await;
+            unreachable_wait = (unreachable_wait * 2).min(Duration::from_secs(30));
+            continue;
+        }
+        tries += 1;
+        if tries < SINGLE_TRIES {
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(tries))).await;
+            continue;
+        }
+        let lease = pending.outcome.lease();
+        let reason = format!(
+            "its {} outcome could not be recorded: {error}",
+            pending.outcome.label()
+        );
+        tracing::error!(job = %lease.job, message = ?pending.message, %reason, "quarantining the job: it will not be sent again by itself");
+        match store.quarantine_job(lease, pending.message, &reason).await {
+            Ok(true) => metrics::counter!("leadline_dispatch_quarantined_total").increment(1),
+            Ok(false) => metrics::counter!("leadline_dispatch_leases_lost_total").increment(1),
+            Err(error) => {
+                tracing::error!(%error, job = %lease.job, "quarantining failed too; the job's lease will lapse and it is judged again")
+            }
+        }
+        held.remove(lease.job);
+        return;
+    }
+}
+
+fn settled(held: &HeldLeases, outcomes: &[JobOutcome], report: &FinishReport) {
+    for outcome in outcomes {
+        held.remove(outcome.lease().job);
+    }
+    for outcome in outcomes {
+        if report.recorded.contains(&outcome.lease().job) {
+            metrics::counter!("leadline_dispatch_outcomes_total", "outcome" => outcome.label())
+                .increment(1);
+        }
+    }
+    if !report.lease_lost.is_empty() {
+        metrics::counter!("leadline_dispatch_leases_lost_total")
+            .increment(report.lease_lost.len() as u64);
+        tracing::warn!(
+            jobs = report.lease_lost.len(),
+            "outcomes dropped: their leases were taken over"
+        );
+    }
+}

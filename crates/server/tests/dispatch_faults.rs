@@ -1,0 +1,211 @@
+//! The dispatcher under ordinary faults, on SQLite and PostgreSQL: a gateway slower
+//! than the lease, a gateway that hangs in one workspace while another sends, and a
+//! gateway that answers every send with the same id. Sends go through the `http`
+//! provider to counting sinks on 127.0.0.1, which count each message id they receive.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use leadline_core::SystemClock;
+use leadline_server::dispatcher::DispatcherOptions;
+use leadline_server::serve::{RunningServer, ServerOptions, start_with};
+use leadline_server::testing::{
+    CountingSink, SinkOptions, http_sink_channel, seed_http_sends, seed_sends,
+};
+use leadline_store::testing::TestDatabase;
+use leadline_store::{BackendKind, Store, StoreOptions};
+
+async fn store_of(database: &TestDatabase) -> Store {
+    Store::open(
+        &database.url,
+        StoreOptions::default(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("the store opens")
+}
+
+async fn dispatcher(store: &Store, dispatcher: DispatcherOptions) -> RunningServer {
+    let options = ServerOptions {
+        dispatcher,
+        ..ServerOptions::default()
+    };
+    start_with(store.clone(), "127.0.0.1:0", options)
+        .await
+        .expect("the server starts")
+}
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+/// Status → count of every outbound message.
+async fn statuses(store: &Store) -> std::collections::BTreeMap<String, i64> {
+    store.outbound_status_counts().await.expect("counts")
+}
+
+async fn slower_than_the_lease(kind: BackendKind) {
+    let Some(database) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let store = store_of(&database).await;
+    // Each call takes 2.5 s; a lease lasts 1 s unless renewed.
+    let sink = CountingSink::start(Duration::from_millis(2500)).await;
+    let messages = seed_http_sends(&store, &sink.url, 20, 40).await;
+    let options = DispatcherOptions {
+        lease: Duration::from_secs(1),
+        send_timeout: Duration::from_secs(10),
+        ..DispatcherOptions::default()
+    };
+    // Two dispatchers on one database, as two nodes would be.
+    let first = dispatcher(&store, options.clone()).await;
+    let second = dispatcher(&store, options).await;
+    wait_until("the outbox is empty", Duration::from_secs(60), async || {
+        store.outbox_depth().await.unwrap() == 0
+    })
+    .await;
+    first.stop().await.unwrap();
+    second.stop().await.unwrap();
+    assert_eq!(
+        sink.unique(),
+        messages,
+        "{kind:?}: every message reached the gateway"
+    );
+    assert_eq!(sink.total(), messages, "{kind:?}: and none twice");
+    assert_eq!(statuses(&store).await.get("sent"), Some(&(messages as i64)));
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_slower_than_the_lease_gets_each_message_once_on_sqlite() {
+    slower_than_the_lease(BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_slower_than_the_lease_gets_each_message_once_on_postgres() {
+    slower_than_the_lease(BackendKind::Postgres).await;
+}
+
+async fn hanging_neighbour(kind: BackendKind) {
+    let Some(database) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let store = store_of(&database).await;
+    let hanging = CountingSink::start(Duration::from_secs(3600)).await;
+    let healthy = CountingSink::start(Duration::ZERO).await;
+    // The hanging workspace queued first: by due time alone it would go first.
+    let (_, hanging_channel, _) =
+        seed_sends(&store, http_sink_channel(&hanging.url), 50, 300).await;
+    let healthy_messages = seed_http_sends(&store, &healthy.url, 20, 20).await;
+    let server = dispatcher(
+        &store,
+        DispatcherOptions {
+            send_timeout: Duration::from_secs(2),
+            ..DispatcherOptions::default()
+        },
+    )
+    .await;
+    let took = wait_until(
+        "the healthy workspace's sends are out",
+        Duration::from_secs(30),
+        async || healthy.unique() == healthy_messages,
+    )
+    .await;
+    assert!(
+        took < Duration::from_secs(5),
+        "{kind:?}: the healthy workspace waited {took:?}"
+    );
+    // The hanging gateway's calls time out; its circuit opens and its messages wait
+    // without using their attempts.
+    wait_until(
+        "the hanging channel's circuit opens",
+        Duration::from_secs(20),
+        async || {
+            store
+                .lane_circuit(&hanging_channel.to_string())
+                .await
+                .unwrap()
+                .is_some()
+        },
+    )
+    .await;
+    let counts = statuses(&store).await;
+    assert_eq!(
+        counts.get("failed"),
+        None,
+        "{kind:?}: nothing failed for good: {counts:?}"
+    );
+    assert_eq!(
+        counts.get("sent"),
+        Some(&(healthy_messages as i64)),
+        "{counts:?}"
+    );
+    assert!(
+        hanging.most_in_flight() <= 64,
+        "{kind:?}: the hanging gateway had {} calls at once, over the lane's concurrency",
+        hanging.most_in_flight()
+    );
+    server.stop().await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_gateway_does_not_hold_up_another_workspace_on_sqlite() {
+    hanging_neighbour(BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_gateway_does_not_hold_up_another_workspace_on_postgres() {
+    hanging_neighbour(BackendKind::Postgres).await;
+}
+
+async fn one_id_for_every_message(kind: BackendKind) {
+    let Some(database) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let store = store_of(&database).await;
+    let sink = CountingSink::start_with(SinkOptions {
+        delay: Duration::ZERO,
+        fixed_id: Some("same-id".into()),
+    })
+    .await;
+    let messages = seed_http_sends(&store, &sink.url, 30, 300).await;
+    let server = dispatcher(&store, DispatcherOptions::default()).await;
+    wait_until("the outbox is empty", Duration::from_secs(60), async || {
+        store.outbox_depth().await.unwrap() == 0
+    })
+    .await;
+    // Give a resend (there must be none) time to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.stop().await.unwrap();
+    assert_eq!(
+        sink.total(),
+        messages,
+        "{kind:?}: every message sent once, none again"
+    );
+    let counts = statuses(&store).await;
+    assert_eq!(
+        counts.get("sent"),
+        Some(&(messages as i64)),
+        "{kind:?}: every message recorded: {counts:?}"
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_reusing_one_id_gets_every_message_recorded_and_none_resent_on_sqlite() {
+    one_id_for_every_message(BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_reusing_one_id_gets_every_message_recorded_and_none_resent_on_postgres() {
+    one_id_for_every_message(BackendKind::Postgres).await;
+}
