@@ -120,6 +120,12 @@ impl CountingSink {
             .sum()
     }
 
+    /// Every key seen with how many times, so a test can name the keys seen twice and
+    /// the ones that are no message of its own.
+    pub fn counts(&self) -> HashMap<String, u32> {
+        self.seen.by_key.lock().expect("not poisoned").clone()
+    }
+
     /// How many times the sink saw `key`.
     pub fn count(&self, key: &str) -> u32 {
         self.seen

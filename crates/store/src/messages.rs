@@ -550,7 +550,11 @@ impl Store {
                 conversation,
                 duplicate: false,
             }),
-            Err(error) if error.is_duplicate_of("provider_message_id") => {
+            // PostgreSQL names the index, SQLite the columns.
+            Err(error)
+                if error.is_duplicate_of("messages_by_provider_id")
+                    || error.is_duplicate_of("provider_message_id") =>
+            {
                 let provider_id = inbound.provider_message_id.unwrap_or_default();
                 let message = self
                     .message_of_channel(channel.id, &MessageKey::ProviderId(provider_id))

@@ -44,17 +44,50 @@ impl Store {
 
     /// Creates the first workspace when the database has none: what `leadline serve`
     /// does on its first start. Returns `None` when a workspace already exists.
+    ///
+    /// Several nodes may start together on one empty database, so the check and the
+    /// insert are one statement, and on PostgreSQL the transaction first locks the table
+    /// against other inserts: a second node waits for the first one's commit, then finds
+    /// its workspace. (A count followed by an insert let each node create one.) SQLite
+    /// needs no lock: the statement is the transaction's first, so it starts as a write
+    /// transaction and sees every write committed before it.
     pub async fn create_first_workspace(
         &self,
         name: &str,
     ) -> Result<Option<(Workspace, ApiKey)>, StoreError> {
-        let existing: i64 = on_write!(&self.backend, pool => {
-            sqlx::query("SELECT COUNT(*) FROM workspaces").fetch_one(pool).await?.try_get(0)?
+        let workspace = Workspace {
+            id: WorkspaceId::new(),
+            name: name.to_owned(),
+            created_at: self.clock.now(),
+        };
+        let key = ApiKey::generate();
+        let postgres = matches!(self.backend, crate::Backend::Postgres(_));
+        let created = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query("LOCK TABLE workspaces IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO workspaces (id, name, created_at) SELECT $1, $2, $3 \
+                 WHERE NOT EXISTS (SELECT 1 FROM workspaces)",
+            )
+            .bind(workspace.id.to_string())
+            .bind(&workspace.name)
+            .bind(to_micros(workspace.created_at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                insert_key_sql(workspace.id, &key.hash(), workspace.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            inserted == 1
         });
-        if existing > 0 {
-            return Ok(None);
-        }
-        self.create_workspace(name).await.map(Some)
+        Ok(created.then_some((workspace, key)))
     }
 
     /// A new key for an existing workspace; `None` when the workspace does not exist.

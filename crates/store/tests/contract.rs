@@ -106,6 +106,43 @@ async fn first_workspace_only_on_an_empty_database() {
     .await;
 }
 
+/// Two nodes started together on an empty database: each opens its own store and asks
+/// for the first workspace; exactly one creates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_create_one_first_workspace() {
+    for kind in [BackendKind::Sqlite, BackendKind::Postgres] {
+        let Some(database) = TestDatabase::create(kind).await else {
+            continue;
+        };
+        let mut nodes = Vec::new();
+        for _ in 0..2 {
+            let store = Store::open(
+                &database.url,
+                StoreOptions::default(),
+                Arc::new(SystemClock),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?} store opens: {e}"));
+            nodes.push(store);
+        }
+        let mut starts = tokio::task::JoinSet::new();
+        for n in 0..8 {
+            let store = nodes[n % 2].clone();
+            starts.spawn(async move { store.create_first_workspace("Default").await });
+        }
+        let mut created = Vec::new();
+        while let Some(start) = starts.join_next().await {
+            if let Some((workspace, _)) = start.unwrap().unwrap() {
+                created.push(workspace.id);
+            }
+        }
+        assert_eq!(created.len(), 1, "{kind:?}: workspaces created {created:?}");
+        for store in nodes {
+            store.close().await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_unique_by_email_per_workspace() {
     on_both(|store| async move {
