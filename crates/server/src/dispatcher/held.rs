@@ -1,80 +1,76 @@
 //! The leases this process holds, from the lease until their outcome is recorded, and
 //! the loop that renews them every third of the lease so a slow provider call never
 //! outlives its lease. A job the renewal finds taken over (or settled elsewhere) is
-//! marked lost: its outcome is dropped and it is not sent again from here.
+//! marked lost: its outcome is dropped and it is not sent again from here. Leases are
+//! known by job *and* token: the same job may be settled and leased again here before
+//! the old lease's bookkeeping is done.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadline_core::JobId;
 use leadline_store::Store;
-use leadline_store::outbox::{JobLease, LeaseToken, LeasedJob};
+use leadline_store::outbox::{JobLease, LeasedJob};
 use tokio_util::sync::CancellationToken;
 
 struct Held {
-    token: LeaseToken,
     until: DateTime<Utc>,
     lost: bool,
 }
 
 #[derive(Default)]
 pub struct HeldLeases {
-    leases: Mutex<HashMap<JobId, Held>>,
+    leases: Mutex<HashMap<JobLease, Held>>,
 }
 
 impl HeldLeases {
     pub fn insert(&self, job: &LeasedJob) {
-        self.leases.lock().expect("held lock").insert(
-            job.id(),
-            Held {
-                token: job.lease.token.clone(),
-                until: job.until,
-                lost: false,
-            },
-        );
+        let held = Held {
+            until: job.until,
+            lost: false,
+        };
+        self.lock().insert(job.lease.clone(), held);
     }
 
-    pub fn remove(&self, job: JobId) {
-        self.leases.lock().expect("held lock").remove(&job);
+    pub fn remove(&self, lease: &JobLease) {
+        self.lock().remove(lease);
     }
 
-    /// Until when the lease of `job` is known to be held; `None` once it is lost.
-    pub fn held_until(&self, job: JobId) -> Option<DateTime<Utc>> {
-        let leases = self.leases.lock().expect("held lock");
+    /// Until when `lease` is known to be held; `None` once it is lost.
+    pub fn held_until(&self, lease: &JobLease) -> Option<DateTime<Utc>> {
+        let leases = self.lock();
         leases
-            .get(&job)
+            .get(lease)
             .filter(|held| !held.lost)
             .map(|held| held.until)
     }
 
     pub fn len(&self) -> usize {
-        self.leases.lock().expect("held lock").len()
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobLease, Held>> {
+        self.leases.lock().expect("held lock")
     }
 
     fn snapshot(&self) -> Vec<JobLease> {
-        let leases = self.leases.lock().expect("held lock");
+        let leases = self.lock();
         leases
             .iter()
             .filter(|(_, held)| !held.lost)
-            .map(|(job, held)| JobLease {
-                job: *job,
-                token: held.token.clone(),
-            })
+            .map(|(lease, _)| lease.clone())
             .collect()
     }
 
-    fn renewed(
-        &self,
-        asked: &[JobLease],
-        until: DateTime<Utc>,
-        kept: &std::collections::HashSet<JobId>,
-    ) -> usize {
-        let mut leases = self.leases.lock().expect("held lock");
+    /// Applies a renewal of `asked`: the leases in `kept` hold until `until`, the
+    /// others are lost. Returns how many were lost.
+    fn renewed(&self, asked: &[JobLease], until: DateTime<Utc>, kept: &HashSet<JobId>) -> usize {
+        let mut leases = self.lock();
         let mut lost = 0;
         for lease in asked {
-            if let Some(held) = leases.get_mut(&lease.job) {
+            if let Some(held) = leases.get_mut(lease) {
                 if kept.contains(&lease.job) {
                     held.until = held.until.max(until);
                 } else if !held.lost {

@@ -69,9 +69,11 @@ impl Default for DispatcherOptions {
 
 impl DispatcherOptions {
     /// A lease that ended without an outcome is taken over only this long after it
-    /// ended: the holder, cut off from the database, still has that long to record.
+    /// ended (a lease's length, at least 10 s): a holder whose renewals failed — a
+    /// stalled process, a database that went away — still has that long to finish its
+    /// call and record it.
     pub fn takeover_grace(&self) -> Duration {
-        self.lease
+        self.lease.max(Duration::from_secs(10))
     }
 }
 

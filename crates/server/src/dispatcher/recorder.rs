@@ -130,17 +130,16 @@ async fn write_one(store: &Store, held: &HeldLeases, pending: Pending) {
                 tracing::error!(%error, job = %lease.job, "quarantining failed too; the job's lease will lapse and it is judged again")
             }
         }
-        held.remove(lease.job);
+        held.remove(lease);
         return;
     }
 }
 
 fn settled(held: &HeldLeases, outcomes: &[JobOutcome], report: &FinishReport) {
+    let recorded: std::collections::HashSet<_> = report.recorded.iter().collect();
     for outcome in outcomes {
-        held.remove(outcome.lease().job);
-    }
-    for outcome in outcomes {
-        if report.recorded.contains(&outcome.lease().job) {
+        held.remove(outcome.lease());
+        if recorded.contains(&outcome.lease().job) {
             metrics::counter!("leadline_dispatch_outcomes_total", "outcome" => outcome.label())
                 .increment(1);
         }

@@ -233,7 +233,7 @@ async fn call_within_lease(
     // Stop this long before anyone else could take the job over.
     let margin = (context.takeover_grace / 2).min(Duration::from_secs(5));
     loop {
-        let left = context.held.held_until(job.id()).map(|until| {
+        let left = context.held.held_until(&job.lease).map(|until| {
             let end = until
                 + chrono::Duration::from_std(context.takeover_grace.saturating_sub(margin))
                     .unwrap_or_default();

@@ -151,7 +151,17 @@ fn spawn(url: &str) -> Node {
         .port();
     let listen = format!("127.0.0.1:{port}");
     let process = Command::new(BIN)
-        .args(["serve", "--database-url", url, "--listen", &listen])
+        // A lease far shorter than the gateway's answer: only renewals and fencing keep
+        // the two nodes from sending a message twice.
+        .args([
+            "serve",
+            "--database-url",
+            url,
+            "--listen",
+            &listen,
+            "--job-lease-seconds",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
