@@ -88,6 +88,12 @@ pub struct ServeArgs {
     /// Concurrent contact-upsert transactions on PostgreSQL (SQLite always uses one).
     #[arg(long, env = "LEADLINE_POSTGRES_WRITERS", default_value_t = StoreOptions::default().postgres_writers)]
     pub postgres_writers: usize,
+    /// Seconds a stop (SIGINT or SIGTERM) waits for in-flight requests and the workers'
+    /// current work before abandoning it; abandoned sends and agent passes are taken up
+    /// again when their leases run out, by this node after a restart or another one.
+    #[arg(long, env = "LEADLINE_SHUTDOWN_TIMEOUT", value_name = "SECONDS",
+          default_value_t = serve::DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
+    pub shutdown_timeout: u64,
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -199,5 +205,31 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    fn serve_args(args: &[&str]) -> super::ServeArgs {
+        let line = ["leadline", "serve"].iter().chain(args).copied();
+        match Cli::try_parse_from(line)
+            .expect("the arguments parse")
+            .command
+        {
+            Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_shutdown_timeout_defaults_to_30_seconds_and_can_be_set() {
+        assert_eq!(serve_args(&[]).shutdown_timeout, 30);
+        assert_eq!(serve_args(&["--shutdown-timeout", "5"]).shutdown_timeout, 5);
+        let refused = Cli::try_parse_from(["leadline", "serve", "--shutdown-timeout", "soon"]);
+        assert!(refused.is_err());
     }
 }

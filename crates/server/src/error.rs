@@ -1,7 +1,8 @@
 //! The HTTP error of `/api/v1`, Bridge and Leadping paths: RFC 9457 problem details
 //! (`application/problem+json`). Validation failures list every bad field in `errors`.
 //! Internal errors are logged with their cause and answered with a bare 500 that shows
-//! nothing of the internals.
+//! nothing of the internals. A database that cannot be reached is a 503 with
+//! `Retry-After`, never a 500: the request was fine and may simply be sent again.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,8 +35,11 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     /// 422: fields with invalid values.
     Validation(Vec<FieldError>),
-    /// 503: shutting down or the database is unreachable.
+    /// 503: shutting down, or a dependency other than the database is not ready.
     Unavailable(String),
+    /// 503: the database cannot be reached. The body says only that: no URL, host or
+    /// driver message.
+    DatabaseUnreachable,
     /// 500: a bug or a failure of the database; the cause is logged, not shown.
     Internal(String),
 }
@@ -155,6 +159,14 @@ impl ApiError {
                 detail,
                 vec![],
             ),
+            ApiError::DatabaseUnreachable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database-unreachable",
+                format!(
+                    "the database is unreachable right now; retry in {RETRY_AFTER_SECONDS} seconds"
+                ),
+                vec![],
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
@@ -183,8 +195,22 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        response
+        with_retry_after(response)
     }
+}
+
+/// Seconds a client is asked to wait before retrying a 503: long enough for a pool to
+/// reconnect or a database to fail over, short enough not to stall a client for long.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
+
+/// Adds `Retry-After` to a 503 answer; other answers pass unchanged.
+pub fn with_retry_after(mut response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    response
 }
 
 impl From<FieldErrors> for ApiError {
@@ -205,6 +231,12 @@ impl From<StoreError> for ApiError {
             StoreError::ShuttingDown => ApiError::Unavailable(
                 "the server is shutting down; retry on another node".to_owned(),
             ),
+            unreachable if unreachable.is_unavailable() => {
+                // Logged at debug: during an outage every request fails alike, and the
+                // workers and /readyz already report the outage once.
+                tracing::debug!(error = %unreachable, "database unreachable; answering 503");
+                ApiError::DatabaseUnreachable
+            }
             StoreError::Duplicate { constraint } => ApiError::Conflict {
                 detail: format!("already exists ({constraint})"),
                 field: None,

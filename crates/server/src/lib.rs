@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod backoff;
 pub mod channel_providers;
 pub mod cli;
 pub mod dispatcher;
@@ -16,6 +17,7 @@ pub mod routes;
 pub mod scheduler;
 pub mod serve;
 pub mod state;
+pub mod supervisor;
 pub mod telemetry;
 
 #[cfg(feature = "testing")]

@@ -14,16 +14,18 @@
 //! costs the number of due leads, not the number of leads. Pausing a campaign takes it
 //! out of the next tick; its leads keep their place and resume when it is activated.
 
+mod calls;
+mod worker;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadline_core::calling_hours::{CallingHours, CallingWindowInput};
-use leadline_core::campaign::{AttemptOutcome, LeadStatus, after_attempt};
+use leadline_core::campaign::LeadStatus;
 use leadline_core::channel::MessageProviderType;
 use leadline_core::conversation::Controller;
 use leadline_core::gate::{self, GateDecision, GateInput};
-use leadline_core::message::{CallStatus, MessageType};
+use leadline_core::message::MessageType;
 use leadline_core::script::Script;
 use leadline_store::campaigns::Campaign;
 use leadline_store::channels::Channel;
@@ -33,40 +35,16 @@ use leadline_store::messages::MessageTemplate;
 use leadline_store::templates::Template;
 use leadline_store::{Store, StoreError};
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::numbers::assign::Exclusions;
 use crate::numbers::{Assigned, NumberPools, SenderAssigner, SenderRequest};
 use crate::routes::campaigns::StoredOpening;
 
-/// The longest a scheduler sleeps between ticks.
-const TICK: Duration = Duration::from_secs(1);
+pub use calls::{call_outcome, record_call_outcome};
+pub use worker::run;
+
 /// How long a claimed lead stays with this scheduler before another may take it.
 const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
-
-/// Starts the scheduler; it stops after its current tick once `shutdown` fires.
-pub fn spawn(
-    store: Store,
-    numbers: NumberPools,
-    outbox_wake: Arc<Notify>,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let scheduler = Scheduler::new(store, numbers, outbox_wake);
-        while !shutdown.is_cancelled() {
-            if let Err(error) = scheduler.tick().await {
-                tracing::warn!(%error, "scheduler tick failed; trying again");
-            }
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(TICK) => {}
-                _ = shutdown.cancelled() => {}
-            }
-        }
-    })
-}
 
 /// One campaign's share of a tick: loaded once, used for each of its due leads.
 struct CampaignTick<'a> {
@@ -405,57 +383,4 @@ impl Scheduler {
         };
         self.store.update_lead(lead, update).await
     }
-}
-
-/// What a finished call means for its lead.
-pub fn call_outcome(status: CallStatus) -> Option<AttemptOutcome> {
-    match status {
-        CallStatus::Completed | CallStatus::Answered => Some(AttemptOutcome::Reached),
-        CallStatus::Voicemail => Some(AttemptOutcome::VoiceMail),
-        CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Canceled => {
-            Some(AttemptOutcome::NotReached)
-        }
-        CallStatus::Failed => Some(AttemptOutcome::Unreachable),
-        CallStatus::Pending => None,
-    }
-}
-
-/// Applies a finished call to the lead waiting on it in `conversation`: its status and,
-/// when attempts remain, the next attempt after the campaign's retry interval.
-pub async fn record_call_outcome(
-    store: &Store,
-    conversation: &Conversation,
-    status: CallStatus,
-) -> Result<(), StoreError> {
-    let Some(outcome) = call_outcome(status) else {
-        return Ok(());
-    };
-    let Some(lead) = store.lead_waiting_on(conversation.id).await? else {
-        return Ok(());
-    };
-    let Some(campaign) = store.campaign(lead.workspace_id, lead.campaign_id).await? else {
-        return Ok(());
-    };
-    let now = store.clock().now();
-    let (next_status, next_attempt) = after_attempt(
-        outcome,
-        lead.attempts,
-        campaign.fields.max_attempts,
-        campaign.fields.retry_interval,
-        now,
-    );
-    tracing::info!(lead = %lead.id, call = %status, status = %next_status, "call outcome applied to the lead");
-    store
-        .update_lead(
-            &lead,
-            LeadUpdate {
-                status: next_status,
-                attempted_at: None,
-                next_attempt_at: next_attempt,
-                decision: "allowed",
-                reason: format!("call ended: {status}"),
-                conversation_id: None,
-            },
-        )
-        .await
 }

@@ -1,8 +1,14 @@
 //! `leadline serve`: open the store, make sure a workspace exists, serve HTTP until
-//! SIGINT or SIGTERM, then stop accepting, finish in-flight requests and close.
+//! SIGINT or SIGTERM, then stop accepting, let in-flight requests and the workers
+//! finish within the shutdown timeout, abort what is still running at the deadline,
+//! and close.
+//!
+//! The background workers (the dispatcher, the agent runner, the scheduler) run under
+//! the [`supervisor`], which starts a worker again after it panics.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use leadline_core::{E164, SystemClock};
@@ -11,6 +17,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::{self, runner::RunnerDeps, runner::RunnerOptions};
@@ -22,6 +29,7 @@ use crate::numbers::{NumberPools, SenderAssigner};
 use crate::routes;
 use crate::scheduler;
 use crate::state::AppState;
+use crate::supervisor;
 use crate::telemetry::metrics_handle;
 
 /// A server running in this process.
@@ -29,22 +37,67 @@ pub struct RunningServer {
     pub address: SocketAddr,
     pub shutdown: CancellationToken,
     pub task: JoinHandle<std::io::Result<()>>,
-    dispatchers: Vec<JoinHandle<()>>,
+    workers: Vec<Worker>,
+    shutdown_timeout: Duration,
+}
+
+/// A background worker of the server, by the name logs give it.
+struct Worker {
+    name: &'static str,
+    task: JoinHandle<()>,
+}
+
+/// What a stop had to leave unfinished.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// The parts still busy at the deadline, whose tasks were aborted: `http` (requests
+    /// in flight), `dispatcher`, `agent`, `scheduler`.
+    pub abandoned: Vec<&'static str>,
 }
 
 impl RunningServer {
-    /// Stops accepting, waits for in-flight requests and the dispatcher's current
-    /// batches, and returns.
+    /// Stops within the server's shutdown timeout ([`ServerOptions::shutdown_timeout`]).
     pub async fn stop(self) -> std::io::Result<()> {
+        let timeout = self.shutdown_timeout;
+        self.stop_within(timeout).await.map(|_| ())
+    }
+
+    /// Stops accepting, and waits up to `timeout` for in-flight requests and the
+    /// workers' current work (a batch of sends, an agent pass, a tick). What is still
+    /// running then is aborted and logged. Aborting records nothing half way: every
+    /// worker writes an outcome in one transaction, which an abort rolls back, and the
+    /// work's lease runs out so it is taken up again. Connections of requests still in
+    /// flight are closed when the process exits.
+    pub async fn stop_within(self, timeout: Duration) -> std::io::Result<Stopped> {
         self.shutdown.cancel();
-        let served = self
-            .task
-            .await
-            .unwrap_or_else(|join| Err(std::io::Error::other(join)));
-        for worker in self.dispatchers {
-            let _ = worker.await;
+        let deadline = Instant::now() + timeout;
+        let mut abandoned = Vec::new();
+        let mut http = self.task;
+        let served = match tokio::time::timeout_at(deadline, &mut http).await {
+            Ok(joined) => joined.unwrap_or_else(|join| Err(std::io::Error::other(join))),
+            Err(_) => {
+                http.abort();
+                abandoned.push("http");
+                Ok(())
+            }
+        };
+        for mut worker in self.workers {
+            if tokio::time::timeout_at(deadline, &mut worker.task)
+                .await
+                .is_err()
+            {
+                worker.task.abort();
+                abandoned.push(worker.name);
+            }
         }
-        served
+        if !abandoned.is_empty() {
+            tracing::warn!(
+                ?abandoned,
+                timeout_seconds = timeout.as_secs_f64(),
+                "shutdown deadline passed: abandoned what these parts were doing; nothing was recorded half way, and leased work is taken up again when its lease runs out"
+            );
+        }
+        served.map(|()| Stopped { abandoned })
     }
 }
 
@@ -57,8 +110,10 @@ pub struct ServerOptions {
     /// Leave the outbox and the campaigns alone (for tests and API-only nodes).
     pub without_dispatcher: bool,
     /// How long a workspace's number pool is reused before it is reloaded.
-    pub number_pool_ttl: std::time::Duration,
+    pub number_pool_ttl: Duration,
     pub agent: RunnerOptions,
+    /// How long [`RunningServer::stop`] waits for in-flight work before aborting it.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -69,13 +124,19 @@ impl Default for ServerOptions {
             without_dispatcher: false,
             number_pool_ttl: DEFAULT_POOL_TTL,
             agent: RunnerOptions::default(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
 
+/// Enough for a batch of sends at the provider timeout (10 s) and its recording. An
+/// orchestrator kills the process when its grace period ends (Kubernetes: 30 s after
+/// SIGTERM by default), so set `--shutdown-timeout` a little below the one you give.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Reloading a pool at most once a second keeps selection cheap; reservations in the
 /// store keep caps exact whatever the snapshot's age.
-pub const DEFAULT_POOL_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+pub const DEFAULT_POOL_TTL: Duration = Duration::from_secs(1);
 
 /// Serves `store` on `listen` (port 0 picks a free port) with default options.
 pub async fn start(store: Store, listen: &str) -> anyhow::Result<RunningServer> {
@@ -113,38 +174,24 @@ pub async fn start_with(
         agent_wake: agent_wake.clone(),
     };
     let shutdown = CancellationToken::new();
-    let dispatchers = if options.without_dispatcher {
+    let workers = if options.without_dispatcher {
         Vec::new()
     } else {
-        let mut workers = dispatcher::spawn(
-            store.clone(),
-            providers,
-            options.dispatcher.clone(),
-            outbox_wake.clone(),
-            shutdown.clone(),
-        );
-        workers.push(agent::runner::spawn(
-            RunnerDeps {
+        let agent = RunnerDeps {
+            store: store.clone(),
+            senders: SenderAssigner {
                 store: store.clone(),
-                senders: SenderAssigner {
-                    store: store.clone(),
-                    pools: numbers.clone(),
-                },
-                http: reqwest::Client::new(),
-                outbox_wake: outbox_wake.clone(),
+                pools: numbers.clone(),
             },
-            options.agent.clone(),
-            agent_wake,
-            shutdown.clone(),
-        ));
-        workers.push(scheduler::spawn(
-            store,
-            numbers,
-            outbox_wake,
-            scheduler_wake,
-            shutdown.clone(),
-        ));
-        workers
+            http: reqwest::Client::new(),
+            outbox_wake: outbox_wake.clone(),
+        };
+        let wakes = Wakes {
+            outbox: outbox_wake,
+            scheduler: scheduler_wake,
+            agent: agent_wake,
+        };
+        start_workers(store, providers, numbers, agent, wakes, &options, &shutdown)
     };
     let app = routes::app(state);
     let stop = shutdown.clone();
@@ -157,8 +204,81 @@ pub async fn start_with(
         address,
         shutdown,
         task,
-        dispatchers,
+        workers,
+        shutdown_timeout: options.shutdown_timeout,
     })
+}
+
+/// What wakes each worker early.
+struct Wakes {
+    outbox: Arc<Notify>,
+    scheduler: Arc<Notify>,
+    agent: Arc<Notify>,
+}
+
+/// Starts the dispatcher, the agent runner and the scheduler, each under the supervisor.
+fn start_workers(
+    store: Store,
+    providers: ChannelProviders,
+    numbers: NumberPools,
+    agent: RunnerDeps,
+    wakes: Wakes,
+    options: &ServerOptions,
+    shutdown: &CancellationToken,
+) -> Vec<Worker> {
+    let dispatcher = {
+        let (store, options, wake) = (
+            store.clone(),
+            options.dispatcher.clone(),
+            wakes.outbox.clone(),
+        );
+        let parent = shutdown.clone();
+        // The dispatcher's workers are one supervised group: when one panics the others
+        // finish their batch and stop, and the group starts again with a fresh token.
+        supervisor::supervise("dispatcher", shutdown.clone(), move || {
+            let group = parent.child_token();
+            let workers = dispatcher::spawn(
+                store.clone(),
+                providers.clone(),
+                options.clone(),
+                wake.clone(),
+                group.clone(),
+            );
+            supervisor::join_group(workers, group)
+        })
+    };
+    let runner = {
+        let (options, wake, token) = (options.agent.clone(), wakes.agent, shutdown.clone());
+        supervisor::supervise("agent", shutdown.clone(), move || {
+            agent::runner::run(agent.clone(), options.clone(), wake.clone(), token.clone())
+        })
+    };
+    let scheduler = {
+        let token = shutdown.clone();
+        supervisor::supervise("scheduler", shutdown.clone(), move || {
+            scheduler::run(
+                store.clone(),
+                numbers.clone(),
+                wakes.outbox.clone(),
+                wakes.scheduler.clone(),
+                token.clone(),
+            )
+        })
+    };
+    vec![
+        Worker {
+            name: "dispatcher",
+            task: dispatcher,
+        },
+        Worker {
+            name: "agent",
+            task: runner,
+        },
+        Worker {
+            name: "scheduler",
+            task: scheduler,
+        },
+    ]
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -169,7 +289,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = Store::open(url, store_options, Arc::new(SystemClock))
         .await
-        .with_context(|| format!("cannot open the database at {url}"))?;
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
     if let Some((workspace, key)) = store.create_first_workspace("Default workspace").await? {
         tracing::info!(workspace = %workspace.id, "empty database: created the first workspace; its API key is printed once on stdout");
         println!(
@@ -180,20 +300,34 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServerOptions {
         public_url: args.public_url.clone(),
         dispatcher: DispatcherOptions {
-            lease: std::time::Duration::from_secs(args.job_lease_seconds.max(1)),
+            lease: Duration::from_secs(args.job_lease_seconds.max(1)),
             ..DispatcherOptions::default()
         },
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         ..ServerOptions::default()
     };
     let server = start_with(store.clone(), &args.listen, options).await?;
     tracing::info!(address = %server.address, database = %redact(url), "leadline is serving; API reference at /docs");
     wait_for_signal().await;
-    tracing::info!("shutting down: finishing in-flight requests and sends");
+    tracing::info!(
+        timeout_seconds = args.shutdown_timeout,
+        "shutting down: finishing in-flight requests and sends"
+    );
     server.stop().await?;
-    store.close().await;
+    // Connections still held by abandoned requests would keep `close` waiting; they end
+    // with the process anyway.
+    if tokio::time::timeout(CLOSE_LIMIT, store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still in use at exit; they close with the process");
+    }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long closing the database's connections may take once the server stopped.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Hides a password in a database URL before it is logged.
 fn redact(url: &str) -> String {

@@ -25,6 +25,10 @@ pub struct StoreOptions {
     pub postgres_writers: usize,
     /// Most upserts committed in one shared transaction.
     pub max_batch: usize,
+    /// The longest a statement waits for a connection, opening one included. When the
+    /// database is gone, a request fails (503) after this instead of hanging; it is well
+    /// above any wait for a free connection a healthy, busy pool causes.
+    pub acquire_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -33,9 +37,13 @@ impl Default for StoreOptions {
             max_connections: 16,
             postgres_writers: 2,
             max_batch: 512,
+            acquire_timeout: Duration::from_secs(5),
         }
     }
 }
+
+/// How long a SQLite write waits for another process's write to finish.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
@@ -84,13 +92,17 @@ impl Backend {
                 // power loss cannot drop an accepted write. Batching pays for the fsync.
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            // The writer is one connection every write of this process queues for, so it
+            // may wait as long as another process's writes would (`busy_timeout`).
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .acquire_timeout(options.acquire_timeout.max(SQLITE_BUSY_TIMEOUT))
                 .connect_with(connect.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
             Ok(Backend::Sqlite { read, write })
@@ -99,7 +111,7 @@ impl Backend {
                 .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(2))
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
             Ok(Backend::Postgres(pool))

@@ -86,6 +86,16 @@ async fn run_writer(
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
+            Err(error) if error.is_unavailable() => {
+                // Retrying one by one would only wait on the missing database once per
+                // upsert: every caller of the batch gets the outage at once.
+                tracing::warn!(%error, size = jobs.len(), "contact batch failed: the database is unreachable");
+                for job in jobs.drain(..) {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Unreachable(error.to_string())));
+                }
+            }
             Err(error) if jobs.len() > 1 => {
                 // One bad row must not fail its neighbours: retry each alone.
                 tracing::warn!(%error, size = jobs.len(), "contact batch failed; retrying its upserts one by one");

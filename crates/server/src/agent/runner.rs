@@ -4,18 +4,21 @@
 //!
 //! A pass that fails (the database, not the agent: agents never fail) puts its task
 //! back to wait a little longer each time, and a worker that dies leaves its leases to
-//! run out, so every inbound message is read, whatever happens to the process.
+//! run out, so every inbound message is read, whatever happens to the process. While
+//! the database is unreachable the worker backs off (1 s doubling to 30 s) and logs the
+//! outage once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leadline_store::Store;
 use leadline_store::agent::AgentTask;
+use leadline_store::{Store, StoreError};
 use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::pass;
+use crate::backoff::{Backoff, StoreBackoff};
 use crate::numbers::SenderAssigner;
 
 /// What a pass needs besides its task.
@@ -53,81 +56,129 @@ impl Default for RunnerOptions {
     }
 }
 
-/// Starts the agent's worker; it stops leasing once `shutdown` fires and returns when
-/// the passes in flight are done.
+/// The agent's worker, until `shutdown` fires; then it stops leasing and returns when
+/// the passes in flight are done. It is the future the supervisor restarts after a
+/// panic (see [`crate::supervisor`]).
 ///
 /// Passes run as their own tasks, at most `concurrency` at once, and the worker leases
 /// only as many tasks as there are free places: a slow LLM call holds one place, never
-/// the conversations leased after it.
-pub fn spawn(
+/// the conversations leased after it. The passes belong to the worker: if it is aborted
+/// (the shutdown deadline), so are they. A pass writes everything in one transaction
+/// at its end, so an aborted pass leaves nothing half done, only a lease that runs out.
+///
+/// When the store fails, the worker waits longer each time (1 s doubling to 30 s) and
+/// logs the outage once, not on every attempt.
+pub async fn run(
     deps: RunnerDeps,
     options: RunnerOptions,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
-) -> JoinHandle<()> {
+) {
     let owner = format!(
         "{}-{}-agent",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "leadline".into()),
         std::process::id()
     );
     let places = options.concurrency.max(1);
-    tokio::spawn(async move {
-        tracing::debug!(%owner, "agent worker started");
-        let permits = Arc::new(Semaphore::new(places));
-        while !shutdown.is_cancelled() {
-            // Wait for a free place before leasing anything.
-            let first = tokio::select! {
-                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-                _ = shutdown.cancelled() => break,
-            };
-            let free = permits.available_permits() + 1;
-            let limit = options.batch.min(u32::try_from(free).unwrap_or(u32::MAX));
-            let tasks = match deps
-                .store
-                .lease_agent_tasks(&owner, limit, options.lease)
-                .await
-            {
-                Ok(tasks) => tasks,
-                Err(error) => {
-                    drop(first);
-                    tracing::warn!(%error, "leasing agent tasks failed; trying again in a second");
-                    pause(&shutdown, Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if tasks.is_empty() {
+    tracing::debug!(%owner, "agent worker started");
+    let permits = Arc::new(Semaphore::new(places));
+    let mut passes = JoinSet::new();
+    let mut store = StoreBackoff::new("agent runner");
+    while !shutdown.is_cancelled() {
+        if let Some(wait) = reap(&mut passes, &mut store) {
+            pause(&shutdown, wait).await;
+            continue;
+        }
+        // Wait for a free place before leasing anything.
+        let first = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = shutdown.cancelled() => break,
+        };
+        let free = permits.available_permits() + 1;
+        let limit = options.batch.min(u32::try_from(free).unwrap_or(u32::MAX));
+        let tasks = match deps
+            .store
+            .lease_agent_tasks(&owner, limit, options.lease)
+            .await
+        {
+            Ok(tasks) => {
+                store.succeeded();
+                tasks
+            }
+            Err(error) => {
                 drop(first);
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(options.idle_poll) => {}
-                    _ = shutdown.cancelled() => {}
-                }
+                let wait = store.failed(&error);
+                pause(&shutdown, wait).await;
                 continue;
             }
-            let mut first = Some(first);
-            for task in tasks {
-                // Never more tasks than free places were leased, so this does not wait.
-                let permit = match first.take() {
-                    Some(permit) => permit,
-                    None => permits
-                        .clone()
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed"),
-                };
-                let deps = deps.clone();
-                tokio::spawn(async move {
-                    run_one(&deps, task).await;
-                    drop(permit);
-                });
+        };
+        if tasks.is_empty() {
+            drop(first);
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(options.idle_poll) => {}
+                _ = shutdown.cancelled() => {}
             }
+            continue;
         }
-        // Let the passes in flight finish their writes.
-        let _ = permits
-            .acquire_many(u32::try_from(places).unwrap_or(u32::MAX))
-            .await;
-        tracing::debug!(%owner, "agent worker stopped");
-    })
+        let mut first = Some(first);
+        for task in tasks {
+            // Never more tasks than free places were leased, so this does not wait.
+            let permit = match first.take() {
+                Some(permit) => permit,
+                None => permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed"),
+            };
+            let deps = deps.clone();
+            let shutdown = shutdown.clone();
+            passes.spawn(async move {
+                let outcome = run_one(&deps, task, &shutdown).await;
+                drop(permit);
+                outcome
+            });
+        }
+    }
+    // Let the passes in flight finish their writes.
+    while let Some(done) = passes.join_next().await {
+        note_pass(done, &mut store);
+    }
+    tracing::debug!(%owner, "agent worker stopped");
+}
+
+/// Collects the passes that have ended; returns how long to wait before leasing again
+/// when one failed because the database is unreachable.
+fn reap(passes: &mut JoinSet<PassOutcome>, store: &mut StoreBackoff) -> Option<Duration> {
+    let mut wait = None;
+    while let Some(done) = passes.try_join_next() {
+        wait = wait.max(note_pass(done, store));
+    }
+    wait
+}
+
+fn note_pass(
+    done: Result<PassOutcome, tokio::task::JoinError>,
+    store: &mut StoreBackoff,
+) -> Option<Duration> {
+    match done {
+        Ok(PassOutcome::Done) => None,
+        Ok(PassOutcome::DatabaseUnreachable(error)) => Some(store.failed(&error)),
+        Err(join) if join.is_panic() => {
+            // The pass's lease runs out and the conversation is read again then.
+            tracing::error!(panic = ?join, "an agent pass panicked; its conversation is read again when its lease ends");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// How a pass ended, as far as the worker cares.
+enum PassOutcome {
+    Done,
+    /// The pass failed because the database is unreachable: the worker backs off.
+    DatabaseUnreachable(StoreError),
 }
 
 async fn pause(shutdown: &CancellationToken, duration: Duration) {
@@ -137,7 +188,7 @@ async fn pause(shutdown: &CancellationToken, duration: Duration) {
     }
 }
 
-async fn run_one(deps: &RunnerDeps, task: AgentTask) {
+async fn run_one(deps: &RunnerDeps, task: AgentTask, shutdown: &CancellationToken) -> PassOutcome {
     let started = Instant::now();
     match pass::run(deps, &task).await {
         Ok((end, waited)) => {
@@ -147,24 +198,64 @@ async fn run_one(deps: &RunnerDeps, task: AgentTask) {
             metrics::counter!("leadline_agent_passes_total", "end" => end.as_str()).increment(1);
             tracing::debug!(conversation = %task.conversation_id, end = end.as_str(),
                 micros = own.as_micros() as u64, "agent pass done");
+            PassOutcome::Done
         }
         Err(error) => {
             let backoff = Duration::from_secs(2u64.saturating_pow(task.attempts.min(8)));
-            tracing::warn!(conversation = %task.conversation_id, %error, attempts = task.attempts,
-                retry_in_seconds = backoff.as_secs(), "agent pass failed; it will run again");
-            let until = deps.store.clock().now()
-                + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::seconds(60));
-            if let Err(error) = deps
-                .store
-                .defer_agent_task(
-                    task.reference,
-                    until,
-                    &format!("retrying after an error: {error}"),
-                )
-                .await
-            {
-                tracing::warn!(%error, "could not put the agent task back; its lease will run out");
+            if error.is_unavailable() {
+                // The worker logs the outage once; this pass is one of its casualties.
+                tracing::debug!(conversation = %task.conversation_id, %error, "agent pass failed: the database is unreachable");
+            } else {
+                tracing::warn!(conversation = %task.conversation_id, %error, attempts = task.attempts,
+                    retry_in_seconds = backoff.as_secs(), "agent pass failed; it will run again");
+            }
+            put_back(deps, &task, backoff, &error, shutdown).await;
+            if error.is_unavailable() {
+                PassOutcome::DatabaseUnreachable(error)
+            } else {
+                PassOutcome::Done
             }
         }
     }
 }
+
+/// Puts a failed pass's task back to run again after `backoff`. The lease is long
+/// (the slowest LLM turn), so a task the store cannot take back now would wait minutes:
+/// during an outage this tries again for about half a minute before leaving it to the
+/// lease.
+async fn put_back(
+    deps: &RunnerDeps,
+    task: &AgentTask,
+    backoff: Duration,
+    error: &StoreError,
+    shutdown: &CancellationToken,
+) {
+    let mut retries = Backoff::new(Duration::from_secs(1), Duration::from_secs(16));
+    for _ in 0..PUT_BACK_ATTEMPTS {
+        let until = deps.store.clock().now()
+            + chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::seconds(60));
+        match deps
+            .store
+            .defer_agent_task(
+                task.reference,
+                until,
+                &format!("retrying after an error: {error}"),
+            )
+            .await
+        {
+            Ok(_) => return,
+            Err(failure) if failure.is_unavailable() && !shutdown.is_cancelled() => {
+                pause(shutdown, retries.next_delay()).await;
+            }
+            Err(failure) => {
+                tracing::warn!(error = %failure, "could not put the agent task back; its lease will run out");
+                return;
+            }
+        }
+    }
+    tracing::warn!(conversation = %task.conversation_id,
+        "the database stayed unreachable; the agent task is read again when its lease runs out");
+}
+
+/// Attempts at putting a failed task back (1 + 2 + 4 + 8 + 16 s of waiting).
+const PUT_BACK_ATTEMPTS: usize = 6;

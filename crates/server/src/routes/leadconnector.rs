@@ -119,7 +119,7 @@ impl IntoResponse for LeadConnectorError {
             message,
             error: status.canonical_reason().unwrap_or("Error").to_owned(),
         };
-        (status, axum::Json(body)).into_response()
+        crate::error::with_retry_after((status, axum::Json(body)).into_response())
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod fault_proxy;
 pub mod messaging;
 
 use std::sync::Arc;
@@ -40,7 +41,19 @@ impl TestApp {
         options: ServerOptions,
     ) -> Option<Self> {
         let database = TestDatabase::create(kind).await?;
-        let store = Store::open(&database.url, StoreOptions::default(), clock)
+        let url = database.url.clone();
+        Some(Self::start(database, &url, clock, options).await)
+    }
+
+    /// Starts a server over `database` reached at `url`: its own URL, or that of a
+    /// proxy in front of it (see [`fault_proxy`]).
+    pub async fn start(
+        database: TestDatabase,
+        url: &str,
+        clock: Arc<dyn leadline_core::Clock>,
+        options: ServerOptions,
+    ) -> Self {
+        let store = Store::open(url, StoreOptions::default(), clock)
             .await
             .expect("the test store opens");
         let (workspace, key) = store
@@ -50,7 +63,7 @@ impl TestApp {
         let server = start_with(store.clone(), "127.0.0.1:0", options)
             .await
             .expect("the server starts");
-        Some(Self {
+        Self {
             base: format!("http://{}", server.address),
             client: reqwest::Client::new(),
             workspace_id: workspace.id.to_string(),
@@ -58,7 +71,7 @@ impl TestApp {
             store,
             server: Some(server),
             database,
-        })
+        }
     }
 
     /// A request with this app's API key.
