@@ -34,6 +34,7 @@ use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::StoreBackoff;
 use crate::channel_providers::ChannelProviders;
 pub use send::sandbox_call_status;
 
@@ -151,7 +152,7 @@ impl Worker {
         // Lease again once this many slots are free (or nothing is in flight).
         let refill = (slots / 4).max(1);
         let mut calls = JoinSet::new();
-        let mut failing_since: Option<Duration> = None;
+        let mut store_health = StoreBackoff::new("dispatcher");
         let mut last_sweep = tokio::time::Instant::now();
         while !self.shutdown.is_cancelled() {
             let free = slots - calls.len();
@@ -161,9 +162,7 @@ impl Worker {
             if (free >= refill || calls.is_empty()) && !recording_behind {
                 match self.lease(free).await {
                     Ok(jobs) => {
-                        if failing_since.take().is_some() {
-                            tracing::info!(owner = %self.owner, "leasing works again");
-                        }
+                        store_health.succeeded();
                         leased = jobs.len();
                         for job in jobs {
                             self.context.held.insert(&job);
@@ -171,13 +170,7 @@ impl Worker {
                         }
                     }
                     Err(error) => {
-                        let wait = failing_since.map_or(Duration::from_secs(1), |w| {
-                            (w * 2).min(Duration::from_secs(30))
-                        });
-                        if failing_since.is_none() {
-                            tracing::warn!(%error, "leasing jobs failed; backing off until the database answers");
-                        }
-                        failing_since = Some(wait);
+                        let wait = store_health.failed(&error);
                         self.pause(&mut calls, wait).await;
                         continue;
                     }

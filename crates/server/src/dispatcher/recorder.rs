@@ -105,7 +105,7 @@ async fn write_one(store: &Store, held: &HeldLeases, pending: Pending) {
             Ok(report) => return settled(held, outcome, &report),
             Err(error) => error,
         };
-        if store.ping().await.is_err() {
+        if error.is_unavailable() || store.ping().await.is_err() {
             // The database is away: not this outcome's fault. Wait for it.
             tracing::warn!(%error, wait = ?unreachable_wait, "the database does not answer; the outcome waits to be recorded");
             tokio::time::sleep(unreachable_wait).await;
