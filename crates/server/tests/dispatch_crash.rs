@@ -1,13 +1,17 @@
 //! Killing the server mid-dispatch loses no accepted send and records none twice: a
-//! real `leadline serve` process sends through the `http` provider to a counting sink,
-//! is killed with SIGKILL while sends are in flight, and is started again.
+//! real `leadline serve` process sends to a counting sink, is killed with SIGKILL while
+//! sends are in flight, and is started again. Through the `http` provider, which
+//! honours the message id as idempotency key, sends in flight at the kill are sent
+//! again; through Twilio, which takes no key, they are held as `uncertain` (never sent
+//! twice), or sent again where the channel says `uncertainSends: resend`.
 
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadline_core::SystemClock;
-use leadline_server::testing::{CountingSink, seed_http_sends};
+use leadline_core::delivery::{DeliverySettings, UncertainSends};
+use leadline_server::testing::{CountingSink, seed_http_sends, seed_sends, twilio_sink_channel};
 use leadline_store::testing::TestDatabase;
 use leadline_store::{BackendKind, Store, StoreOptions};
 use tokio::process::{Child, Command};
@@ -92,24 +96,9 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
         MESSAGES,
         "every accepted send reached the provider"
     );
-    let rows: Vec<(String, String, Option<String>)> = match kind {
-        BackendKind::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&database.url).await.unwrap();
-            sqlx::query_as("SELECT id, status, provider_message_id FROM messages")
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-        }
-        BackendKind::Postgres => {
-            let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
-            sqlx::query_as("SELECT id, status, provider_message_id FROM messages")
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-        }
-    };
+    let rows = message_rows(kind, &database.url).await;
     assert_eq!(rows.len(), MESSAGES, "one record per message");
-    for (id, status, provider_id) in &rows {
+    for (id, status, provider_id, _) in &rows {
         assert_eq!(status, "sent", "message {id}");
         assert_eq!(
             provider_id.as_deref(),
@@ -121,10 +110,123 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
     // honours keys sends them once; only jobs in flight at a kill can repeat.
     let repeated = sink.total() - sink.unique();
     assert!(
-        repeated <= 2 * 2 * 256,
-        "{repeated} repeats is more than the leased batches at two kills"
+        repeated <= 2 * DEFAULT_CONCURRENCY,
+        "{repeated} repeats is more than the sends in flight at two kills"
     );
     store.close().await;
+}
+
+/// Every message: id, status, provider id and channel.
+async fn message_rows(
+    kind: BackendKind,
+    url: &str,
+) -> Vec<(String, String, Option<String>, String)> {
+    const SQL: &str = "SELECT id, status, provider_message_id, channel_id FROM messages";
+    match kind {
+        BackendKind::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query_as(SQL).fetch_all(&pool).await.unwrap()
+        }
+        BackendKind::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query_as(SQL).fetch_all(&pool).await.unwrap()
+        }
+    }
+}
+
+const DEFAULT_CONCURRENCY: usize = DeliverySettings::DEFAULT_CONCURRENCY as usize;
+
+/// Two Twilio channels, one holding uncertain sends (the default) and one sending them
+/// again, to a gateway that takes 3 s to answer; the server is killed while calls are
+/// in flight and started again.
+async fn killed_mid_call_without_idempotency_keys(kind: BackendKind) {
+    let Some(database) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let holding = CountingSink::start(Duration::from_secs(3)).await;
+    let resending = CountingSink::start(Duration::from_secs(3)).await;
+    let store = Store::open(
+        &database.url,
+        StoreOptions::default(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let (_, hold_channel, held_messages) =
+        seed_sends(&store, twilio_sink_channel(&holding), 20, 150).await;
+    let mut resend = twilio_sink_channel(&resending);
+    resend.delivery.uncertain_sends = UncertainSends::Resend;
+    let (_, resend_channel, resent_messages) = seed_sends(&store, resend, 20, 150).await;
+
+    let mut server = start_server(&database.url).await;
+    wait_until(
+        "calls are in flight on both channels",
+        Duration::from_secs(60),
+        async || holding.total() >= 20 && resending.total() >= 20,
+    )
+    .await;
+    server.kill().await.expect("SIGKILL");
+    let _ = server.wait().await;
+    let in_flight_at_kill = (holding.total(), resending.total());
+
+    let mut server = start_server(&database.url).await;
+    wait_until(
+        "the outbox is empty",
+        Duration::from_secs(120),
+        async || store.outbox_depth().await.unwrap() == 0,
+    )
+    .await;
+    server.kill().await.unwrap();
+
+    let rows = message_rows(kind, &database.url).await;
+    let on = |channel: leadline_core::ChannelId| {
+        rows.iter().filter(move |row| row.3 == channel.to_string())
+    };
+    // Holding: nothing reached the gateway twice; what was in flight at the kill is
+    // uncertain, everything else sent.
+    let mut uncertain = 0;
+    for (id, status, _, _) in on(hold_channel) {
+        let seen = holding.count(id);
+        assert!(
+            seen <= 1,
+            "{kind:?}: message {id} reached the gateway {seen} times"
+        );
+        match status.as_str() {
+            "sent" => assert_eq!(seen, 1, "{kind:?}: sent message {id}"),
+            "uncertain" => uncertain += 1,
+            other => panic!("{kind:?}: message {id} ended {other}"),
+        }
+    }
+    assert_eq!(on(hold_channel).count(), held_messages);
+    assert!(
+        uncertain > 0,
+        "{kind:?}: the kill came while calls were in flight"
+    );
+    assert!(
+        uncertain <= in_flight_at_kill.0.max(DEFAULT_CONCURRENCY),
+        "{kind:?}: {uncertain} uncertain, more than were in flight ({in_flight_at_kill:?})"
+    );
+    // Resending: every message sent; only those in flight at the kill went twice.
+    for (id, status, _, _) in on(resend_channel) {
+        assert_eq!(status, "sent", "{kind:?}: message {id}");
+        assert!(
+            resending.count(id) >= 1,
+            "{kind:?}: message {id} never reached the gateway"
+        );
+    }
+    assert_eq!(on(resend_channel).count(), resent_messages);
+    assert!(resending.total() - resending.unique() <= DEFAULT_CONCURRENCY);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_call_without_idempotency_keys_on_sqlite() {
+    killed_mid_call_without_idempotency_keys(BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_call_without_idempotency_keys_on_postgres() {
+    killed_mid_call_without_idempotency_keys(BackendKind::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

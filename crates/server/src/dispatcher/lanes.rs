@@ -3,7 +3,7 @@
 //! now; each job is admitted (or given back) once its channel's settings are known.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use leadline_core::delivery::{
@@ -29,6 +29,8 @@ pub enum CircuitChange {
 }
 
 struct Lane {
+    /// Jobs leased for this lane and not yet admitted or given back.
+    reserved: u32,
     in_flight: u32,
     limit: u32,
     bucket: Option<RateBucket>,
@@ -38,6 +40,7 @@ struct Lane {
 impl Lane {
     fn new(policy: CircuitPolicy) -> Self {
         Self {
+            reserved: 0,
             in_flight: 0,
             limit: DeliverySettings::DEFAULT_CONCURRENCY,
             bucket: None,
@@ -56,11 +59,36 @@ impl Lane {
 
     /// Sends this lane may start now.
     fn free(&mut self, now: DateTime<Utc>) -> u32 {
-        let mut free = self.limit.saturating_sub(self.in_flight);
+        let mut free = self.limit.saturating_sub(self.in_flight + self.reserved);
         if let Some(bucket) = &mut self.bucket {
             free = free.min(bucket.available(now));
         }
         self.breaker.admits(now, free)
+    }
+}
+
+/// A leased job's place in its lane, held until the job is admitted (its provider call
+/// starts) or dropped (it ends without a call).
+pub struct Reservation {
+    lanes: Arc<Lanes>,
+    lane: String,
+    consumed: bool,
+}
+
+impl Reservation {
+    /// Starts the job's send if the lane's settings, rate and circuit allow; a job not
+    /// admitted goes back to the outbox.
+    pub fn admit(mut self, settings: &DeliverySettings, now: DateTime<Utc>) -> bool {
+        self.consumed = true;
+        self.lanes.admit(&self.lane, settings, now)
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.consumed {
+            self.lanes.unreserve(&self.lane);
+        }
     }
 }
 
@@ -91,7 +119,7 @@ impl Lanes {
         let mut lanes = self.lanes.lock().expect("lanes lock");
         // Forget idle, healthy lanes so a long-running process does not collect them.
         lanes.retain(|_, lane| {
-            lane.in_flight > 0
+            lane.in_flight + lane.reserved > 0
                 || lane.breaker.state(now) != CircuitState::Closed
                 || lane.bucket.is_some()
         });
@@ -104,9 +132,25 @@ impl Lanes {
         }
     }
 
+    /// Counts a job just leased for `lane` against its capacity until it is admitted
+    /// or dropped, so the next lease sees the lane as it will be.
+    pub fn reserve(self: &Arc<Self>, lane: &str) -> Reservation {
+        self.with(lane, |lane| lane.reserved += 1);
+        Reservation {
+            lanes: self.clone(),
+            lane: lane.to_owned(),
+            consumed: false,
+        }
+    }
+
+    fn unreserve(&self, lane: &str) {
+        self.with(lane, |lane| lane.reserved = lane.reserved.saturating_sub(1));
+    }
+
     /// Starts a send on `lane` when its settings, its rate and its circuit allow.
-    pub fn admit(&self, lane: &str, settings: &DeliverySettings, now: DateTime<Utc>) -> bool {
+    fn admit(&self, lane: &str, settings: &DeliverySettings, now: DateTime<Utc>) -> bool {
         self.with(lane, |lane| {
+            lane.reserved = lane.reserved.saturating_sub(1);
             lane.configure(settings, now);
             if lane.free(now) == 0 {
                 return false;
@@ -189,55 +233,73 @@ mod tests {
 
     #[test]
     fn a_lane_admits_up_to_its_concurrency() {
-        let lanes = Lanes::new(CircuitPolicy::default());
+        let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
         let settings = DeliverySettings {
             max_concurrent_sends: 2,
             ..DeliverySettings::default()
         };
-        assert!(lanes.admit("a", &settings, now()));
-        assert!(lanes.admit("a", &settings, now()));
-        assert!(!lanes.admit("a", &settings, now()));
+        assert!(lanes.reserve("a").admit(&settings, now()));
+        assert!(lanes.reserve("a").admit(&settings, now()));
+        assert!(!lanes.reserve("a").admit(&settings, now()));
         assert!(
-            lanes.admit("b", &settings, now()),
+            lanes.reserve("b").admit(&settings, now()),
             "another lane is not held up"
         );
         assert_eq!(lanes.caps(now()).lanes["a"], 0);
         lanes.finished("a", CallHealth::Answered, now());
         assert_eq!(lanes.caps(now()).lanes["a"], 1);
+        let held: Vec<Reservation> = (0..64).map(|_| lanes.reserve("c")).collect();
+        assert_eq!(
+            lanes.caps(now()).lanes["c"],
+            0,
+            "leased jobs count before they start"
+        );
+        drop(held);
+        assert!(
+            !lanes.caps(now()).lanes.contains_key("c"),
+            "given back: an idle lane again"
+        );
     }
 
     #[test]
     fn a_rate_limited_lane_waits_for_its_next_token() {
-        let lanes = Lanes::new(CircuitPolicy::default());
+        let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
         let settings = DeliverySettings {
             sends_per_second: Some(1.0),
             ..DeliverySettings::default()
         };
-        assert!(lanes.admit("a", &settings, now()));
+        assert!(lanes.reserve("a").admit(&settings, now()));
         lanes.finished("a", CallHealth::Answered, now());
-        assert!(!lanes.admit("a", &settings, now()));
+        assert!(!lanes.reserve("a").admit(&settings, now()));
         assert_eq!(
             lanes.next_opening(now()),
             Some(now() + chrono::Duration::seconds(1))
         );
-        assert!(lanes.admit("a", &settings, now() + chrono::Duration::seconds(1)));
+        assert!(
+            lanes
+                .reserve("a")
+                .admit(&settings, now() + chrono::Duration::seconds(1))
+        );
     }
 
     #[test]
     fn failures_open_the_circuit_and_an_answer_closes_it() {
-        let lanes = Lanes::new(CircuitPolicy::default());
+        let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
         let settings = DeliverySettings::default();
         let mut change = CircuitChange::None;
         for _ in 0..5 {
-            assert!(lanes.admit("a", &settings, now()));
+            assert!(lanes.reserve("a").admit(&settings, now()));
             change = lanes.finished("a", CallHealth::Failing, now());
         }
         assert!(matches!(change, CircuitChange::Opened(_)));
-        assert!(!lanes.admit("a", &settings, now()));
+        assert!(!lanes.reserve("a").admit(&settings, now()));
         assert_eq!(lanes.open_circuits(now()), 1);
         let later = now() + chrono::Duration::seconds(5);
-        assert!(lanes.admit("a", &settings, later), "the probe");
-        assert!(!lanes.admit("a", &settings, later), "only one probe");
+        assert!(lanes.reserve("a").admit(&settings, later), "the probe");
+        assert!(
+            !lanes.reserve("a").admit(&settings, later),
+            "only one probe"
+        );
         assert_eq!(
             lanes.finished("a", CallHealth::Answered, later),
             CircuitChange::Closed

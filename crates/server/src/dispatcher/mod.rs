@@ -29,7 +29,9 @@ use std::time::Duration;
 use leadline_core::delivery::CircuitPolicy;
 use leadline_core::retry::RetryPolicy;
 use leadline_store::Store;
-use leadline_store::outbox::LeaseRequest;
+use leadline_store::outbox::{LeaseRequest, LeasedJob};
+
+use lanes::Reservation;
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -106,6 +108,7 @@ pub fn spawn(
         retry: options.retry,
         send_timeout: options.send_timeout,
         takeover_grace: options.takeover_grace(),
+        lease_lock: tokio::sync::Mutex::new(()),
     });
     let workers: Vec<JoinHandle<()>> = (0..options.workers.max(1))
         .map(|n| {
@@ -164,9 +167,9 @@ impl Worker {
                     Ok(jobs) => {
                         store_health.succeeded();
                         leased = jobs.len();
-                        for job in jobs {
+                        for (job, place) in jobs {
                             self.context.held.insert(&job);
-                            calls.spawn(send::run(self.context.clone(), job));
+                            calls.spawn(send::run(self.context.clone(), job, place));
                         }
                     }
                     Err(error) => {
@@ -190,11 +193,14 @@ impl Worker {
         tracing::debug!(owner = %self.owner, "dispatcher worker stopped");
     }
 
+    /// Leases up to `free` jobs within the lanes' capacity, each with its place in its
+    /// lane.
     async fn lease(
         &self,
         free: usize,
-    ) -> Result<Vec<leadline_store::outbox::LeasedJob>, leadline_store::StoreError> {
+    ) -> Result<Vec<(LeasedJob, Reservation)>, leadline_store::StoreError> {
         let store = &self.context.store;
+        let _exclusive = self.context.lease_lock.lock().await;
         let caps = self.context.lanes.caps(store.clock().now());
         let jobs = store
             .lease_jobs(&LeaseRequest {
@@ -208,7 +214,13 @@ impl Worker {
         if !jobs.is_empty() {
             metrics::histogram!("leadline_dispatch_lease_size").record(jobs.len() as f64);
         }
-        Ok(jobs)
+        Ok(jobs
+            .into_iter()
+            .map(|job| {
+                let place = self.context.lanes.reserve(&job.lane);
+                (job, place)
+            })
+            .collect())
     }
 
     /// Settles jobs that ran out of attempts without an outcome, and reports the depth.

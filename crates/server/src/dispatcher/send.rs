@@ -16,7 +16,7 @@ use leadline_store::messages::Message;
 use leadline_store::outbox::{JobOutcome, LeasedJob, Task};
 
 use super::held::HeldLeases;
-use super::lanes::{CallHealth, CircuitChange, Lanes};
+use super::lanes::{CallHealth, CircuitChange, Lanes, Reservation};
 use super::recorder::Recorder;
 use crate::channel_providers::{ChannelProviders, ProviderLookupError};
 
@@ -30,13 +30,19 @@ pub struct JobContext {
     pub retry: RetryPolicy,
     pub send_timeout: Duration,
     pub takeover_grace: Duration,
+    /// Held from reading the lanes' capacity until the leased jobs are reserved, so
+    /// two workers never lease the same free capacity.
+    pub lease_lock: tokio::sync::Mutex<()>,
 }
 
-/// Runs `job` and queues its outcome for recording.
-pub async fn run(context: Arc<JobContext>, job: LeasedJob) {
+/// Runs `job`, which holds `place` in its lane, and queues its outcome for recording.
+pub async fn run(context: Arc<JobContext>, job: LeasedJob, place: Reservation) {
     let outcome = match &job.task {
-        Task::SandboxReceiptV1 { .. } => sandbox_receipt(&context, &job).await,
-        Task::SendV1 { .. } => send(&context, &job).await,
+        Task::SandboxReceiptV1 { .. } => {
+            drop(place);
+            sandbox_receipt(&context, &job).await
+        }
+        Task::SendV1 { .. } => send(&context, &job, place).await,
     };
     context.recorder.record(outcome, job.task.message_id());
 }
@@ -104,7 +110,7 @@ pub fn sandbox_call_status(to: &leadline_core::E164) -> CallStatus {
     }
 }
 
-async fn send(context: &JobContext, job: &LeasedJob) -> JobOutcome {
+async fn send(context: &JobContext, job: &LeasedJob, place: Reservation) -> JobOutcome {
     let Some((message, to)) = &job.message else {
         return missing_message(job);
     };
@@ -151,7 +157,7 @@ async fn send(context: &JobContext, job: &LeasedJob) -> JobOutcome {
         );
     }
     let now = store.clock().now();
-    if !context.lanes.admit(&job.lane, &channel.delivery, now) {
+    if !place.admit(&channel.delivery, now) {
         return JobOutcome::Release {
             lease: job.lease.clone(),
             run_at: None,
