@@ -81,10 +81,17 @@ pub struct ServeArgs {
     /// (default: http://LISTEN-ADDRESS).
     #[arg(long, env = "LEADLINE_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// How long a dispatcher owns a leased job before another may take it over; after a
-    /// crash, unfinished sends resume when this runs out.
+    /// How long a leased job is held between renewals (renewed every third of it while
+    /// its call runs). After a crash its job is taken over this long after the lease
+    /// ended, plus the same again (at least 10 s) of grace.
     #[arg(long, env = "LEADLINE_JOB_LEASE_SECONDS", default_value_t = 30)]
     pub job_lease_seconds: u64,
+    /// The longest a provider call may take. A call cut off after its request was
+    /// written may have been accepted: it is sent again only through providers that
+    /// honour idempotency keys, and held as `uncertain` elsewhere.
+    #[arg(long, env = "LEADLINE_SEND_TIMEOUT_SECONDS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub send_timeout_seconds: u64,
     /// Concurrent contact-upsert transactions on PostgreSQL (SQLite always uses one).
     #[arg(long, env = "LEADLINE_POSTGRES_WRITERS", default_value_t = StoreOptions::default().postgres_writers)]
     pub postgres_writers: usize,

@@ -301,6 +301,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.public_url.clone(),
         dispatcher: DispatcherOptions {
             lease: Duration::from_secs(args.job_lease_seconds.max(1)),
+            send_timeout: Duration::from_secs(args.send_timeout_seconds),
             ..DispatcherOptions::default()
         },
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
