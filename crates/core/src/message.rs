@@ -1,5 +1,6 @@
-//! Messages and calls: their kinds and states, and the rule for applying a provider's
-//! status report, which may arrive late, twice or out of order.
+//! Messages and calls: their kinds and states, the rule for applying a provider's
+//! status report, which may arrive late, twice or out of order, and how a person
+//! settles a send whose outcome is in doubt.
 
 crate::wire_enum! {
     pub enum Direction {
@@ -42,6 +43,20 @@ crate::wire_enum! {
 }
 
 crate::wire_enum! {
+    /// How a person settles a send held as `uncertain` or `quarantined`: the dispatcher
+    /// never decides that alone, since only someone who looked (at the provider's
+    /// console, or by asking the lead) knows whether it went out.
+    pub enum SendResolution {
+        /// Send it again: it did not go out, or a duplicate is acceptable.
+        Resend = "resend",
+        /// It went out: record it as sent.
+        MarkSent = "markSent",
+        /// It did not go out and must not: record it as failed.
+        MarkFailed = "markFailed",
+    }
+}
+
+crate::wire_enum! {
     /// The state of a call, as HighLevel names them.
     pub enum CallStatus {
         Pending = "pending",
@@ -68,6 +83,12 @@ impl MessageType {
 }
 
 impl MessageStatus {
+    /// Whether a person may settle the message with a [`SendResolution`]: only sends
+    /// held in doubt, which nothing else will ever move on.
+    pub fn awaits_resolution(self) -> bool {
+        matches!(self, MessageStatus::Uncertain | MessageStatus::Quarantined)
+    }
+
     /// How far along the delivery path a status is; reports never move a message back.
     fn progress(self) -> u8 {
         match self {
@@ -140,6 +161,17 @@ mod tests {
             assert_eq!(Received.advance(*status), None);
             assert_eq!(status.advance(Received), None);
         }
+    }
+
+    #[test]
+    fn only_sends_in_doubt_await_a_person() {
+        let waiting: Vec<MessageStatus> = MessageStatus::ALL
+            .iter()
+            .copied()
+            .filter(|status| status.awaits_resolution())
+            .collect();
+        assert_eq!(waiting, [Uncertain, Quarantined]);
+        assert_eq!(SendResolution::expected(), "resend, markSent or markFailed");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod external_calls;
 pub mod idempotency;
 pub mod lane_circuits;
 pub mod leads;
+pub mod message_resolution;
 pub mod messages;
 pub mod number_usage;
 pub mod opt_outs;

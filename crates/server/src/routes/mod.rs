@@ -14,6 +14,7 @@ pub mod dnc;
 pub mod leadconnector;
 pub mod leads;
 pub mod leadscout;
+pub mod message_resolution;
 pub mod number_settings;
 pub mod number_warmup;
 pub mod ops;
@@ -82,6 +83,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(templates::router())
         .merge(conversations::router())
         .merge(conversation_control::router())
+        .merge(message_resolution::router())
         .merge(leadscout::router())
         .merge(leadconnector::router())
         .merge(sandbox::router())

@@ -192,6 +192,35 @@ macro_rules! both_stores {
             }
         }
     };
+    // The same, with the server started with `$options` (a `ServerOptions`), e.g. without
+    // the dispatcher so a test can hold sends where it wants them.
+    ($name:ident, $options:expr, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: &$crate::common::TestApp) $body
+
+            async fn spawn(kind: leadline_store::BackendKind) -> Option<$crate::common::TestApp> {
+                let clock = std::sync::Arc::new(leadline_core::SystemClock);
+                $crate::common::TestApp::spawn_with(kind, clock, $options).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = spawn(leadline_store::BackendKind::Sqlite).await.expect("SQLite is always available");
+                run(&app).await;
+                app.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = spawn(leadline_store::BackendKind::Postgres).await else { return };
+                run(&app).await;
+                app.stop().await;
+            }
+        }
+    };
 }
 
 // Helpers shared by the black-box suites.
