@@ -56,13 +56,7 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
     };
     // A slow sink keeps many sends in flight when the kill comes.
     let sink = CountingSink::start(Duration::from_millis(5)).await;
-    let store = Store::open(
-        &database.url,
-        StoreOptions::default(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
+    let store = open_store(&database.url).await;
     seed_http_sends(&store, &sink.url, 30, MESSAGES).await;
 
     for round in 1..=2 {
@@ -116,6 +110,12 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
     store.close().await;
 }
 
+async fn open_store(url: &str) -> Store {
+    Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
+        .await
+        .expect("the store opens")
+}
+
 /// Every message: id, status, provider id and channel.
 async fn message_rows(
     kind: BackendKind,
@@ -145,13 +145,7 @@ async fn killed_mid_call_without_idempotency_keys(kind: BackendKind) {
     };
     let holding = CountingSink::start(Duration::from_secs(3)).await;
     let resending = CountingSink::start(Duration::from_secs(3)).await;
-    let store = Store::open(
-        &database.url,
-        StoreOptions::default(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
+    let store = open_store(&database.url).await;
     let (_, hold_channel, held_messages) =
         seed_sends(&store, twilio_sink_channel(&holding), 20, 150).await;
     let mut resend = twilio_sink_channel(&resending);

@@ -44,13 +44,17 @@ async fn lease(
         .unwrap()
 }
 
-async fn status(f: &Fixture, message: &Message) -> MessageStatus {
+/// The message as stored now.
+async fn stored(f: &Fixture, message: &Message) -> Message {
     f.store
         .message(f.workspace, message.id)
         .await
         .unwrap()
-        .unwrap()
-        .status
+        .expect("the message exists")
+}
+
+async fn status(f: &Fixture, message: &Message) -> MessageStatus {
+    stored(f, message).await.status
 }
 
 fn sent(job: &LeasedJob, provider_id: &str) -> JobOutcome {
@@ -116,12 +120,7 @@ async fn an_outcome_counts_only_under_its_own_lease() {
             .await
             .unwrap();
         assert_eq!(report.recorded, vec![second[0].id()]);
-        let stored = f
-            .store
-            .message(f.workspace, message.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let stored = stored(&f, &message).await;
         assert_eq!(
             (stored.status, stored.provider_message_id.as_deref()),
             (MessageStatus::Sent, Some("fresh"))
@@ -183,12 +182,7 @@ async fn the_attempt_cap_is_kept_by_the_lease_and_exhausted_sends_are_held() {
             "no lease past the cap"
         );
         assert_eq!(f.store.settle_exhausted_jobs(NONE).await.unwrap(), 1);
-        let stored = f
-            .store
-            .message(f.workspace, message.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let stored = stored(&f, &message).await;
         assert_eq!(stored.status, MessageStatus::Uncertain);
         assert_eq!(stored.error_code.as_deref(), Some("attempts_exhausted"));
         assert_eq!(f.store.outbox_depth().await.unwrap(), 0);
@@ -216,8 +210,8 @@ async fn a_reused_provider_id_fails_its_batch_but_each_send_records_alone() {
                 .unwrap();
             assert_eq!(report.recorded.len(), 1);
         }
-        let one = f.store.message(f.workspace, one.id).await.unwrap().unwrap();
-        let two = f.store.message(f.workspace, two.id).await.unwrap().unwrap();
+        let one = stored(&f, &one).await;
+        let two = stored(&f, &two).await;
         assert_eq!(
             (one.status, two.status),
             (MessageStatus::Sent, MessageStatus::Sent)

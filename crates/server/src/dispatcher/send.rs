@@ -285,6 +285,7 @@ async fn circuit_changed(
             tracing::warn!(channel = %channel.id, provider = %channel.provider, pause = ?tripped.pause, %reason,
                 "the provider keeps failing: circuit open, its queued sends wait without using attempts");
             metrics::counter!("leadline_dispatch_circuit_opened_total").increment(1);
+            metrics::gauge!("leadline_dispatch_circuit_open", "channel" => lane.clone()).set(1.0);
             if let Err(error) = context.store.defer_lane(&lane, tripped.until).await {
                 tracing::warn!(%error, channel = %channel.id, "deferring the channel's sends failed");
             }
@@ -298,6 +299,7 @@ async fn circuit_changed(
         }
         CircuitChange::Closed => {
             tracing::info!(channel = %channel.id, provider = %channel.provider, "the provider answers again: circuit closed");
+            metrics::gauge!("leadline_dispatch_circuit_open", "channel" => lane.clone()).set(0.0);
             if let Err(error) = context.store.close_lane_circuit(&lane).await {
                 tracing::warn!(%error, channel = %channel.id, "recording the closed circuit failed");
             }
