@@ -209,3 +209,41 @@ async fn a_gateway_reusing_one_id_gets_every_message_recorded_and_none_resent_on
 async fn a_gateway_reusing_one_id_gets_every_message_recorded_and_none_resent_on_postgres() {
     one_id_for_every_message(BackendKind::Postgres).await;
 }
+
+async fn rate_limited_channel(kind: BackendKind) {
+    let Some(database) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let store = store_of(&database).await;
+    let sink = CountingSink::start(Duration::ZERO).await;
+    let mut channel = http_sink_channel(&sink.url);
+    channel.delivery.sends_per_second = Some(10.0);
+    let (_, _, messages) = seed_sends(&store, channel, 10, 30).await;
+    let server = dispatcher(&store, DispatcherOptions::default()).await;
+    // A second's worth at once, then ten a second: 30 sends take two seconds at least.
+    let took = wait_until("the outbox is empty", Duration::from_secs(30), async || {
+        store.outbox_depth().await.unwrap() == 0
+    })
+    .await;
+    server.stop().await.unwrap();
+    assert!(
+        took >= Duration::from_millis(1800),
+        "{kind:?}: 30 sends at 10/s took {took:?}"
+    );
+    assert_eq!(
+        (sink.unique(), sink.total()),
+        (messages, messages),
+        "{kind:?}"
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_sends_no_faster_than_its_rate_on_sqlite() {
+    rate_limited_channel(BackendKind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_sends_no_faster_than_its_rate_on_postgres() {
+    rate_limited_channel(BackendKind::Postgres).await;
+}

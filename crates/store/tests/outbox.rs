@@ -302,3 +302,33 @@ async fn leasing_takes_turns_across_workspaces_within_lane_caps() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_quarantined_job_leaves_the_outbox_and_marks_its_message() {
+    on_both(async |f| {
+        let channel = f.channel(MessageProviderType::Sms).await;
+        let message = queued(&f, &channel, 1).await;
+        let jobs = lease(&f, "a", 10, LONG, LONG, &caps(10, &[])).await;
+        let mut stale = jobs[0].lease.clone();
+        stale.token = leadline_store::outbox::LeaseToken::new();
+        assert!(
+            !f.store
+                .quarantine_job(&stale, Some(message.id), "bad row")
+                .await
+                .unwrap(),
+            "only the holder quarantines"
+        );
+        assert!(
+            f.store
+                .quarantine_job(&jobs[0].lease, Some(message.id), "bad row")
+                .await
+                .unwrap()
+        );
+        let stored = stored(&f, &message).await;
+        assert_eq!(stored.status, MessageStatus::Quarantined);
+        assert_eq!(stored.error_code.as_deref(), Some("not_recorded"));
+        assert_eq!(stored.error_message.as_deref(), Some("bad row"));
+        assert_eq!(f.store.outbox_depth().await.unwrap(), 0);
+    })
+    .await;
+}
