@@ -32,9 +32,12 @@ crate::wire_enum! {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeliverySettings {
     /// Provider calls in flight at once for this channel, per server process (1–1000).
-    #[serde(default = "default_concurrency")]
-    #[schema(minimum = 1, maximum = 1000, default = 64)]
-    pub max_concurrent_sends: u32,
+    /// Absent: the provider's default — 50 for Twilio and WhatsApp Cloud (whose APIs
+    /// refuse more than about 100 concurrent requests per account, so two nodes stay
+    /// under it), 256 for Kannel, `http` and the sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_concurrent_sends: Option<u32>,
     /// Sends started per second for this channel, per server process (0.1–10000);
     /// absent for no limit. Set it to the provider's limit (a Twilio long code: 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,10 +50,6 @@ pub struct DeliverySettings {
     pub uncertain_sends: UncertainSends,
 }
 
-fn default_concurrency() -> u32 {
-    DeliverySettings::DEFAULT_CONCURRENCY
-}
-
 fn default_uncertain() -> UncertainSends {
     UncertainSends::Hold
 }
@@ -58,7 +57,7 @@ fn default_uncertain() -> UncertainSends {
 impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
-            max_concurrent_sends: Self::DEFAULT_CONCURRENCY,
+            max_concurrent_sends: None,
             sends_per_second: None,
             uncertain_sends: UncertainSends::Hold,
         }
@@ -66,8 +65,24 @@ impl Default for DeliverySettings {
 }
 
 impl DeliverySettings {
-    pub const DEFAULT_CONCURRENCY: u32 = 64;
+    /// The concurrency of a lane whose channel is not known yet: the smallest
+    /// provider default.
+    pub const DEFAULT_CONCURRENCY: u32 = 50;
     pub const MAX_CONCURRENCY: u32 = 1000;
+
+    /// Calls in flight at once on a channel of `provider`.
+    pub fn concurrency(&self, provider: ProviderKind) -> u32 {
+        self.max_concurrent_sends
+            .unwrap_or_else(|| default_concurrency(provider))
+    }
+
+    /// The settings with the provider's defaults filled in, as the API shows them.
+    pub fn effective(&self, provider: ProviderKind) -> Self {
+        Self {
+            max_concurrent_sends: Some(self.concurrency(provider)),
+            ..*self
+        }
+    }
 
     /// Checks the ranges, naming fields under `prefix` (e.g. `delivery`; empty for the
     /// settings as a whole body).
@@ -79,13 +94,14 @@ impl DeliverySettings {
                 format!("{prefix}.{name}")
             }
         };
-        if !(1..=Self::MAX_CONCURRENCY).contains(&self.max_concurrent_sends) {
+        if let Some(concurrency) = self.max_concurrent_sends
+            && !(1..=Self::MAX_CONCURRENCY).contains(&concurrency)
+        {
             errors.push(
                 field("maxConcurrentSends"),
                 format!(
-                    "must be between 1 and {}; it is {}",
-                    Self::MAX_CONCURRENCY,
-                    self.max_concurrent_sends
+                    "must be between 1 and {}, or absent for the provider's default; it is {concurrency}",
+                    Self::MAX_CONCURRENCY
                 ),
             );
         }
@@ -105,6 +121,14 @@ impl DeliverySettings {
     }
 }
 
+/// Calls in flight at once on a channel of `provider` unless its settings say otherwise.
+pub fn default_concurrency(provider: ProviderKind) -> u32 {
+    match provider {
+        ProviderKind::Twilio | ProviderKind::WhatsappCloud => 50,
+        ProviderKind::Kannel | ProviderKind::Http | ProviderKind::Sandbox => 256,
+    }
+}
+
 /// Whether the provider drops a repeated send carrying the same idempotency key (the
 /// message id), so sending again after an unknown outcome cannot double a text.
 pub fn honours_idempotency_key(provider: ProviderKind) -> bool {
@@ -119,15 +143,19 @@ mod tests {
     fn defaults_and_json_names() {
         let settings: DeliverySettings = serde_json::from_str("{}").unwrap();
         assert_eq!(settings, DeliverySettings::default());
-        let json = serde_json::to_value(DeliverySettings {
-            sends_per_second: Some(1.0),
-            ..DeliverySettings::default()
-        })
+        let json = serde_json::to_value(
+            DeliverySettings {
+                sends_per_second: Some(1.0),
+                ..DeliverySettings::default()
+            }
+            .effective(ProviderKind::Twilio),
+        )
         .unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"maxConcurrentSends": 64, "sendsPerSecond": 1.0, "uncertainSends": "hold"})
+            serde_json::json!({"maxConcurrentSends": 50, "sendsPerSecond": 1.0, "uncertainSends": "hold"})
         );
+        assert_eq!(settings.concurrency(ProviderKind::Http), 256);
         assert!(serde_json::from_str::<DeliverySettings>(r#"{"speed": 1}"#).is_err());
     }
 
@@ -135,7 +163,7 @@ mod tests {
     fn ranges_are_checked_by_field() {
         let mut errors = FieldErrors::new();
         DeliverySettings {
-            max_concurrent_sends: 0,
+            max_concurrent_sends: Some(0),
             sends_per_second: Some(f64::NAN),
             uncertain_sends: UncertainSends::Hold,
         }

@@ -56,7 +56,7 @@ async fn run(kind: BackendKind, url: &str, sends: usize, concurrency: usize) {
         .expect("the store opens");
     let mut channel = http_sink_channel(&sink.url);
     channel.delivery = DeliverySettings {
-        max_concurrent_sends: u32::try_from(concurrency).expect("a concurrency"),
+        max_concurrent_sends: Some(u32::try_from(concurrency).expect("a concurrency")),
         ..DeliverySettings::default()
     };
     seed_sends(&store, channel, 100, sends).await;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leadline_core::SystemClock;
+use leadline_core::channel::ProviderKind;
+use leadline_core::delivery::default_concurrency;
 use leadline_server::dispatcher::DispatcherOptions;
 use leadline_server::serve::{RunningServer, ServerOptions, start_with};
 use leadline_server::testing::{
@@ -149,7 +151,7 @@ async fn hanging_neighbour(kind: BackendKind) {
         "{counts:?}"
     );
     assert!(
-        hanging.most_in_flight() <= 64,
+        hanging.most_in_flight() <= default_concurrency(ProviderKind::Http) as usize,
         "{kind:?}: the hanging gateway had {} calls at once, over the lane's concurrency",
         hanging.most_in_flight()
     );

@@ -279,6 +279,27 @@ async fn leasing_takes_turns_across_workspaces_within_lane_caps() {
         )
         .await;
         assert!(round.is_empty(), "a closed lane gives nothing");
+        // Within a workspace, its lanes take turns too.
+        let late = other_fixture.channel(MessageProviderType::Sms).await;
+        for n in 200..202 {
+            queued(&other_fixture, &late, n).await;
+        }
+        let second = other_fixture.channel(MessageProviderType::Sms).await;
+        queued(&other_fixture, &second, 300).await;
+        let round = lease(
+            &f,
+            "a",
+            2,
+            LONG,
+            LONG,
+            &caps(100, &[(&busy.id.to_string(), 0)]),
+        )
+        .await;
+        assert_eq!(
+            (lane_of(&round, &late), lane_of(&round, &second)),
+            (1, 1),
+            "turns across lanes"
+        );
         // Released jobs come back with their attempt refunded; a deferred lane waits.
         let round = lease(&f, "a", 1, LONG, LONG, &caps(100, &[])).await;
         let release = JobOutcome::Release {
@@ -294,10 +315,11 @@ async fn leasing_takes_turns_across_workspaces_within_lane_caps() {
                 .unwrap(),
             25
         );
-        assert!(
-            lease(&f, "a", 50, LONG, LONG, &caps(100, &[]))
-                .await
-                .is_empty()
+        let round = lease(&f, "a", 50, LONG, LONG, &caps(100, &[])).await;
+        assert_eq!(
+            (round.len(), lane_of(&round, &late)),
+            (1, 1),
+            "only the other workspace's last job is left"
         );
     })
     .await;

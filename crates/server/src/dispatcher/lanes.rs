@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use leadline_core::channel::ProviderKind;
 use leadline_core::delivery::{
     CircuitBreaker, CircuitPolicy, CircuitState, DeliverySettings, RateBucket, Tripped,
 };
@@ -48,8 +49,13 @@ impl Lane {
         }
     }
 
-    fn configure(&mut self, settings: &DeliverySettings, now: DateTime<Utc>) {
-        self.limit = settings.max_concurrent_sends.max(1);
+    fn configure(
+        &mut self,
+        settings: &DeliverySettings,
+        provider: ProviderKind,
+        now: DateTime<Utc>,
+    ) {
+        self.limit = settings.concurrency(provider).max(1);
         match (settings.sends_per_second, &self.bucket) {
             (None, _) => self.bucket = None,
             (Some(rate), Some(bucket)) if bucket.per_second() == rate => {}
@@ -78,9 +84,14 @@ pub struct Reservation {
 impl Reservation {
     /// Starts the job's send if the lane's settings, rate and circuit allow; a job not
     /// admitted goes back to the outbox.
-    pub fn admit(mut self, settings: &DeliverySettings, now: DateTime<Utc>) -> bool {
+    pub fn admit(
+        mut self,
+        settings: &DeliverySettings,
+        provider: ProviderKind,
+        now: DateTime<Utc>,
+    ) -> bool {
         self.consumed = true;
-        self.lanes.admit(&self.lane, settings, now)
+        self.lanes.admit(&self.lane, settings, provider, now)
     }
 }
 
@@ -148,10 +159,16 @@ impl Lanes {
     }
 
     /// Starts a send on `lane` when its settings, its rate and its circuit allow.
-    fn admit(&self, lane: &str, settings: &DeliverySettings, now: DateTime<Utc>) -> bool {
+    fn admit(
+        &self,
+        lane: &str,
+        settings: &DeliverySettings,
+        provider: ProviderKind,
+        now: DateTime<Utc>,
+    ) -> bool {
         self.with(lane, |lane| {
             lane.reserved = lane.reserved.saturating_sub(1);
-            lane.configure(settings, now);
+            lane.configure(settings, provider, now);
             if lane.free(now) == 0 {
                 return false;
             }
@@ -235,20 +252,36 @@ mod tests {
     fn a_lane_admits_up_to_its_concurrency() {
         let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
         let settings = DeliverySettings {
-            max_concurrent_sends: 2,
+            max_concurrent_sends: Some(2),
             ..DeliverySettings::default()
         };
-        assert!(lanes.reserve("a").admit(&settings, now()));
-        assert!(lanes.reserve("a").admit(&settings, now()));
-        assert!(!lanes.reserve("a").admit(&settings, now()));
         assert!(
-            lanes.reserve("b").admit(&settings, now()),
+            lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, now())
+        );
+        assert!(
+            lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, now())
+        );
+        assert!(
+            !lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, now())
+        );
+        assert!(
+            lanes
+                .reserve("b")
+                .admit(&settings, ProviderKind::Http, now()),
             "another lane is not held up"
         );
         assert_eq!(lanes.caps(now()).lanes["a"], 0);
         lanes.finished("a", CallHealth::Answered, now());
         assert_eq!(lanes.caps(now()).lanes["a"], 1);
-        let held: Vec<Reservation> = (0..64).map(|_| lanes.reserve("c")).collect();
+        let held: Vec<Reservation> = (0..DeliverySettings::DEFAULT_CONCURRENCY)
+            .map(|_| lanes.reserve("c"))
+            .collect();
         assert_eq!(
             lanes.caps(now()).lanes["c"],
             0,
@@ -268,18 +301,26 @@ mod tests {
             sends_per_second: Some(1.0),
             ..DeliverySettings::default()
         };
-        assert!(lanes.reserve("a").admit(&settings, now()));
+        assert!(
+            lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, now())
+        );
         lanes.finished("a", CallHealth::Answered, now());
-        assert!(!lanes.reserve("a").admit(&settings, now()));
+        assert!(
+            !lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, now())
+        );
         assert_eq!(
             lanes.next_opening(now()),
             Some(now() + chrono::Duration::seconds(1))
         );
-        assert!(
-            lanes
-                .reserve("a")
-                .admit(&settings, now() + chrono::Duration::seconds(1))
-        );
+        assert!(lanes.reserve("a").admit(
+            &settings,
+            ProviderKind::Http,
+            now() + chrono::Duration::seconds(1)
+        ));
     }
 
     #[test]
@@ -288,16 +329,31 @@ mod tests {
         let settings = DeliverySettings::default();
         let mut change = CircuitChange::None;
         for _ in 0..5 {
-            assert!(lanes.reserve("a").admit(&settings, now()));
+            assert!(
+                lanes
+                    .reserve("a")
+                    .admit(&settings, ProviderKind::Http, now())
+            );
             change = lanes.finished("a", CallHealth::Failing, now());
         }
         assert!(matches!(change, CircuitChange::Opened(_)));
-        assert!(!lanes.reserve("a").admit(&settings, now()));
+        assert!(
+            !lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, now())
+        );
         assert_eq!(lanes.open_circuits(now()), 1);
         let later = now() + chrono::Duration::seconds(5);
-        assert!(lanes.reserve("a").admit(&settings, later), "the probe");
         assert!(
-            !lanes.reserve("a").admit(&settings, later),
+            lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, later),
+            "the probe"
+        );
+        assert!(
+            !lanes
+                .reserve("a")
+                .admit(&settings, ProviderKind::Http, later),
             "only one probe"
         );
         assert_eq!(

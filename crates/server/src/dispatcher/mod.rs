@@ -40,6 +40,12 @@ use crate::backoff::StoreBackoff;
 use crate::channel_providers::ChannelProviders;
 pub use send::sandbox_call_status;
 
+/// Calls to wait for between leases while some are in flight, so a lease takes a
+/// batch rather than one job per returning call.
+const REFILL_BATCH: usize = 64;
+/// The most jobs one lease statement takes.
+const MAX_LEASE: usize = 256;
+
 #[derive(Debug, Clone)]
 pub struct DispatcherOptions {
     /// Leasing loops in this process.
@@ -60,7 +66,7 @@ impl Default for DispatcherOptions {
     fn default() -> Self {
         Self {
             workers: 2,
-            slots: 256,
+            slots: 1024,
             lease: Duration::from_secs(30),
             send_timeout: Duration::from_secs(20),
             idle_poll: Duration::from_millis(500),
@@ -158,15 +164,15 @@ impl Worker {
         let mut store_health = StoreBackoff::new("dispatcher");
         let mut last_sweep = tokio::time::Instant::now();
         while !self.shutdown.is_cancelled() {
+            // Forget calls that have returned (their outcomes are with the recorder).
+            while calls.try_join_next().is_some() {}
             let free = slots - calls.len();
             // Outcomes still waiting to be recorded hold their leases: do not pile more on.
             let recording_behind = self.context.recorder.backlog() > slots;
-            let mut leased = 0;
             if (free >= refill || calls.is_empty()) && !recording_behind {
-                match self.lease(free).await {
+                match self.lease(free.min(MAX_LEASE)).await {
                     Ok(jobs) => {
                         store_health.succeeded();
-                        leased = jobs.len();
                         for (job, place) in jobs {
                             self.context.held.insert(&job);
                             calls.spawn(send::run(self.context.clone(), job, place));
@@ -174,7 +180,7 @@ impl Worker {
                     }
                     Err(error) => {
                         let wait = store_health.failed(&error);
-                        self.pause(&mut calls, wait).await;
+                        self.pause(&mut calls, wait, 1).await;
                         continue;
                     }
                 }
@@ -183,11 +189,26 @@ impl Worker {
                 last_sweep = tokio::time::Instant::now();
                 self.sweep().await;
             }
-            if leased > 0 && calls.len() < slots {
-                continue;
-            }
-            let wait = self.idle_wait().await;
-            self.pause(&mut calls, wait).await;
+            // Everything that could start has started: wait for a batch of calls to
+            // return, new work, or the next due time.
+            let (wait, returned) = if calls.is_empty() {
+                (self.idle_wait().await, 1)
+            } else {
+                let opening = self
+                    .context
+                    .lanes
+                    .next_opening(self.context.store.clock().now());
+                let wait = opening
+                    .and_then(|at| (at - self.context.store.clock().now()).to_std().ok())
+                    .map_or(self.options.idle_poll, |until| {
+                        until.min(self.options.idle_poll)
+                    });
+                (
+                    wait.max(Duration::from_millis(1)),
+                    calls.len().min(REFILL_BATCH),
+                )
+            };
+            self.pause(&mut calls, wait, returned).await;
         }
         while calls.join_next().await.is_some() {}
         tracing::debug!(owner = %self.owner, "dispatcher worker stopped");
@@ -261,12 +282,25 @@ impl Worker {
     }
 
     /// Sleeps until `wait` passes, a call returns, new work is queued, or shutdown.
-    async fn pause(&self, calls: &mut JoinSet<()>, wait: Duration) {
-        tokio::select! {
-            Some(_) = calls.join_next(), if !calls.is_empty() => {}
-            _ = self.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-            _ = self.shutdown.cancelled() => {}
+    /// Sleeps until `wait` passes, `returned` calls have returned, new work is
+    /// queued, or shutdown. Waiting for several calls lets the next lease take a batch
+    /// rather than one job per returning call.
+    async fn pause(&self, calls: &mut JoinSet<()>, wait: Duration, returned: usize) {
+        let deadline = tokio::time::sleep(wait);
+        tokio::pin!(deadline);
+        let mut seen = 0;
+        loop {
+            tokio::select! {
+                Some(_) = calls.join_next(), if !calls.is_empty() => {
+                    seen += 1;
+                    if seen >= returned {
+                        return;
+                    }
+                }
+                _ = self.wake.notified() => return,
+                _ = &mut deadline => return,
+                _ = self.shutdown.cancelled() => return,
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Records outcomes as soon as their calls return: one task per process takes every
-//! outcome that queued up while its previous transaction ran and records them together
+//! Records outcomes as soon as their calls return: a writer task (two on PostgreSQL)
+//! takes every outcome that queued up while its previous transaction ran and records
+//! them together
 //! (an idle dispatcher records a lone outcome at once; a busy one pays one transaction
 //! per batch). Each outcome is fenced by its lease in the store.
 //!
@@ -14,8 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use leadline_core::MessageId;
-use leadline_store::Store;
 use leadline_store::outbox::{FinishReport, JobOutcome};
+use leadline_store::{BackendKind, Store};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -43,7 +44,28 @@ impl Recorder {
     pub fn spawn(store: Store, held: Arc<HeldLeases>) -> (Self, JoinHandle<()>) {
         let (queue, receiver) = mpsc::unbounded_channel();
         let backlog = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(run(store, held, receiver, backlog.clone()));
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        // PostgreSQL commits two transactions at once as cheaply as one; SQLite has a
+        // single writer.
+        let writers = match store.kind() {
+            BackendKind::Postgres => 2,
+            BackendKind::Sqlite => 1,
+        };
+        let tasks: Vec<JoinHandle<()>> = (0..writers)
+            .map(|_| {
+                tokio::spawn(run(
+                    store.clone(),
+                    held.clone(),
+                    receiver.clone(),
+                    backlog.clone(),
+                ))
+            })
+            .collect();
+        let task = tokio::spawn(async move {
+            for task in tasks {
+                let _ = task.await;
+            }
+        });
         (Self { queue, backlog }, task)
     }
 
@@ -64,14 +86,15 @@ impl Recorder {
     }
 }
 
+/// One writer: takes whatever queued while it (or the other writer) was committing.
 async fn run(
     store: Store,
     held: Arc<HeldLeases>,
-    mut receiver: mpsc::UnboundedReceiver<Pending>,
+    receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
     backlog: Arc<AtomicUsize>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    while receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let size = batch.len();
         write_batch(&store, &held, &mut batch).await;
         backlog.fetch_sub(size, Ordering::Relaxed);

@@ -157,7 +157,7 @@ async fn send(context: &JobContext, job: &LeasedJob, place: Reservation) -> JobO
         );
     }
     let now = store.clock().now();
-    if !place.admit(&channel.delivery, now) {
+    if !place.admit(&channel.delivery, channel.provider, now) {
         return JobOutcome::Release {
             lease: job.lease.clone(),
             run_at: None,

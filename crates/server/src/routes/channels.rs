@@ -133,7 +133,7 @@ impl ChannelResponse {
             sender: channel.sender,
             settings: channel.settings,
             secrets_set,
-            delivery: channel.delivery,
+            delivery: channel.delivery.effective(channel.provider),
             circuit: CircuitResponse::new(circuit, state.store.clock().now()),
             created_at: timestamp(channel.created_at),
             updated_at: timestamp(channel.updated_at),

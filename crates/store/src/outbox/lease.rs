@@ -1,10 +1,12 @@
 //! Leasing, renewing and looking after the lanes of the outbox.
 //!
 //! One statement leases a round: it reads a window of the earliest due jobs (skipping
-//! lanes the caller cannot serve now, and rows locked by other nodes on PostgreSQL),
-//! ranks them within their lane and their workspace, keeps at most each lane's free
-//! capacity, and leases the rest in turns across workspaces — so one workspace's
-//! backlog never fills a round while another's first message waits.
+//! lanes the caller cannot serve now), keeps at most each lane's free capacity, and leases the rest in turns — across
+//! workspaces, and within a workspace across its lanes — so one workspace's or one
+//! channel's backlog never fills a round while another's first message waits. Only
+//! the chosen rows are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, re-checked
+//! against their newest version), so a wide window costs reads, not row locks, and
+//! nodes leasing at once skip each other's rows.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -51,22 +53,27 @@ macro_rules! lease_statement {
                 SELECT id, lane, workspace_id, run_at FROM jobs \
                 WHERE run_at <= $1 AND lease_until <= $2 AND attempts < max_attempts AND ",
             $blocked,
-            " ORDER BY run_at LIMIT $4",
-            $lock,
-            "), ranked AS (\
-                SELECT c.id, c.run_at, \
+            " ORDER BY run_at LIMIT $4\
+            ), ranked AS (\
+                SELECT c.id, c.run_at, c.workspace_id, \
                     ROW_NUMBER() OVER (PARTITION BY c.lane ORDER BY c.run_at, c.id) AS in_lane, \
-                    ROW_NUMBER() OVER (PARTITION BY c.workspace_id ORDER BY c.run_at, c.id) AS in_workspace, \
                     COALESCE(",
             $cap,
             ", $6) AS cap \
                 FROM candidates AS c\
+            ), turns AS (\
+                SELECT id, run_at, \
+                    ROW_NUMBER() OVER (PARTITION BY workspace_id ORDER BY in_lane, run_at, id) AS turn \
+                FROM ranked WHERE in_lane <= cap\
             ), chosen AS (\
-                SELECT id FROM ranked WHERE in_lane <= cap ORDER BY in_workspace, run_at LIMIT $7\
-            ) \
+                SELECT id FROM turns ORDER BY turn, run_at LIMIT $7\
+            ), locked AS (\
+                SELECT id FROM jobs WHERE id IN (SELECT id FROM chosen) AND run_at <= $1 AND lease_until <= $2",
+            $lock,
+            ") \
             UPDATE jobs SET lease_owner = $8, lease_token = $9, lease_until = $10, attempts = attempts + 1, \
                 lease_lapsed = CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END \
-            WHERE id IN (SELECT id FROM chosen) \
+            WHERE id IN (SELECT id FROM locked) \
             RETURNING id, workspace_id, lane, task, attempts, max_attempts, lease_lapsed"
         )
     };
