@@ -74,14 +74,7 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
         );
     }
 
-    let mut server = start_server(&database.url).await;
-    wait_until(
-        "the outbox is empty",
-        Duration::from_secs(120),
-        async || store.outbox_depth().await.unwrap() == 0,
-    )
-    .await;
-    server.kill().await.unwrap();
+    restart_until_drained(&database.url, &store).await;
 
     // None lost: every message reached the provider and is recorded as sent with the
     // provider's id.
@@ -108,6 +101,18 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
         "{repeated} repeats is more than the sends in flight at two kills"
     );
     store.close().await;
+}
+
+/// Starts a server again and stops it once the outbox is empty.
+async fn restart_until_drained(url: &str, store: &Store) {
+    let mut server = start_server(url).await;
+    wait_until(
+        "the outbox is empty",
+        Duration::from_secs(120),
+        async || store.outbox_depth().await.unwrap() == 0,
+    )
+    .await;
+    server.kill().await.unwrap();
 }
 
 async fn open_store(url: &str) -> Store {
@@ -165,14 +170,7 @@ async fn killed_mid_call_without_idempotency_keys(kind: BackendKind) {
     let _ = server.wait().await;
     let in_flight_at_kill = (holding.total(), resending.total());
 
-    let mut server = start_server(&database.url).await;
-    wait_until(
-        "the outbox is empty",
-        Duration::from_secs(120),
-        async || store.outbox_depth().await.unwrap() == 0,
-    )
-    .await;
-    server.kill().await.unwrap();
+    restart_until_drained(&database.url, &store).await;
 
     let rows = message_rows(kind, &database.url).await;
     let on = |channel: leadline_core::ChannelId| {
