@@ -94,11 +94,13 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
         );
     }
     // Sends repeated after a kill carry the same idempotency key, so a provider that
-    // honours keys sends them once; only jobs in flight at a kill can repeat.
+    // honours keys sends them once; only jobs in flight or awaiting their record at a
+    // kill can repeat: at most the channel's concurrency plus the recorder's backlog
+    // (a worker stops leasing past 256 unrecorded outcomes).
     let repeated = sink.total() - sink.unique();
     assert!(
-        repeated <= 2 * HTTP_CONCURRENCY,
-        "{repeated} repeats is more than the sends in flight at two kills"
+        repeated <= 2 * (HTTP_CONCURRENCY + 256),
+        "{repeated} repeats is more than the sends in flight or unrecorded at two kills"
     );
     store.close().await;
 }

@@ -168,7 +168,7 @@ impl Worker {
             while calls.try_join_next().is_some() {}
             let free = slots - calls.len();
             // Outcomes still waiting to be recorded hold their leases: do not pile more on.
-            let recording_behind = self.context.recorder.backlog() > slots;
+            let recording_behind = self.context.recorder.backlog() > MAX_LEASE;
             if (free >= refill || calls.is_empty()) && !recording_behind {
                 match self.lease(free.min(MAX_LEASE)).await {
                     Ok(jobs) => {
