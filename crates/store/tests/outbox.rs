@@ -8,11 +8,12 @@ mod number_pool;
 
 use std::time::Duration;
 
+use leadline_core::ManualClock;
 use leadline_core::channel::MessageProviderType;
 use leadline_core::message::{MessageStatus, MessageType};
 use leadline_store::messages::Message;
 use leadline_store::outbox::{JobOutcome, LaneCaps, LeaseRequest, LeasedJob};
-use number_pool::{Fixture, on_both};
+use number_pool::{Fixture, on_both, on_both_with_clock};
 
 fn caps(default: u32, lanes: &[(&str, u32)]) -> LaneCaps {
     LaneCaps {
@@ -72,19 +73,25 @@ async fn queued(f: &Fixture, channel: &leadline_store::channels::Channel, n: u32
     f.open(channel, &contact, MessageType::Sms, None).await.1
 }
 
+/// A clock the tests move past a lease instead of waiting for it.
+fn manual_clock() -> std::sync::Arc<ManualClock> {
+    std::sync::Arc::new(ManualClock::new(chrono::Utc::now()))
+}
+
 const LONG: Duration = Duration::from_secs(60);
 const NONE: Duration = Duration::ZERO;
 
 #[tokio::test]
 async fn an_outcome_counts_only_under_its_own_lease() {
-    on_both(async |f| {
+    let clock = manual_clock();
+    on_both_with_clock(clock.clone(), async |f| {
         let channel = f.channel(MessageProviderType::Sms).await;
         let message = queued(&f, &channel, 1).await;
         let all = caps(10, &[]);
         let first = lease(&f, "a", 10, Duration::from_millis(1), NONE, &all).await;
         assert_eq!(first.len(), 1);
         assert!(!first[0].lapsed);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        clock.advance(chrono::TimeDelta::milliseconds(20));
         // The lease lapsed without an outcome: another worker takes it over, marked.
         let second = lease(&f, "b", 10, LONG, NONE, &all).await;
         assert_eq!(second.len(), 1, "{:?}", f.kind);
@@ -132,12 +139,13 @@ async fn an_outcome_counts_only_under_its_own_lease() {
 
 #[tokio::test]
 async fn a_lapsed_lease_waits_out_its_grace_and_renewal_keeps_it() {
-    on_both(async |f| {
+    let clock = manual_clock();
+    on_both_with_clock(clock.clone(), async |f| {
         let channel = f.channel(MessageProviderType::Sms).await;
         queued(&f, &channel, 1).await;
         let all = caps(10, &[]);
         let held = lease(&f, "a", 10, Duration::from_millis(1), NONE, &all).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        clock.advance(chrono::TimeDelta::milliseconds(20));
         assert!(
             lease(&f, "b", 10, LONG, LONG, &all).await.is_empty(),
             "within the grace nobody takes it over"
@@ -161,7 +169,8 @@ async fn a_lapsed_lease_waits_out_its_grace_and_renewal_keeps_it() {
 
 #[tokio::test]
 async fn the_attempt_cap_is_kept_by_the_lease_and_exhausted_sends_are_held() {
-    on_both(async |f| {
+    let clock = manual_clock();
+    on_both_with_clock(clock.clone(), async |f| {
         let channel = f.channel(MessageProviderType::Sms).await;
         let message = queued(&f, &channel, 1).await;
         f.raw
@@ -175,7 +184,7 @@ async fn the_attempt_cap_is_kept_by_the_lease_and_exhausted_sends_are_held() {
                     .len(),
                 1
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            clock.advance(chrono::TimeDelta::milliseconds(20));
         }
         assert!(
             lease(&f, "next", 10, LONG, NONE, &all).await.is_empty(),

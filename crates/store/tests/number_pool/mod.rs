@@ -13,7 +13,7 @@ use leadline_core::channel::{MessageProviderType, ProviderKind};
 use leadline_core::conversation::Controller;
 use leadline_core::message::MessageType;
 use leadline_core::numbers::NumberMetrics;
-use leadline_core::{E164, PhoneNumberId, SystemClock, WorkspaceId};
+use leadline_core::{Clock, E164, PhoneNumberId, SystemClock, WorkspaceId};
 use leadline_store::channels::{Channel, NewChannel};
 use leadline_store::contacts::{ContactRecord as Contact, ContactUpsert};
 use leadline_store::conversations::{
@@ -160,17 +160,22 @@ where
     F: Fn(Fixture) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_both_with_clock(Arc::new(SystemClock), body).await;
+}
+
+/// Like [`on_both`], with the stores reading `clock` (a `ManualClock` a test moves).
+pub async fn on_both_with_clock<F, Fut>(clock: Arc<dyn Clock>, body: F)
+where
+    F: Fn(Fixture) -> Fut,
+    Fut: Future<Output = ()>,
+{
     for kind in [BackendKind::Sqlite, BackendKind::Postgres] {
         let Some(database) = TestDatabase::create(kind).await else {
             continue;
         };
-        let store = Store::open(
-            &database.url,
-            StoreOptions::default(),
-            Arc::new(SystemClock),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{kind:?} store opens: {e}"));
+        let store = Store::open(&database.url, StoreOptions::default(), clock.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?} store opens: {e}"));
         let (workspace, _) = store.create_workspace("Numbers").await.unwrap();
         let raw = Raw::connect(kind, &database.url).await;
         body(Fixture {
