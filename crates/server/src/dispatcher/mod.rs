@@ -124,6 +124,8 @@ pub fn spawn(
                 options: options.clone(),
                 wake: wake.clone(),
                 shutdown: shutdown.clone(),
+                // The sweep is process-wide: one worker runs it.
+                sweeps: n == 0,
             };
             tokio::spawn(worker.run())
         })
@@ -152,6 +154,7 @@ struct Worker {
     options: DispatcherOptions,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
+    sweeps: bool,
 }
 
 impl Worker {
@@ -185,7 +188,7 @@ impl Worker {
                     }
                 }
             }
-            if last_sweep.elapsed() > Duration::from_secs(30) {
+            if self.sweeps && last_sweep.elapsed() > Duration::from_secs(30) {
                 last_sweep = tokio::time::Instant::now();
                 self.sweep().await;
             }
@@ -194,12 +197,12 @@ impl Worker {
             let (wait, returned) = if calls.is_empty() {
                 (self.idle_wait().await, 1)
             } else {
-                let opening = self
+                let now = self.context.store.clock().now();
+                let wait = self
                     .context
                     .lanes
-                    .next_opening(self.context.store.clock().now());
-                let wait = opening
-                    .and_then(|at| (at - self.context.store.clock().now()).to_std().ok())
+                    .next_opening(now)
+                    .and_then(|at| (at - now).to_std().ok())
                     .map_or(self.options.idle_poll, |until| {
                         until.min(self.options.idle_poll)
                     });

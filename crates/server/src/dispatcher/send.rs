@@ -274,6 +274,9 @@ async fn circuit_changed(
     change: CircuitChange,
     result: &Result<SendReceipt, SendError>,
 ) {
+    if change == CircuitChange::None {
+        return;
+    }
     let lane = channel.id.to_string();
     match change {
         CircuitChange::None => {}
@@ -305,6 +308,7 @@ async fn circuit_changed(
             }
         }
     }
+    // Only when a circuit changed: counting them locks every lane.
     metrics::gauge!("leadline_dispatch_open_circuits")
         .set(context.lanes.open_circuits(context.store.clock().now()) as f64);
 }

@@ -104,33 +104,26 @@ struct FinishSql {
     mark_delivered: &'static str,
 }
 
-/// Whether another message of the channel already carries the provider id `$pid`.
-macro_rules! taken {
-    ($pid:literal) => {
-        concat!(
-            "EXISTS (SELECT 1 FROM messages AS o WHERE o.channel_id = messages.channel_id \
-             AND o.provider_message_id = ",
-            $pid,
-            " AND o.id <> messages.id)"
-        )
-    };
-}
-
+/// Marks sent messages from rows `(id, pid)`. A provider id that another message of the
+/// channel already carries (`taken`, worked out once per row) is not stored again.
 macro_rules! mark_sent {
-    ($pid:literal, $from:literal, $id:literal) => {
+    ($rows:literal) => {
         concat!(
             "UPDATE messages SET \
                 status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END, \
-                provider_message_id = CASE WHEN ", $pid, " IS NULL OR ", taken!($pid), " \
-                    THEN provider_message_id ELSE ", $pid, " END, \
-                error_code = CASE WHEN ", $pid, " IS NOT NULL AND ", taken!($pid), " \
-                    THEN 'provider_id_reused' ELSE error_code END, \
-                error_message = CASE WHEN ", $pid, " IS NOT NULL AND ", taken!($pid), " \
-                    THEN 'the provider answered with id ' || ", $pid, " || ', which it had already given \
+                provider_message_id = CASE WHEN s.taken THEN provider_message_id \
+                    ELSE COALESCE(s.pid, provider_message_id) END, \
+                error_code = CASE WHEN s.taken THEN 'provider_id_reused' ELSE error_code END, \
+                error_message = CASE WHEN s.taken \
+                    THEN 'the provider answered with id ' || s.pid || ', which it had already given \
                     another message of this channel; its delivery reports cannot be matched to this one' \
                     ELSE error_message END, \
                 sent_at = $2, updated_at = $2 \
-            FROM ", $from, " WHERE messages.id = ", $id
+            FROM (SELECT r.id, r.pid, r.pid IS NOT NULL AND EXISTS (\
+                    SELECT 1 FROM messages AS m JOIN messages AS o ON o.channel_id = m.channel_id \
+                    AND o.provider_message_id = r.pid AND o.id <> m.id WHERE m.id = r.id) AS taken \
+                FROM (", $rows, ") AS r) AS s \
+            WHERE messages.id = s.id"
         )
     };
 }
@@ -145,7 +138,7 @@ const SQLITE: FinishSql = FinishSql {
         lease_owner = NULL, lease_token = NULL, lease_until = 0, lease_lapsed = 0 \
         FROM json_each($1) AS j WHERE jobs.id = j.value ->> 0 AND jobs.lease_token = j.value ->> 1 \
         RETURNING jobs.id",
-    mark_sent: mark_sent!("(j.value ->> 1)", "json_each($1) AS j", "j.value ->> 0"),
+    mark_sent: mark_sent!("SELECT value ->> 0 AS id, value ->> 1 AS pid FROM json_each($1)"),
     mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
         WHERE id IN (SELECT value FROM json_each($1)) AND status IN ('queued', 'sent', 'failed') RETURNING id",
 };
@@ -160,7 +153,9 @@ const POSTGRES: FinishSql = FinishSql {
         lease_owner = NULL, lease_token = NULL, lease_until = 0, lease_lapsed = 0 \
         FROM json_array_elements($1::json) AS j WHERE jobs.id = j ->> 0 AND jobs.lease_token = j ->> 1 \
         RETURNING jobs.id",
-    mark_sent: mark_sent!("(j ->> 1)", "json_array_elements($1::json) AS j", "j ->> 0"),
+    mark_sent: mark_sent!(
+        "SELECT j ->> 0 AS id, j ->> 1 AS pid FROM json_array_elements($1::json) AS j"
+    ),
     mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
         WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND status IN ('queued', 'sent', 'failed') \
         RETURNING id",
