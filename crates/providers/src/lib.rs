@@ -13,6 +13,7 @@ mod answer;
 mod config;
 mod http_webhook;
 pub mod kannel;
+pub mod outbound;
 mod sandbox;
 mod signature;
 pub mod signing;
