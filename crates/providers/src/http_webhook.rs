@@ -14,8 +14,9 @@
 //! "type": "text"|"template"|"call", "text", "template"?: {"name", "language",
 //! "params"}}` (`text` is the body, the rendered template or the call script). A 2xx
 //! answer is accepted; its body may be `{"id": "…"}` (the endpoint's own id) or empty.
-//! 429 and 5xx are retryable (with `Retry-After`), other statuses permanent with the
-//! body's `code` when it has one.
+//! 429 and 5xx are retryable (with `Retry-After`), other statuses permanent. An error
+//! body `{"code", "message"}` gives the failure its code and the start of its message;
+//! any other body is not shown (see [`crate::answer`]).
 //!
 //! Webhooks to leadline: a POST with the same signature header over the raw body,
 //! refused when the signed timestamp is more than 300 s from our clock (so keep the
@@ -36,8 +37,9 @@ use leadline_core::{E164, FieldErrors, MessageId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::answer::Answer;
+use crate::answer::{Answer, clean_provider_id};
 use crate::config::Secret;
+use crate::outbound::OutboundClient;
 use crate::signing::{self, SIGNATURE_HEADER};
 use crate::webhook_input::signature_header;
 use crate::{
@@ -47,7 +49,7 @@ use crate::{
 
 #[derive(Debug)]
 pub struct HttpProvider {
-    http: reqwest::Client,
+    http: OutboundClient,
     url: url::Url,
     signing_secret: Secret,
 }
@@ -81,20 +83,21 @@ impl Provider for HttpProvider {
             Utc::now().timestamp(),
             &body,
         );
-        let request = self
-            .http
-            .post(self.url.clone())
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", message.message_id.to_string())
-            .header(SIGNATURE_HEADER, signature)
-            .body(body);
+        let request = self.http.post(self.url.as_str()).map(|request| {
+            request
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .header("Idempotency-Key", message.message_id.to_string())
+                .header(SIGNATURE_HEADER, signature)
+                .body(body)
+        });
         let answer = Answer::fetch(request).await?;
         let json = serde_json::from_str::<Value>(&answer.body).ok();
         if answer.status.is_success() {
             let id = json
                 .as_ref()
                 .and_then(|json| json.get("id"))
-                .and_then(id_text);
+                .and_then(id_text)
+                .and_then(clean_provider_id);
             return Ok(SendReceipt {
                 provider_message_id: id,
             });

@@ -21,7 +21,9 @@
 //! messageId)}&type=%d&smsc=%i&ts=%T&answer=%A`. Answers: 2xx (`0: Accepted for
 //! delivery`, `3: Queued for later delivery`) → accepted without a provider id; 429,
 //! 500 and 503 → retryable; other 4xx (403 bad credentials or not routable, 400 bad
-//! field, 404) → permanent. Kannel has no idempotency key: a send retried after a
+//! field, 404) and 3xx → permanent. Kannel answers in free text without a code: one of
+//! its own fixed answers ([`KNOWN_ANSWERS`]) is shown as it is, any other text only in
+//! the log, the status standing in for it. Kannel has no idempotency key: a send retried after a
 //! timeout may go out twice.
 //!
 //! Inbound messages need an `sms-service` in Kannel calling [`mo_get_url`]; the whole
@@ -35,6 +37,7 @@ use leadline_core::channel::ProviderKind;
 
 use crate::answer::Answer;
 use crate::config::Secret;
+use crate::outbound::OutboundClient;
 use crate::signature::hmac_sha256;
 use crate::{
     OutboundContent, OutboundMessage, Provider, ProviderContext, SendError, SendReceipt, Settings,
@@ -43,6 +46,19 @@ use crate::{
 use sms_length::Coding;
 
 const DEFAULT_MAX_PARTS: u64 = 3;
+
+/// smsbox's fixed answers to a refused sendsms: shown to the tenant as they are, since
+/// they say nothing but what Kannel always says. Anything else answering at
+/// `sendsmsUrl` is not Kannel, and its text is not shown.
+const KNOWN_ANSWERS: [&str; 7] = [
+    "Authorization failed for sendsms",
+    "Not routable. Do not try again.",
+    "Number(s) has/have been denied by white- and/or black-lists.",
+    "Sender missing and no global set, rejected",
+    "Unknown request.",
+    "Sending failed.",
+    "Temporal failure, try again later.",
+];
 
 /// Every DLR type Kannel can report: delivered, undelivered, buffered, accepted by the
 /// SMSC, rejected by the SMSC.
@@ -54,7 +70,7 @@ const MAC_HEX_CHARS: usize = 32;
 
 #[derive(Debug)]
 pub struct KannelProvider {
-    http: reqwest::Client,
+    http: OutboundClient,
     sendsms_url: url::Url,
     username: String,
     password: Secret,
@@ -162,12 +178,15 @@ impl Provider for KannelProvider {
         if let Some(smsc) = &self.smsc {
             query.push(("smsc", smsc));
         }
-        let request = self.http.get(self.sendsms_url.clone()).query(&query);
+        let request = self
+            .http
+            .get(self.sendsms_url.as_str())
+            .map(|request| request.query(&query));
         let answer = Answer::fetch(request).await?;
         if answer.status.is_success() {
             return Ok(SendReceipt::default());
         }
-        Err(answer.failure("Kannel", None, Some(answer.body.trim())))
+        Err(answer.failure("Kannel", None, known_answer(&answer.body)))
     }
 
     fn handle_webhook(&self, request: &WebhookRequest<'_>) -> Result<WebhookOutcome, WebhookError> {
@@ -207,6 +226,12 @@ fn mac_hex(secret: &str, data: &[u8]) -> String {
     let mut hex_text = hex::encode(hmac_sha256(secret.as_bytes(), &[data]));
     hex_text.truncate(MAC_HEX_CHARS);
     hex_text
+}
+
+/// `body` when it is one of Kannel's [`KNOWN_ANSWERS`].
+fn known_answer(body: &str) -> Option<&'static str> {
+    let body = body.trim();
+    KNOWN_ANSWERS.iter().copied().find(|known| *known == body)
 }
 
 fn query_separator(url: &str) -> char {

@@ -50,8 +50,9 @@ pub struct ChannelConfig<'a> {
 /// What every adapter shares at run time.
 #[derive(Debug, Clone)]
 pub struct ProviderContext {
-    /// One client for the whole process: keeps connections alive per provider host.
-    pub http: reqwest::Client,
+    /// One client for the whole process: keeps connections alive per provider host,
+    /// and calls only what the operator's outbound policy allows.
+    pub http: outbound::OutboundClient,
     /// The public URL of this channel's webhook endpoint,
     /// `{public base}/webhooks/providers/{channelId}`, for status callbacks.
     pub webhook_url: String,
@@ -79,6 +80,17 @@ pub fn build(
         }
     };
     Ok(provider)
+}
+
+/// The settings of a provider that hold a URL leadline calls, by their key in
+/// `settings`: what the outbound guard checks when a channel is saved.
+pub fn outbound_url_settings(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::Sandbox => &[],
+        ProviderKind::Twilio | ProviderKind::WhatsappCloud => &["apiBaseUrl"],
+        ProviderKind::Http => &["url"],
+        ProviderKind::Kannel => &["sendsmsUrl"],
+    }
 }
 
 /// One message or call to send.
@@ -131,13 +143,28 @@ pub enum SendError {
     /// only where the provider honours our idempotency key.
     #[error("uncertain: {reason}")]
     Uncertain { reason: String },
-    /// Will fail the same way again: bad number, bad credentials, rejected content.
+    /// Will fail the same way again: bad number, bad credentials, rejected content, an
+    /// address the outbound guard refuses.
     #[error("permanent: {reason}")]
     Permanent {
         /// The provider's own error code, when it gives one.
         code: Option<String>,
         reason: String,
     },
+}
+
+/// The code of a send the outbound guard refused.
+pub const OUTBOUND_REFUSED: &str = "outbound_refused";
+
+/// A refused address stays refused until the operator changes the allow-list and
+/// restarts: permanent, so the message fails at once instead of being retried.
+impl From<outbound::OutboundRefusal> for SendError {
+    fn from(refusal: outbound::OutboundRefusal) -> Self {
+        SendError::Permanent {
+            code: Some(OUTBOUND_REFUSED.to_owned()),
+            reason: refusal.to_string(),
+        }
+    }
 }
 
 /// A webhook call as it reached us.

@@ -21,7 +21,8 @@
 //! be sent twice: the outbox is at-least-once for Twilio.
 //!
 //! Answers: 2xx with `sid` → accepted; 429 and 5xx → retryable (honouring
-//! `Retry-After`); other 4xx → permanent with Twilio's `code` (e.g. 21211 invalid `To`).
+//! `Retry-After`); other 4xx and 3xx → permanent with Twilio's `code` (e.g. 21211
+//! invalid `To`) and the start of its `message`.
 //!
 //! Webhooks are described in [`webhook`].
 
@@ -31,8 +32,9 @@ use leadline_core::FieldErrors;
 use leadline_core::channel::ProviderKind;
 use serde::Deserialize;
 
-use crate::answer::Answer;
+use crate::answer::{Answer, clean_provider_id};
 use crate::config::Secret;
+use crate::outbound::OutboundClient;
 use crate::{
     OutboundContent, OutboundMessage, Provider, ProviderContext, SendError, SendReceipt, Settings,
     WebhookError, WebhookOutcome, WebhookRequest,
@@ -46,7 +48,7 @@ const CALL_EVENTS: [&str; 4] = ["initiated", "ringing", "answered", "completed"]
 
 #[derive(Debug)]
 pub struct TwilioProvider {
-    http: reqwest::Client,
+    http: OutboundClient,
     /// `{apiBaseUrl}/2010-04-01/Accounts/{accountSid}`, without a trailing slash.
     account_url: String,
     account_sid: String,
@@ -124,15 +126,18 @@ impl Provider for TwilioProvider {
         let (endpoint, form) = self.request_form(message);
         let request = self
             .http
-            .post(format!("{}/{endpoint}", self.account_url))
-            .basic_auth(&self.account_sid, Some(self.auth_token.expose()))
-            .header("I-Twilio-Idempotency-Token", message.message_id.to_string())
-            .form(&form);
+            .post(&format!("{}/{endpoint}", self.account_url))
+            .map(|request| {
+                request
+                    .basic_auth(&self.account_sid, Some(self.auth_token.expose()))
+                    .header("I-Twilio-Idempotency-Token", message.message_id.to_string())
+                    .form(&form)
+            });
         let answer = Answer::fetch(request).await?;
         if answer.status.is_success() {
             let sid = serde_json::from_str::<Created>(&answer.body)
                 .ok()
-                .map(|created| created.sid);
+                .and_then(|created| clean_provider_id(created.sid));
             if sid.is_none() {
                 tracing::warn!(message_id = %message.message_id, "Twilio accepted a send without returning its sid; its status callbacks cannot be matched");
             }

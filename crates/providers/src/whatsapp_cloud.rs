@@ -34,8 +34,9 @@ use leadline_core::FieldErrors;
 use leadline_core::channel::ProviderKind;
 use serde::{Deserialize, Serialize};
 
-use crate::answer::Answer;
+use crate::answer::{Answer, clean_provider_id};
 use crate::config::Secret;
+use crate::outbound::OutboundClient;
 use crate::{
     OutboundContent, OutboundMessage, Provider, ProviderContext, SendError, SendReceipt, Settings,
     WebhookError, WebhookOutcome, WebhookRequest,
@@ -52,7 +53,7 @@ const RETRYABLE_CODES: [i64; 9] = [1, 2, 4, 80007, 130429, 131000, 131016, 13104
 
 #[derive(Debug)]
 pub struct WhatsappCloudProvider {
-    http: reqwest::Client,
+    http: OutboundClient,
     /// `{apiBaseUrl}/{apiVersion}`, without a trailing slash.
     api_url: String,
     access_token: Secret,
@@ -102,15 +103,14 @@ impl Provider for WhatsappCloudProvider {
         let body = SendBody::new(message)?;
         let request = self
             .http
-            .post(format!("{}/{}/messages", self.api_url, message.from))
-            .bearer_auth(self.access_token.expose())
-            .json(&body);
+            .post(&format!("{}/{}/messages", self.api_url, message.from))
+            .map(|request| request.bearer_auth(self.access_token.expose()).json(&body));
         let answer = Answer::fetch(request).await?;
         if answer.status.is_success() {
             let id = serde_json::from_str::<Sent>(&answer.body)
                 .ok()
                 .and_then(|sent| sent.messages.into_iter().next())
-                .map(|sent| sent.id);
+                .and_then(|sent| clean_provider_id(sent.id));
             if id.is_none() {
                 tracing::warn!(message_id = %message.message_id, "WhatsApp accepted a send without a message id; its status webhooks cannot be matched");
             }

@@ -220,6 +220,14 @@ async fn kannels_answers_are_classified() {
             other => panic!("{status}: expected a permanent error, got {other:?}"),
         }
     }
+    // Something that is not Kannel answering: only the status is shown.
+    match send_answered_with(403, "<html>Admin console: root password is hunter2</html>").await {
+        SendError::Permanent { reason, .. } => assert_eq!(
+            reason,
+            "Kannel answered HTTP 403: the request is not allowed for these credentials"
+        ),
+        other => panic!("expected a permanent error, got {other:?}"),
+    }
     let error = kannel(&common::closed_port_url(), json!({}))
         .send(&message(SENDER, text("Hi")))
         .await

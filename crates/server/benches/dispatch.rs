@@ -47,9 +47,16 @@ async fn run(kind: BackendKind, url: &str, messages: usize) {
     );
 
     let started = Instant::now();
-    let server = start_with(store.clone(), "127.0.0.1:0", ServerOptions::default())
-        .await
-        .expect("the dispatcher starts");
+    let server = start_with(
+        store.clone(),
+        "127.0.0.1:0",
+        ServerOptions {
+            outbound: leadline_server::testing::loopback_gateways(),
+            ..ServerOptions::default()
+        },
+    )
+    .await
+    .expect("the dispatcher starts");
     let mut last_report = Instant::now();
     loop {
         let depth = store.outbox_depth().await.expect("depth");

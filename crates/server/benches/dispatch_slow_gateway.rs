@@ -62,9 +62,16 @@ async fn run(kind: BackendKind, url: &str, sends: usize, concurrency: usize) {
     seed_sends(&store, channel, 100, sends).await;
 
     let started = Instant::now();
-    let server = start_with(store.clone(), "127.0.0.1:0", ServerOptions::default())
-        .await
-        .expect("the dispatcher starts");
+    let server = start_with(
+        store.clone(),
+        "127.0.0.1:0",
+        ServerOptions {
+            outbound: leadline_server::testing::loopback_gateways(),
+            ..ServerOptions::default()
+        },
+    )
+    .await
+    .expect("the dispatcher starts");
     while store.outbox_depth().await.expect("depth") > 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -2,11 +2,16 @@
 //! kept for a short while so a busy dispatcher does not rebuild it per send. The cache
 //! is only a cache: a channel changed on another node is picked up when its entry
 //! expires.
+//!
+//! Every adapter shares one HTTP client under the outbound guard
+//! ([`leadline_providers::outbound`]): it calls only what the operator's policy allows,
+//! follows no redirects and reads answers up to a cap.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use leadline_core::{ChannelId, FieldErrors};
+use leadline_providers::outbound::{ClientOptions, OutboundClient, OutboundPolicy};
 use leadline_providers::{ChannelConfig, Provider, ProviderContext};
 use leadline_store::channels::Channel;
 
@@ -16,20 +21,26 @@ const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct ChannelProviders {
-    http: reqwest::Client,
+    http: OutboundClient,
     public_url: Arc<str>,
     cache: moka::sync::Cache<ChannelId, (Arc<Channel>, Arc<dyn Provider>)>,
 }
 
 impl ChannelProviders {
-    /// `public_url` is where providers reach this server (for webhooks).
+    /// `public_url` is where providers reach this server (for webhooks). Calls only
+    /// the public internet: see [`ChannelProviders::with_policy`].
     pub fn new(public_url: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(PROVIDER_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .pool_max_idle_per_host(256)
-            .tcp_nodelay(true)
-            .build()
+        Self::with_policy(public_url, OutboundPolicy::default())
+    }
+
+    /// Like [`ChannelProviders::new`], letting through what `policy` allows besides.
+    pub fn with_policy(public_url: &str, policy: OutboundPolicy) -> Self {
+        let options = ClientOptions {
+            timeout: Some(PROVIDER_TIMEOUT),
+            connect_timeout: Some(Duration::from_secs(5)),
+            pool_max_idle_per_host: Some(256),
+        };
+        let http = OutboundClient::new(policy, options)
             .expect("the HTTP client builds with static settings");
         Self {
             http,
@@ -48,6 +59,27 @@ impl ChannelProviders {
 
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// The guarded client every adapter uses.
+    pub fn outbound(&self) -> &OutboundClient {
+        &self.http
+    }
+
+    /// Refuses a configuration whose URLs (`settings.url`, `settings.apiBaseUrl`,
+    /// `settings.sendsmsUrl`) the outbound guard would refuse, naming each field. Only
+    /// URLs given are checked: the adapters' defaults are the providers' public APIs.
+    pub async fn check_outbound_urls(&self, config: &ChannelConfig<'_>) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        for key in leadline_providers::outbound_url_settings(config.kind) {
+            let Some(url) = config.settings.get(*key).and_then(|value| value.as_str()) else {
+                continue;
+            };
+            if let Err(refusal) = self.http.check_url(url).await {
+                errors.push(format!("settings.{key}"), refusal.to_string());
+            }
+        }
+        errors.finish(())
     }
 
     /// Builds the adapter of `channel`, or names what is missing from its settings.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use leadline_core::{SystemClock, WorkspaceId};
+use leadline_providers::outbound::Allowed;
 use leadline_store::{Store, StoreOptions};
 use serde_json::json;
 
@@ -104,6 +105,14 @@ pub struct ServeArgs {
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Addresses provider and LLM calls may reach besides the public internet: IP
+    /// addresses, CIDR networks or host names (e.g. 127.0.0.1, 10.0.0.0/8,
+    /// kannel.internal), for a self-hosted Kannel or LLM. Loopback, private,
+    /// link-local, metadata and other special-purpose addresses are refused otherwise.
+    /// Opens them to every workspace's channels and agent settings.
+    #[arg(long, env = "LEADLINE_ALLOW_OUTBOUND", value_name = "NET_OR_HOST",
+          value_delimiter = ',', num_args = 1..)]
+    pub allow_outbound: Vec<Allowed>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +239,25 @@ mod tests {
             Command::Serve(args) => args,
             other => panic!("not serve: {other:?}"),
         }
+    }
+
+    #[test]
+    fn outbound_allowances_are_listed_or_comma_separated_and_checked() {
+        assert!(serve_args(&[]).allow_outbound.is_empty());
+        let args = serve_args(&[
+            "--allow-outbound",
+            "127.0.0.1,10.0.0.0/8",
+            "--allow-outbound",
+            "kannel.internal",
+        ]);
+        let shown: Vec<String> = args
+            .allow_outbound
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "kannel.internal"]);
+        let refused = Cli::try_parse_from(["leadline", "serve", "--allow-outbound", "10.0.0.0/33"]);
+        assert!(refused.is_err());
     }
 
     #[test]

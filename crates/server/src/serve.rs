@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use leadline_core::{E164, SystemClock};
+use leadline_providers::outbound::{ClientOptions, OutboundClient, OutboundPolicy};
 use leadline_store::{Store, StoreOptions};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -114,6 +115,10 @@ pub struct ServerOptions {
     pub agent: RunnerOptions,
     /// How long [`RunningServer::stop`] waits for in-flight work before aborting it.
     pub shutdown_timeout: Duration,
+    /// What provider and LLM calls may reach besides the public internet
+    /// (`--allow-outbound`); by default nothing: no loopback, private, link-local or
+    /// metadata address.
+    pub outbound: OutboundPolicy,
 }
 
 impl Default for ServerOptions {
@@ -125,6 +130,7 @@ impl Default for ServerOptions {
             number_pool_ttl: DEFAULT_POOL_TTL,
             agent: RunnerOptions::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -158,7 +164,7 @@ pub async fn start_with(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let providers = ChannelProviders::new(&public_url);
+    let providers = ChannelProviders::with_policy(&public_url, options.outbound.clone());
     let outbox_wake = Arc::new(Notify::new());
     let scheduler_wake = Arc::new(Notify::new());
     let numbers = NumberPools::new(store.clone(), options.number_pool_ttl);
@@ -183,7 +189,9 @@ pub async fn start_with(
                 store: store.clone(),
                 pools: numbers.clone(),
             },
-            http: reqwest::Client::new(),
+            // Its own client: the LLM's timeout comes from each workspace's settings.
+            http: OutboundClient::new(options.outbound.clone(), ClientOptions::default())
+                .context("cannot build the LLM's HTTP client")?,
             outbox_wake: outbox_wake.clone(),
         };
         let wakes = Wakes {
@@ -305,8 +313,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..DispatcherOptions::default()
         },
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        outbound: OutboundPolicy::new(args.allow_outbound.clone()),
         ..ServerOptions::default()
     };
+    if !options.outbound.allow.is_empty() {
+        let allowed: Vec<String> = options
+            .outbound
+            .allow
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        tracing::info!(
+            ?allowed,
+            "provider and LLM calls may reach these addresses besides the public internet"
+        );
+    }
     let server = start_with(store.clone(), &args.listen, options).await?;
     tracing::info!(address = %server.address, database = %redact(url), "leadline is serving; API reference at /docs");
     wait_for_signal().await;

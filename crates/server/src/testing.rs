@@ -15,6 +15,13 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use tokio::net::TcpListener;
 
+/// What the servers of tests and benchmarks may call besides the public internet: the
+/// sinks and mock gateways they start on 127.0.0.1, allowed as an operator allows a
+/// self-hosted Kannel or LLM (`--allow-outbound 127.0.0.0/8`).
+pub fn loopback_gateways() -> leadline_providers::outbound::OutboundPolicy {
+    leadline_providers::outbound::OutboundPolicy::parse(&["127.0.0.0/8"]).expect("a CIDR network")
+}
+
 /// What the sink has seen, by idempotency key.
 #[derive(Default)]
 struct Seen {

@@ -34,6 +34,9 @@ async fn start_server(url: &str) -> Child {
             &format!("127.0.0.1:{port}"),
             "--job-lease-seconds",
             "2",
+            // The gateways of this suite listen on 127.0.0.1.
+            "--allow-outbound",
+            "127.0.0.0/8",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

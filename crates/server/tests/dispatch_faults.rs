@@ -30,6 +30,7 @@ async fn store_of(database: &TestDatabase) -> Store {
 async fn dispatcher(store: &Store, dispatcher: DispatcherOptions) -> RunningServer {
     let options = ServerOptions {
         dispatcher,
+        outbound: leadline_server::testing::loopback_gateways(),
         ..ServerOptions::default()
     };
     start_with(store.clone(), "127.0.0.1:0", options)

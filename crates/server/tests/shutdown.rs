@@ -57,9 +57,16 @@ async fn a_send_still_in_flight_at_the_deadline_is_abandoned_unrecorded() {
     let store = open_store(&database).await;
     let (provider, mut arrivals) = silent_provider().await;
     seed_http_sends(&store, &provider, 1, 1).await;
-    let server = start_with(store.clone(), "127.0.0.1:0", ServerOptions::default())
-        .await
-        .expect("the server starts");
+    let server = start_with(
+        store.clone(),
+        "127.0.0.1:0",
+        ServerOptions {
+            outbound: leadline_server::testing::loopback_gateways(),
+            ..ServerOptions::default()
+        },
+    )
+    .await
+    .expect("the server starts");
     tokio::time::timeout(Duration::from_secs(10), arrivals.recv())
         .await
         .expect("the dispatcher calls the provider");
@@ -91,6 +98,7 @@ async fn an_idle_server_stops_at_once_abandoning_nothing() {
     let store = open_store(&database).await;
     let options = ServerOptions {
         shutdown_timeout: Duration::from_secs(60),
+        outbound: leadline_server::testing::loopback_gateways(),
         ..ServerOptions::default()
     };
     let server = start_with(store.clone(), "127.0.0.1:0", options)

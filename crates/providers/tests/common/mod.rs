@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use leadline_core::channel::{MessageProviderType, ProviderKind};
 use leadline_core::{E164, MessageId};
+use leadline_providers::outbound::{ClientOptions, OutboundClient, OutboundPolicy};
 use leadline_providers::{
     ChannelConfig, OutboundContent, OutboundMessage, Provider, ProviderContext, WebhookError,
     WebhookOutcome, WebhookRequest,
@@ -45,11 +46,22 @@ pub fn try_provider(
     leadline_providers::build(&config, context(WEBHOOK_URL))
 }
 
+/// The mock servers listen on 127.0.0.1, which the operator allows here as one allows
+/// a self-hosted gateway.
 pub fn context(webhook_url: &str) -> ProviderContext {
     ProviderContext {
-        http: reqwest::Client::new(),
+        http: guarded_client(&["127.0.0.0/8"]),
         webhook_url: webhook_url.to_owned(),
     }
+}
+
+/// A guarded client allowing `allow` besides the public internet.
+pub fn guarded_client(allow: &[&str]) -> OutboundClient {
+    OutboundClient::new(
+        OutboundPolicy::parse(allow).unwrap(),
+        ClientOptions::default(),
+    )
+    .unwrap()
 }
 
 /// The fields named in a configuration's errors.

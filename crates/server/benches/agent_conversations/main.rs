@@ -178,9 +178,16 @@ async fn run(kind: BackendKind, url: &str, sizes: Sizes) {
         .create_workspace("Agent load")
         .await
         .expect("a workspace");
-    let server = start_with(store.clone(), "127.0.0.1:0", ServerOptions::default())
-        .await
-        .expect("the server starts");
+    let server = start_with(
+        store.clone(),
+        "127.0.0.1:0",
+        ServerOptions {
+            outbound: leadline_server::testing::loopback_gateways(),
+            ..ServerOptions::default()
+        },
+    )
+    .await
+    .expect("the server starts");
     let api = Api {
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(sizes.conversations + 16)

@@ -7,7 +7,14 @@
 //! Whatever goes wrong with the endpoint — a timeout, a refused connection, an error
 //! status, a body that is not a completion, a model that keeps calling tools — the
 //! turn hands off with the failure as its reason: a lead is never left in silence.
+//!
+//! The endpoint is a URL the tenant typed, so it is called under the outbound guard
+//! ([`leadline_providers::outbound`]), and the reason (which the tenant reads in the
+//! decision log) says what failed in fixed words: the status, and the code and start
+//! of the message of an OpenAI-shaped error body, never the body itself or the
+//! connection error's causes (those go to the operator's log).
 
+mod failure;
 mod prompt;
 mod tools;
 mod wire;
@@ -19,7 +26,9 @@ use futures::future::BoxFuture;
 use leadline_core::agent::settings::LlmSettings;
 use leadline_core::agent::{AgentAction, AgentTurn};
 use leadline_core::custom_attribute::AttributeValue;
+use leadline_providers::outbound::{OutboundClient, error_chain, excerpt, read_capped, refusal_of};
 
+use self::failure::{CompletionError, error_detail};
 use self::wire::{ChatRequest, ChatResponse, Message, ResponseMessage, Tool, ToolCall};
 use super::{Agent, TurnContext, TurnResult};
 
@@ -28,13 +37,15 @@ use super::{Agent, TurnContext, TurnResult};
 const MAX_COMPLETIONS: usize = 3;
 /// The longest reply sent: ten SMS segments, and far more than a good reply needs.
 const MAX_REPLY_CHARS: usize = 1600;
-/// How much of an error response's body goes into the hand-off reason.
-const MAX_ERROR_BODY_CHARS: usize = 200;
+/// How much of a completion is read. A completion holds the model's text (a reply is
+/// cut to [`MAX_REPLY_CHARS`]) and its tool calls; some servers add the model's
+/// reasoning. Anything longer is not a completion worth reading.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// The LLM agent of one workspace's settings.
 #[derive(Debug, Clone)]
 pub struct LlmAgent {
-    client: reqwest::Client,
+    client: OutboundClient,
     url: String,
     model: String,
     api_key: Option<String>,
@@ -43,9 +54,10 @@ pub struct LlmAgent {
 }
 
 impl LlmAgent {
-    /// `client` is shared (reqwest::Client); the timeout comes from the settings and is
-    /// applied to each completion, so one slow endpoint never holds the shared client.
-    pub fn new(client: reqwest::Client, settings: &LlmSettings) -> Self {
+    /// `client` is shared (clones share its pool); the timeout comes from the settings
+    /// and is applied to each completion, so one slow endpoint never holds the shared
+    /// client.
+    pub fn new(client: OutboundClient, settings: &LlmSettings) -> Self {
         Self {
             client,
             url: format!(
@@ -223,6 +235,7 @@ impl LlmAgent {
         let mut request = self
             .client
             .post(&self.url)
+            .map_err(CompletionError::Refused)?
             .timeout(self.timeout)
             .json(&body);
         if let Some(key) = &self.api_key {
@@ -230,17 +243,32 @@ impl LlmAgent {
         }
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let answer = read_capped(response, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|e| self.transport(e))?;
         if !status.is_success() {
-            let text = String::from_utf8_lossy(&bytes);
+            tracing::info!(model = %self.model, status = status.as_u16(), body = %excerpt(&answer.text(), 300), "the LLM endpoint answered with an error");
             return Err(CompletionError::Status {
                 status: status.as_u16(),
-                body: text.trim().chars().take(MAX_ERROR_BODY_CHARS).collect(),
+                detail: error_detail(status, &answer.bytes),
             });
         }
-        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        let parsed: ChatResponse = serde_path_to_error::deserialize(deserializer)
-            .map_err(|error| CompletionError::Malformed(error.to_string()))?;
+        if answer.cut {
+            return Err(CompletionError::Malformed(
+                " (the answer is longer than 1 MiB)".into(),
+            ));
+        }
+        let deserializer = &mut serde_json::Deserializer::from_slice(&answer.bytes);
+        let parsed: ChatResponse = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            tracing::info!(model = %self.model, %error, "the LLM endpoint's answer is not a chat completion");
+            // The path names our own fields; serde's message may quote the body.
+            let path = error.path().to_string();
+            CompletionError::Malformed(if path == "." {
+                String::new()
+            } else {
+                format!(" (at {path})")
+            })
+        })?;
         parsed
             .choices
             .into_iter()
@@ -249,21 +277,18 @@ impl LlmAgent {
             .ok_or(CompletionError::NoChoices)
     }
 
-    /// A transport failure in words, without the URL (a proxy may carry a key in
-    /// its query) and with the causes reqwest keeps in its source chain.
+    /// A transport failure: the guard's refusal as it is; anything else in fixed words,
+    /// its causes (without the URL: a proxy may carry a key in its query) logged.
     fn transport(&self, error: reqwest::Error) -> CompletionError {
+        if let Some(refusal) = refusal_of(&error) {
+            return CompletionError::Refused(refusal.clone());
+        }
         if error.is_timeout() {
             return CompletionError::Timeout(self.timeout.as_secs());
         }
         let error = error.without_url();
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        CompletionError::Unreachable(text)
+        tracing::warn!(model = %self.model, cause = %error_chain(&error), "the LLM endpoint could not be reached");
+        CompletionError::Unreachable
     }
 }
 
@@ -277,25 +302,6 @@ impl Agent for LlmAgent {
         }
         .boxed()
     }
-}
-
-/// Why the endpoint gave no usable answer; the text is the hand-off reason.
-#[derive(Debug, thiserror::Error)]
-enum CompletionError {
-    #[error("the LLM endpoint did not answer within {0} s")]
-    Timeout(u64),
-    #[error("the LLM endpoint could not be reached: {0}")]
-    Unreachable(String),
-    #[error("the LLM endpoint answered HTTP {status}: {body}")]
-    Status { status: u16, body: String },
-    #[error("the LLM endpoint sent something that is not a chat completion: {0}")]
-    Malformed(String),
-    #[error("the LLM endpoint answered with no choices")]
-    NoChoices,
-    #[error("the LLM endpoint answered with neither text nor a tool call")]
-    Empty,
-    #[error("the LLM endpoint gave no final answer in {MAX_COMPLETIONS} completions")]
-    NoFinalAnswer,
 }
 
 /// A turn's way out through a tool.

@@ -26,8 +26,8 @@ use crate::numbers::SenderAssigner;
 pub struct RunnerDeps {
     pub store: Store,
     pub senders: SenderAssigner,
-    /// Shared by the LLM agent's calls.
-    pub http: reqwest::Client,
+    /// Shared by the LLM agent's calls, under the outbound guard.
+    pub http: leadline_providers::outbound::OutboundClient,
     /// Wakes the dispatcher when replies are queued.
     pub outbox_wake: Arc<Notify>,
 }

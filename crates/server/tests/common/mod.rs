@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use leadline_core::SystemClock;
 use leadline_server::serve::{RunningServer, ServerOptions, start_with};
+pub use leadline_server::testing::loopback_gateways;
 use leadline_store::testing::TestDatabase;
 use leadline_store::{BackendKind, Store, StoreOptions};
 use reqwest::{Method, RequestBuilder, Response};
@@ -45,9 +46,33 @@ impl TestApp {
         Some(Self::start(database, &url, clock, options).await)
     }
 
+    /// Like [`TestApp::spawn_with`], with exactly `options`: the outbound guard's
+    /// suite starts servers that do not allow the loopback gateways.
+    pub async fn spawn_exact(
+        kind: BackendKind,
+        clock: Arc<dyn leadline_core::Clock>,
+        options: ServerOptions,
+    ) -> Option<Self> {
+        let database = TestDatabase::create(kind).await?;
+        let url = database.url.clone();
+        Some(Self::start_exact(database, &url, clock, options).await)
+    }
+
     /// Starts a server over `database` reached at `url`: its own URL, or that of a
-    /// proxy in front of it (see [`fault_proxy`]).
+    /// proxy in front of it (see [`fault_proxy`]). The server may call
+    /// [`loopback_gateways`] besides what `options` allow.
     pub async fn start(
+        database: TestDatabase,
+        url: &str,
+        clock: Arc<dyn leadline_core::Clock>,
+        mut options: ServerOptions,
+    ) -> Self {
+        options.outbound.allow.extend(loopback_gateways().allow);
+        Self::start_exact(database, url, clock, options).await
+    }
+
+    /// [`TestApp::start`] with exactly `options`.
+    pub async fn start_exact(
         database: TestDatabase,
         url: &str,
         clock: Arc<dyn leadline_core::Clock>,

@@ -161,6 +161,9 @@ fn spawn(url: &str) -> Node {
             &listen,
             "--job-lease-seconds",
             "1",
+            // The gateway of this suite listens on 127.0.0.1.
+            "--allow-outbound",
+            "127.0.0.0/8",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

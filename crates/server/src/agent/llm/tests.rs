@@ -11,6 +11,7 @@ use leadline_core::contact::LanguageCode;
 use leadline_core::custom_attribute::{
     AttributeDefinition, AttributeKind, AttributeValue, AttributeValues,
 };
+use leadline_providers::outbound::{ClientOptions, OutboundClient, OutboundPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -125,8 +126,18 @@ fn settings(server: &MockServer, timeout_seconds: u32) -> LlmSettings {
     }
 }
 
+/// A guarded client that lets the mock endpoint on 127.0.0.1 through, as an operator
+/// allows a self-hosted LLM.
+fn client() -> OutboundClient {
+    OutboundClient::new(
+        OutboundPolicy::parse(&["127.0.0.0/8"]).unwrap(),
+        ClientOptions::default(),
+    )
+    .unwrap()
+}
+
 fn agent(server: &MockServer) -> LlmAgent {
-    LlmAgent::new(reqwest::Client::new(), &settings(server, 5))
+    LlmAgent::new(client(), &settings(server, 5))
 }
 
 async fn run(agent: &LlmAgent, context: &TurnContext) -> AgentTurn {
@@ -308,7 +319,7 @@ async fn without_a_key_no_authorization_is_sent_and_the_workspace_prompt_is_used
     settings.system_prompt = Some("You sell boats.".into());
 
     run(
-        &LlmAgent::new(reqwest::Client::new(), &settings),
+        &LlmAgent::new(client(), &settings),
         &Workspace::new().context(),
     )
     .await;

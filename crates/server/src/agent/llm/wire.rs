@@ -99,6 +99,21 @@ pub(super) struct ResponseMessage {
     pub tool_calls: Option<Vec<ToolCall>>,
 }
 
+/// An error answer in OpenAI's shape: `{"error": {"message", "type", "param",
+/// "code"}}`; `code` is a string, a number or null depending on the server.
+#[derive(Debug, Deserialize)]
+pub(super) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ErrorDetail {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
+}
+
 /// A call the model asks for; echoed back verbatim in the assistant message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct ToolCall {
