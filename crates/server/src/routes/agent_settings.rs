@@ -6,6 +6,11 @@
 //! without `llm.apiKey` keeps the stored key, so a client that changes the model need
 //! not know the key, but only while `llm.baseUrl` stays the same: a key is never sent
 //! to an endpoint other than the one it was given for. `"apiKey": ""` removes it.
+//!
+//! `llm.baseUrl` must not be, or resolve to, an address the outbound guard refuses
+//! (loopback, private, link-local, metadata…) unless the operator allowed it with
+//! `--allow-outbound`: a 422 naming the field. A name that does not resolve yet is
+//! accepted; every call is checked again when it connects.
 
 use axum::extract::State;
 use leadline_core::WorkspaceId;
@@ -47,6 +52,11 @@ async fn put_agent_settings(
     ApiJson(mut settings): ApiJson<AgentSettings>,
 ) -> ApiResult<axum::Json<AgentSettings>> {
     settings.validate()?;
+    if let Some(llm) = &settings.llm
+        && let Err(refusal) = state.providers.outbound().check_url(&llm.base_url).await
+    {
+        return Err(ApiError::field("llm.baseUrl", refusal.to_string()));
+    }
     settings.whatsapp_reopen_template = settings
         .whatsapp_reopen_template
         .map(|name| name.trim().to_owned());

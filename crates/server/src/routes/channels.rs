@@ -161,7 +161,10 @@ fn check_sender(provider: ProviderKind, sender: &str) -> Result<String, leadline
 }
 
 /// Create a channel. The provider's settings are checked at once: a missing setting or
-/// secret is a 422 naming it (`settings.accountSid`, `secrets.authToken`, …).
+/// secret is a 422 naming it (`settings.accountSid`, `secrets.authToken`, …), and so is
+/// a URL whose host is, or resolves to, an address the outbound guard refuses
+/// (loopback, private, link-local, metadata…) unless the operator allowed it with
+/// `--allow-outbound`.
 #[utoipa::path(post, path = "/api/v1/channels", tag = "channels", request_body = CreateChannelRequest,
     responses((status = 201, body = ChannelResponse), (status = 422, body = Problem)))]
 async fn create_channel(
@@ -203,6 +206,7 @@ async fn create_channel(
         secrets: &new.secrets,
     };
     state.providers.build_config(ChannelId::new(), &config)?;
+    state.providers.check_outbound_urls(&config).await?;
     let channel = state.store.create_channel(workspace, new).await?;
     tracing::info!(channel = %channel.id, provider = %channel.provider, carries = %channel.carries, "channel created");
     Ok((

@@ -74,6 +74,19 @@ impl AgentApp {
     pub async fn start(kind: BackendKind) -> Option<Self> {
         let clock = Arc::new(ManualClock::new(monday_daytime()));
         let app = TestApp::spawn_with(kind, clock.clone(), ServerOptions::default()).await?;
+        Some(Self::ready(app, clock).await)
+    }
+
+    /// Like [`AgentApp::start`], the server started with exactly `options` (see
+    /// [`TestApp::spawn_exact`]).
+    pub async fn start_exact(kind: BackendKind, options: ServerOptions) -> Option<Self> {
+        let clock = Arc::new(ManualClock::new(monday_daytime()));
+        let app = TestApp::spawn_exact(kind, clock.clone(), options).await?;
+        Some(Self::ready(app, clock).await)
+    }
+
+    /// The sandbox channel, the template and the settings of every agent app.
+    async fn ready(app: TestApp, clock: Arc<ManualClock>) -> Self {
         let channel_id = app.sandbox_channel().await;
         app.create_template(json!({
             "name": "welcome", "language": "en", "body": "Hi {{1}}, this is {{2}}.", "channelType": "SMS"
@@ -85,7 +98,7 @@ impl AgentApp {
             channel_id,
         };
         this.agent_settings(json!({})).await;
-        Some(this)
+        this
     }
 
     pub async fn stop(self) {
