@@ -128,6 +128,12 @@ impl KeyCache {
         Some(KeyCheck::Granted(entry.grant))
     }
 
+    /// Whether this node verified `hash` since the key generation last moved, trusted
+    /// now or not: a key that is no stranger (see [`crate::rate_limit::guard`]).
+    pub fn verified_before(&self, hash: &ApiKeyHash) -> bool {
+        self.0.granted.contains_key(hash)
+    }
+
     /// Reads `hash` from the store and remembers the answer.
     pub async fn load(
         &self,

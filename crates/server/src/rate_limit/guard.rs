@@ -5,7 +5,10 @@
 //!
 //! Order matters for cost: a key this node has not verified is read from the store only
 //! after the client's address had a token for it, so made-up keys cost a bounded number
-//! of reads per address; a key remembered as refused costs none. Provider webhooks pass
+//! of reads per address; a key remembered as refused costs none. A key verified before
+//! and read again (after a revocation elsewhere, or while the key generation could not
+//! be polled) spends no address token, so a flood from a shared address does not lock
+//! out its known keys. Provider webhooks pass
 //! through: their handler limits them per channel, once it knows the channel.
 
 use std::net::SocketAddr;
@@ -49,11 +52,15 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Some(hash) => match state.keys.cached(&hash, now) {
             Some(check) => check,
             None => {
-                let decision = state.limits.take_for_address(address);
-                if let Err(limited) = &decision {
-                    return too_many_requests(limited, shape);
+                // A key verified before is read again (its trust lapsed) without
+                // spending the address's tokens: they bound reads of strangers.
+                if !state.keys.verified_before(&hash) {
+                    let decision = state.limits.take_for_address(address);
+                    if let Err(limited) = &decision {
+                        return too_many_requests(limited, shape);
+                    }
+                    address_decision = Some(decision);
                 }
-                address_decision = Some(decision);
                 match state.keys.load(&state.store, &hash, now).await {
                     Ok(check) => check,
                     // The store cannot say: the handler's extractor asks again and
