@@ -5,10 +5,10 @@
 //!
 //! Order matters for cost: a key this node has not verified is read from the store only
 //! after the client's address had a token for it, so made-up keys cost a bounded number
-//! of reads per address; a key remembered as refused costs none. A key verified before
-//! and read again (after a revocation elsewhere, or while the key generation could not
-//! be polled) spends no address token, so a flood from a shared address does not lock
-//! out its known keys. Provider webhooks pass
+//! of reads per address; a key remembered as refused costs none. A key this node
+//! verified since the key generation last moved, read again because the node's cache is
+//! not trusted right now (its poll of the generation is late), spends no address token,
+//! so a flood from a shared address does not lock out its known keys. Provider webhooks pass
 //! through: their handler limits them per channel, once it knows the channel.
 
 use std::net::SocketAddr;
@@ -52,8 +52,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Some(hash) => match state.keys.cached(&hash, now) {
             Some(check) => check,
             None => {
-                // A key verified before is read again (its trust lapsed) without
-                // spending the address's tokens: they bound reads of strangers.
+                // A key verified before is read again (the cache's trust lapsed)
+                // without spending the address's tokens: they bound reads of strangers.
                 if !state.keys.verified_before(&hash) {
                     let decision = state.limits.take_for_address(address);
                     if let Err(limited) = &decision {
