@@ -26,6 +26,7 @@ pub mod numbers;
 pub mod opt_out;
 pub mod patch;
 pub mod phone;
+pub mod rate_limit;
 pub mod retry;
 pub mod script;
 pub mod template;
@@ -33,7 +34,7 @@ pub mod time_zone;
 pub mod user;
 pub mod validation;
 
-pub use api_key::{ApiKey, ApiKeyHash};
+pub use api_key::{ApiKey, ApiKeyHash, ApiKeyScope};
 pub use calling_hours::{CallingHours, CallingWindowInput, DayWindow};
 pub use chrono_tz::Tz;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -1,4 +1,5 @@
-//! The `leadline` command line: `serve`, `migrate`, `workspace create`, `apikey create`.
+//! The `leadline` command line: `serve`, `migrate`, `workspace create`, `apikey create |
+//! list | revoke`.
 //! Commands that create something print exactly one JSON object on stdout, so scripts
 //! can read it; everything meant for people goes to stderr.
 
@@ -7,13 +8,18 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use leadline_core::{SystemClock, WorkspaceId};
+use leadline_core::SystemClock;
+use leadline_core::rate_limit::Bucket;
 use leadline_providers::outbound::Allowed;
 use leadline_store::{Store, StoreOptions};
 use serde_json::json;
 
 use crate::serve;
+
+mod apikey;
+use crate::rate_limit;
 use crate::telemetry::{LogFormat, init_logs};
+use apikey::ApikeyCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -113,6 +119,20 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADLINE_ALLOW_OUTBOUND", value_name = "NET_OR_HOST",
           value_delimiter = ',', num_args = 1..)]
     pub allow_outbound: Vec<Allowed>,
+    /// Requests a second (and burst, RATE/BURST) each client address may send without
+    /// a valid API key. Keys are limited per workspace (PUT /api/v1/settings/rate-limits).
+    #[arg(long, env = "LEADLINE_ANONYMOUS_RATE_LIMIT", value_name = "RATE/BURST",
+          value_parser = Bucket::parse, default_value_t = rate_limit::DEFAULT_PER_ADDRESS)]
+    pub anonymous_rate_limit: Bucket,
+    /// Provider webhook calls a second (and burst, RATE/BURST) per channel.
+    #[arg(long, env = "LEADLINE_WEBHOOK_RATE_LIMIT", value_name = "RATE/BURST",
+          value_parser = Bucket::parse, default_value_t = rate_limit::DEFAULT_PER_CHANNEL)]
+    pub webhook_rate_limit: Bucket,
+    /// Behind a proxy: the request header that names the client's address (its last
+    /// entry is taken, e.g. X-Forwarded-For). Set it only when the proxy always sets
+    /// it; a client could otherwise pick its own address.
+    #[arg(long, env = "LEADLINE_CLIENT_ADDRESS_HEADER", value_name = "HEADER")]
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,17 +141,6 @@ enum WorkspaceCommand {
     Create {
         #[arg(long)]
         name: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ApikeyCommand {
-    /// Create another API key for a workspace.
-    Create {
-        #[arg(long)]
-        workspace: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -160,7 +169,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn open_store(database: &DatabaseArgs) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(database: &DatabaseArgs) -> anyhow::Result<Store> {
     Store::open(
         &database.database_url,
         StoreOptions::default(),
@@ -204,23 +213,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{}", summary.to_json());
             Ok(())
         }
-        Command::Apikey(ApikeyCommand::Create {
-            workspace,
-            database,
-        }) => {
-            let workspace_id: WorkspaceId = workspace.parse().with_context(|| {
-                format!("--workspace '{workspace}' is not a workspace id (a UUID)")
-            })?;
-            let store = open_store(&database).await?;
-            let key = store.create_api_key(workspace_id).await?;
-            store.close().await;
-            let key = key.with_context(|| format!("no workspace {workspace_id}; list them with your first key or create one with `leadline workspace create`"))?;
-            println!(
-                "{}",
-                json!({"workspaceId": workspace_id.to_string(), "apiKey": key.expose()})
-            );
-            Ok(())
-        }
+        Command::Apikey(command) => apikey::run(command).await,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod import;
 pub mod numbers;
 pub mod pagination;
+pub mod rate_limit;
 pub mod routes;
 pub mod scheduler;
 pub mod serve;

@@ -22,11 +22,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::{self, runner::RunnerDeps, runner::RunnerOptions};
-use crate::auth::key_cache;
+use crate::auth::{KeyCache, key_cache};
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
 use crate::numbers::{NumberPools, SenderAssigner};
+use crate::rate_limit::{RateLimitOptions, RateLimits};
 use crate::routes;
 use crate::scheduler;
 use crate::state::AppState;
@@ -38,6 +39,8 @@ pub struct RunningServer {
     pub address: SocketAddr,
     pub shutdown: CancellationToken,
     pub task: JoinHandle<std::io::Result<()>>,
+    /// The node's API key cache (its counters show what it saved the store).
+    pub keys: KeyCache,
     workers: Vec<Worker>,
     shutdown_timeout: Duration,
 }
@@ -119,6 +122,8 @@ pub struct ServerOptions {
     /// (`--allow-outbound`); by default nothing: no loopback, private, link-local or
     /// metadata address.
     pub outbound: OutboundPolicy,
+    /// The server's own rate limits (per client address, per webhook channel).
+    pub rate_limits: RateLimitOptions,
 }
 
 impl Default for ServerOptions {
@@ -131,6 +136,7 @@ impl Default for ServerOptions {
             agent: RunnerOptions::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             outbound: OutboundPolicy::default(),
+            rate_limits: RateLimitOptions::default(),
         }
     }
 }
@@ -169,9 +175,11 @@ pub async fn start_with(
     let scheduler_wake = Arc::new(Notify::new());
     let numbers = NumberPools::new(store.clone(), options.number_pool_ttl);
     let agent_wake = Arc::new(Notify::new());
+    let keys = key_cache();
     let state = AppState {
         store: store.clone(),
-        keys: key_cache(),
+        keys: keys.clone(),
+        limits: RateLimits::new(options.rate_limits.clone()),
         metrics: metrics_handle(),
         providers: providers.clone(),
         outbox_wake: outbox_wake.clone(),
@@ -180,6 +188,8 @@ pub async fn start_with(
         agent_wake: agent_wake.clone(),
     };
     let shutdown = CancellationToken::new();
+    // Keys are trusted from memory only while this poller keeps up (see auth::keys).
+    tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));
     let workers = if options.without_dispatcher {
         Vec::new()
     } else {
@@ -204,14 +214,19 @@ pub async fn start_with(
     let app = routes::app(state);
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
+        // The peer's address is what anonymous requests are limited by.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
     });
     Ok(RunningServer {
         address,
         shutdown,
         task,
+        keys,
         workers,
         shutdown_timeout: options.shutdown_timeout,
     })
@@ -314,6 +329,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         outbound: OutboundPolicy::new(args.allow_outbound.clone()),
+        rate_limits: RateLimitOptions {
+            per_address: args.anonymous_rate_limit,
+            per_channel: args.webhook_rate_limit,
+            client_address_header: args.client_address_header.clone(),
+            ..RateLimitOptions::default()
+        },
         ..ServerOptions::default()
     };
     if !options.outbound.allow.is_empty() {

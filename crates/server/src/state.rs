@@ -9,11 +9,14 @@ use tokio::sync::Notify;
 use crate::auth::KeyCache;
 use crate::channel_providers::ChannelProviders;
 use crate::numbers::NumberPools;
+use crate::rate_limit::RateLimits;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub keys: KeyCache,
+    /// The node's rate-limit buckets (per key, per client address, per channel).
+    pub limits: RateLimits,
     pub metrics: PrometheusHandle,
     pub providers: ChannelProviders,
     /// Wakes an idle dispatcher worker when a handler queues a message.

@@ -262,6 +262,7 @@ async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
     let state = AppState {
         store: app.store.clone(),
         keys: key_cache(),
+        limits: leadline_server::rate_limit::RateLimits::new(Default::default()),
         metrics: metrics_handle(),
         providers: ChannelProviders::new("http://127.0.0.1:1"),
         outbox_wake: Arc::new(Notify::new()),

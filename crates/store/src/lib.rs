@@ -10,6 +10,7 @@
 
 pub mod agent;
 pub mod agent_settings;
+pub mod api_keys;
 mod backend;
 pub mod campaigns;
 pub mod channels;

@@ -1,11 +1,12 @@
 //! Workspaces (tenants) and their API keys. Only key hashes are stored.
 
 use chrono::{DateTime, Utc};
-use leadline_core::{ApiKey, ApiKeyHash, ApiKeyId, WorkspaceId};
+use leadline_core::{ApiKey, ApiKeyHash, WorkspaceId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
 
+use crate::api_keys::{first_key_record, insert_key_sql};
 use crate::backend::{on_read, on_write};
 use crate::rows::{OptionalText, fetch_optional, from_micros, id, to_micros};
 use crate::{Store, StoreError};
@@ -34,9 +35,8 @@ impl Store {
                 .bind(to_micros(workspace.created_at))
                 .execute(&mut *tx)
                 .await?;
-            insert_key_sql(workspace.id, &key.hash(), workspace.created_at)
-                .execute(&mut *tx)
-                .await?;
+            let record = first_key_record(workspace.id, &key, workspace.created_at);
+            insert_key_sql(&record, &key.hash()).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok((workspace, key))
@@ -80,9 +80,8 @@ impl Store {
             .await?
             .rows_affected();
             if inserted == 1 {
-                insert_key_sql(workspace.id, &key.hash(), workspace.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                let record = first_key_record(workspace.id, &key, workspace.created_at);
+                insert_key_sql(&record, &key.hash()).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             inserted == 1
@@ -90,19 +89,16 @@ impl Store {
         Ok(created.then_some((workspace, key)))
     }
 
-    /// A new key for an existing workspace; `None` when the workspace does not exist.
+    /// A new full-scope key for an existing workspace; `None` when the workspace does
+    /// not exist. (See [`Store::issue_api_key`] for names, scopes and expiry.)
     pub async fn create_api_key(
         &self,
         workspace_id: WorkspaceId,
     ) -> Result<Option<ApiKey>, StoreError> {
-        if self.workspace(workspace_id).await?.is_none() {
-            return Ok(None);
-        }
-        let key = ApiKey::generate();
-        on_write!(&self.backend, pool => {
-            insert_key_sql(workspace_id, &key.hash(), self.clock.now()).execute(pool).await?;
-        });
-        Ok(Some(key))
+        let issued = self
+            .issue_api_key(workspace_id, crate::api_keys::NewApiKey::default())
+            .await?;
+        Ok(issued.map(|(_, key)| key))
     }
 
     pub async fn workspace(
@@ -125,13 +121,14 @@ impl Store {
         row.transpose()
     }
 
-    /// The workspace a key belongs to, looked up by the key's hash.
+    /// The workspace a key belongs to, looked up by the key's hash; `None` for a revoked
+    /// key. (Authentication reads [`Store::api_key_grant`], which also says why.)
     pub async fn workspace_for_key(
         &self,
         hash: &ApiKeyHash,
     ) -> Result<Option<WorkspaceId>, StoreError> {
         let found: Option<String> = on_read!(&self.backend, pool => {
-            sqlx::query_scalar("SELECT workspace_id FROM api_keys WHERE key_hash = $1")
+            sqlx::query_scalar("SELECT workspace_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
                 .bind(hash.to_hex())
                 .fetch_optional(pool)
                 .await?
@@ -140,24 +137,6 @@ impl Store {
             .map(|value| id("api_keys.workspace_id", &value))
             .transpose()
     }
-}
-
-fn insert_key_sql<'q, DB: sqlx::Database>(
-    workspace_id: WorkspaceId,
-    hash: &ApiKeyHash,
-    at: DateTime<Utc>,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    sqlx::query(
-        "INSERT INTO api_keys (id, workspace_id, key_hash, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(ApiKeyId::new().to_string())
-    .bind(workspace_id.to_string())
-    .bind(hash.to_hex())
-    .bind(to_micros(at))
 }
 
 /// A settings document kept as JSON on the workspace's row; NULL means the defaults.

@@ -28,6 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(add_outbound_call))
 }
 
+/// Where this endpoint lives: errors on paths under it use its own shape.
+pub const PATH_PREFIX: &str = "/conversations/";
+
 /// The API versions this endpoint answers to.
 const VERSIONS: [&str; 2] = ["2021-07-28", "2021-04-15"];
 const MAX_ATTACHMENTS: usize = 20;
@@ -121,6 +124,16 @@ impl IntoResponse for LeadConnectorError {
         };
         crate::error::with_retry_after((status, axum::Json(body)).into_response())
     }
+}
+
+/// A refusal made before the handler runs (a rate limit), in this endpoint's shape.
+pub fn refusal(status: StatusCode, message: String) -> Response {
+    let body = LeadConnectorErrorBody {
+        status_code: status.as_u16(),
+        message: serde_json::json!(message),
+        error: status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 /// The `Version` header, required.

@@ -3,6 +3,7 @@
 
 pub mod agent_scripts;
 pub mod agent_settings;
+pub mod api_keys;
 pub mod bridge_contacts;
 pub mod campaigns;
 pub mod channels;
@@ -21,6 +22,7 @@ pub mod ops;
 pub mod opt_outs;
 pub mod outgoing_numbers;
 pub mod phone_numbers;
+pub mod rate_limit_settings;
 pub mod sandbox;
 pub mod sources;
 pub mod teams;
@@ -100,6 +102,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(number_warmup::router())
         .merge(agent_settings::router())
         .merge(agent_scripts::router())
+        .merge(api_keys::router())
+        .merge(rate_limit_settings::router())
         .split_for_parts()
 }
 
@@ -132,6 +136,12 @@ pub fn app(state: AppState) -> Router {
     .layer(axum::middleware::from_fn_with_state(
         state.clone(),
         crate::idempotency::honour_idempotency_key,
+    ))
+    // Outside the Idempotency-Key layer: keys are checked and limited before anything
+    // is claimed or stored for a request.
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::rate_limit::guard,
     ))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(axum::middleware::from_fn(telemetry::record_request))

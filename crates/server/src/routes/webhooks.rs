@@ -3,7 +3,8 @@
 //! (Twilio's `X-Twilio-Signature`, WhatsApp's `X-Hub-Signature-256`, the http
 //! provider's HMAC, Kannel's per-message signature). A call that fails verification is
 //! a 401 and changes nothing. Reports may repeat or arrive out of order; applying them
-//! is idempotent and never moves a message back.
+//! is idempotent and never moves a message back. Calls are rate limited per channel
+//! (see [`crate::rate_limit`]), before the channel is even looked up.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +19,7 @@ use utoipa_axum::routes;
 use crate::channel_providers::ProviderLookupError;
 use crate::error::{ApiError, Problem};
 use crate::extract::path_id;
+use crate::rate_limit::response::{Shape, too_many_requests};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -66,6 +68,9 @@ async fn receive(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let channel_id: ChannelId = path_id("channelId", &channel, "channel")?;
+    if let Err(limited) = state.limits.take_for_channel(channel_id) {
+        return Ok(too_many_requests(&limited, Shape::Problem));
+    }
     let store = &state.store;
     let (channel, provider) = match state
         .providers

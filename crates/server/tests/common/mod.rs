@@ -163,6 +163,11 @@ impl TestApp {
         (workspace.id.to_string(), key.expose().to_owned())
     }
 
+    /// The server's API key cache, whose counters show what it read from the store.
+    pub fn key_cache(&self) -> &leadline_server::auth::KeyCache {
+        &self.server.as_ref().expect("the server runs").keys
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("the server stops cleanly");
