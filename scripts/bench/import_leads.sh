@@ -33,10 +33,13 @@ PY
 echo "generated $ROWS rows ($(du -h "$work/leads.csv" | cut -f1))"
 
 db="sqlite://$work/import.db"
-"$BIN" serve --database-url "$db" --listen "127.0.0.1:$PORT" >"$work/first.json" 2>"$work/server.log" &
+"$BIN" serve --anonymous-rate-limit 1000000/1000000 --database-url "$db" --listen "127.0.0.1:$PORT" >"$work/first.json" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 KEY=$(python3 -c "import json;print(json.load(open('$work/first.json'))['apiKey'])")
+# a load test is not a runaway client: lift the workspace's rate limit to its highest
+curl -sf -X PUT "http://127.0.0.1:$PORT/api/v1/settings/rate-limits" -H "x-api-key: $KEY" \
+  -H 'content-type: application/json' -d '{"requestsPerSecond":100000,"burst":1000000}' >/dev/null
 API="http://127.0.0.1:$PORT"
 CH=$(curl -sf -X POST "$API/api/v1/channels" -H "x-api-key: $KEY" \
   -d '{"name": "SMS", "messageProviderType": "SMS", "sender": "+14155550100"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')

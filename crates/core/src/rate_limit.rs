@@ -9,13 +9,13 @@ use utoipa::ToSchema;
 
 use crate::FieldErrors;
 
-/// Highest sustained rate a workspace may give its keys. Far above what one node
-/// serves, so it never stands in anyone's way, yet it keeps a typo (an extra zero or
-/// three) from turning the limit into "none".
-pub const MAX_REQUESTS_PER_SECOND: u32 = 10_000;
+/// Highest sustained rate a workspace may give its keys. Above what one node serves
+/// (about 13,000 contact upserts a second on SQLite, 65,000 health checks), so it never
+/// stands in anyone's way, yet it keeps a typo from turning the limit into "none".
+pub const MAX_REQUESTS_PER_SECOND: u32 = 100_000;
 
 /// Highest burst a workspace may give its keys: ten seconds of the highest rate.
-pub const MAX_BURST: u32 = 100_000;
+pub const MAX_BURST: u32 = 1_000_000;
 
 /// A token bucket: `per_second` tokens added each second, at most `burst` kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +62,9 @@ impl std::fmt::Display for Bucket {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RateLimitSettings {
-    /// Requests per second each key may sustain (1 to 10000; default 100).
+    /// Requests per second each key may sustain (1 to 100000; default 100).
     pub requests_per_second: u32,
-    /// Requests a key may send at once after a quiet spell (1 to 100000; default 200).
+    /// Requests a key may send at once after a quiet spell (1 to 1000000; default 200).
     pub burst: u32,
 }
 

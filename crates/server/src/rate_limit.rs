@@ -60,12 +60,15 @@ pub const DEFAULT_PER_ADDRESS: Bucket = Bucket {
     burst: 100,
 };
 
-/// 500 reports a second per channel, bursts of 2,000: a send produces up to four reports
-/// (queued, sent, delivered, read), so this follows a channel sending over 100 messages
-/// a second, and the burst takes a provider's backlog after an outage of its own.
+/// 5,000 reports a second per channel, bursts of 20,000: a send produces up to four
+/// reports (queued, sent, delivered, read), so this follows a channel sending over 1,000
+/// messages a second (a Kannel gateway in front of several SMPP binds does), and the
+/// burst takes a provider's backlog after an outage of its own. Some providers (Twilio's
+/// status callbacks) do not retry a refused report, so the default stays well above
+/// any real channel's traffic and only stops a flood.
 pub const DEFAULT_PER_CHANNEL: Bucket = Bucket {
-    per_second: 500,
-    burst: 2_000,
+    per_second: 5_000,
+    burst: 20_000,
 };
 
 impl Default for RateLimitOptions {

@@ -146,6 +146,16 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
         "name": "welcome", "language": "en", "body": "Hi {{1}}, this is {{2}}.", "channelType": "SMS"
     }))
     .await;
+    // The load runs near the default per-key rate; this test is about outages, not limits.
+    let (status, limits) = common::read(
+        app.request(reqwest::Method::PUT, "/api/v1/settings/rate-limits")
+            .json(&json!({"requestsPerSecond": 10_000, "burst": 20_000}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{limits}");
     let mut accepted: Vec<String> = Vec::new();
     let mut conversations = Vec::new();
     for n in 0..CONVERSATIONS {
