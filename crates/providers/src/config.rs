@@ -41,6 +41,16 @@ impl<'a> Settings<'a> {
         self.optional("secrets", self.secrets, key)
     }
 
+    /// A setting as given, for adapters that read structured values.
+    pub fn raw_setting(&self, key: &str) -> Option<&'a Value> {
+        self.settings.get(key)
+    }
+
+    /// A secret as given, for adapters that keep structured secrets.
+    pub(crate) fn raw_secret(&self, key: &str) -> Option<&'a Value> {
+        self.secrets.get(key)
+    }
+
     /// An optional non-negative integer setting.
     pub fn optional_u64(&self, key: &str) -> Option<u64> {
         match self.settings.get(key) {
@@ -121,25 +131,7 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// A credential held by an adapter. Its `Debug` prints a placeholder, so deriving
-/// `Debug` on an adapter (the [`crate::Provider`] trait requires it) cannot leak it
-/// into logs or panics.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    /// The secret itself, for signing and authenticating only.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A credential held by an adapter: the shared redacting type, so deriving `Debug` on
+/// an adapter (the [`crate::Provider`] trait requires it) cannot leak it into logs or
+/// panics.
+pub(crate) use leadline_core::Secret;

@@ -81,8 +81,21 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
         })
 }
 
+/// A GET as Kannel makes it: the URL's userinfo becomes a Basic `Authorization`.
 fn get(url: &str) -> Call {
-    Call::new(http::Method::GET, url, &[], b"")
+    Call::get_with_userinfo(url)
+}
+
+/// The password of the Basic credentials derived from `secret`, written out here.
+fn credential(secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(b"leadline kannel webhook credentials v1");
+    hex::encode(mac.finalize().into_bytes())[..32].to_owned()
+}
+
+/// `WEBHOOK_URL` with the Basic credentials of `secret` in its userinfo.
+fn with_credentials(secret: &str) -> String {
+    WEBHOOK_URL.replacen("https://", &format!("https://kannel:{}@", credential(secret)), 1)
 }
 
 #[tokio::test]
@@ -96,7 +109,8 @@ async fn sends_gsm_text_with_a_signed_dlr_url() {
 
     let id = outbound.message_id.to_string();
     let dlr_url = format!(
-        "{WEBHOOK_URL}?kind=dlr&id={id}&sig={}&type=%d&smsc=%i&ts=%T&answer=%A",
+        "{}?kind=dlr&id={id}&sig={}&type=%d&smsc=%i&ts=%T&answer=%A",
+        with_credentials(WEBHOOK_SECRET),
         mac32(&id)
     );
     assert_eq!(
@@ -120,7 +134,7 @@ async fn sends_gsm_text_with_a_signed_dlr_url() {
         .unwrap()
         .to_owned();
     assert!(
-        raw.contains("dlr-url=https%3A%2F%2Fleadline.example.com"),
+        raw.contains("dlr-url=https%3A%2F%2Fkannel%3A"),
         "{raw}"
     );
     assert!(raw.contains("%26type%3D%25d%26smsc%3D%25i"), "{raw}");
@@ -309,11 +323,35 @@ async fn delivery_reports_verify_their_signature_and_map_the_dlr_type() {
         get(&forged).handle(provider.as_ref()),
         Err(WebhookError::BadSignature(_))
     ));
-    let unsigned = format!("{WEBHOOK_URL}?kind=dlr&id={}&type=1", outbound.message_id);
+    let unsigned = format!(
+        "{}?kind=dlr&id={}&type=1",
+        with_credentials(WEBHOOK_SECRET),
+        outbound.message_id
+    );
     assert!(matches!(
         get(&unsigned).handle(provider.as_ref()),
         Err(WebhookError::BadSignature(_))
     ));
+
+    // A report as a log or a proxy shows it (the request line: id, sig and status, no
+    // credentials), its status changed from 8 to 1: refused, as is the original.
+    let logged = report("8", "ACK/").replacen(
+        &format!("kannel:{}@", credential(WEBHOOK_SECRET)),
+        "",
+        1,
+    );
+    for status in ["8", "1"] {
+        let tampered = logged.replace("type=8", &format!("type={status}"));
+        assert!(matches!(
+            get(&tampered).handle(provider.as_ref()),
+            Err(WebhookError::BadSignature(_))
+        ));
+    }
+    // The same with another channel's credentials, or as another user: refused.
+    let other = report("1", "").replace(&credential(WEBHOOK_SECRET), &credential("other"));
+    assert!(get(&other).handle(provider.as_ref()).is_err());
+    let other_user = report("1", "").replacen("kannel:", "admin:", 1);
+    assert!(get(&other_user).handle(provider.as_ref()).is_err());
 }
 
 #[test]
@@ -323,8 +361,8 @@ fn inbound_messages_arrive_through_the_sms_service_get_url() {
     assert_eq!(
         template,
         format!(
-            "{WEBHOOK_URL}?kind=mo&token={}&from=%p&to=%P&text=%a&id=%I&ts=%T",
-            mac32("leadline kannel mo")
+            "{}?kind=mo&from=%p&to=%P&text=%a&id=%I&ts=%T",
+            with_credentials(WEBHOOK_SECRET)
         )
     );
     let group = sms_service_group(WEBHOOK_URL, WEBHOOK_SECRET);
@@ -374,8 +412,14 @@ fn inbound_messages_arrive_through_the_sms_service_get_url() {
         Err(WebhookError::Malformed(_))
     ));
     assert!(matches!(
-        get(WEBHOOK_URL).handle(provider.as_ref()),
+        get(&with_credentials(WEBHOOK_SECRET)).handle(provider.as_ref()),
         Err(WebhookError::Malformed(_))
+    ));
+    // The MO URL with its credentials left out (as a log shows it) is refused.
+    let logged = mo.replacen(&format!("kannel:{}@", credential(WEBHOOK_SECRET)), "", 1);
+    assert!(matches!(
+        get(&logged).handle(provider.as_ref()),
+        Err(WebhookError::BadSignature(_))
     ));
 }
 
@@ -396,5 +440,81 @@ fn settings_errors_name_every_field() {
             "settings.sendsmsUrl",
             "settings.username"
         ]
+    );
+}
+
+#[test]
+fn a_rotated_secret_works_at_once_and_the_old_one_until_its_grace_ends() {
+    let rotated_at = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut secrets = leadline_core::SecretMap::new(
+        serde_json::from_value(json!({"password": PASSWORD, "webhookSecret": WEBHOOK_SECRET}))
+            .unwrap(),
+    );
+    let valid_until = leadline_providers::kannel::rotate_webhook_secret(
+        &mut secrets,
+        "the-new-secret",
+        rotated_at,
+    );
+    assert_eq!(valid_until, rotated_at + chrono::Duration::hours(24));
+    assert_eq!(secrets.expose()["webhookSecret"], "the-new-secret");
+    let provider = common::provider(
+        ProviderKind::Kannel,
+        MessageProviderType::Sms,
+        json!({"sendsmsUrl": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": USERNAME}),
+        serde_json::Value::Object(secrets.expose().clone()),
+    );
+    let mo = |secret: &str| {
+        fill(
+            &mo_get_url(WEBHOOK_URL, secret),
+            &[("%p", "14155552671"), ("%a", "hi")],
+        )
+    };
+    let just_before = valid_until - chrono::Duration::seconds(1);
+    assert!(get(&mo("the-new-secret")).at(rotated_at).handle(provider.as_ref()).is_ok());
+    assert!(get(&mo(WEBHOOK_SECRET)).at(just_before).handle(provider.as_ref()).is_ok());
+    assert!(matches!(
+        get(&mo(WEBHOOK_SECRET)).at(valid_until).handle(provider.as_ref()),
+        Err(WebhookError::BadSignature(_))
+    ));
+    assert!(
+        get(&mo("the-new-secret"))
+            .at(valid_until + chrono::Duration::days(30))
+            .handle(provider.as_ref())
+            .is_ok()
+    );
+}
+
+#[test]
+fn calls_from_outside_the_allowed_sources_are_refused() {
+    let provider = kannel(
+        "http://127.0.0.1:13013",
+        json!({"allowedSources": ["10.1.2.3", "192.168.0.0/24"]}),
+    );
+    let mo = fill(
+        &mo_get_url(WEBHOOK_URL, WEBHOOK_SECRET),
+        &[("%p", "14155552671"), ("%a", "hi")],
+    );
+    assert!(get(&mo).from_peer("10.1.2.3").handle(provider.as_ref()).is_ok());
+    assert!(get(&mo).from_peer("192.168.0.77").handle(provider.as_ref()).is_ok());
+    for refused in [get(&mo).from_peer("10.1.2.4"), get(&mo)] {
+        assert!(matches!(
+            refused.handle(provider.as_ref()),
+            Err(WebhookError::SourceRefused(_))
+        ));
+    }
+    let errors = common::try_provider(
+        ProviderKind::Kannel,
+        MessageProviderType::Sms,
+        json!({"sendsmsUrl": "http://127.0.0.1:13013/cgi-bin/sendsms", "username": USERNAME,
+               "allowedSources": ["10.0.0.1", "not-an-address"]}),
+        json!({"password": PASSWORD, "webhookSecret": WEBHOOK_SECRET,
+               "previousWebhookSecret": "no grace period"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        common::failed_fields(&errors),
+        ["secrets.previousWebhookSecret", "settings.allowedSources[1]"]
     );
 }

@@ -15,6 +15,7 @@ pub mod numbers;
 pub mod pagination;
 pub mod routes;
 pub mod scheduler;
+pub mod secrets_cli;
 pub mod serve;
 pub mod state;
 pub mod supervisor;

@@ -150,6 +150,12 @@ pub async fn start_with(
     options: ServerOptions,
 ) -> anyhow::Result<RunningServer> {
     E164::warm_up();
+    // Before serving: refuse to start without the keys of what is stored, and seal
+    // secrets an older version stored in clear.
+    store
+        .prepare_secrets()
+        .await
+        .context("the stored secrets cannot be prepared")?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -195,6 +201,8 @@ pub async fn start_with(
     };
     let app = routes::app(state);
     let stop = shutdown.clone();
+    // Connect info gives handlers the TCP peer (webhooks check `allowedSources`).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -285,6 +293,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let url = &args.database.database_url;
     let store_options = StoreOptions {
         postgres_writers: args.postgres_writers.max(1),
+        secret_keys: Some(args.keys.load(url)?),
         ..StoreOptions::default()
     };
     let store = Store::open(url, store_options, Arc::new(SystemClock))

@@ -29,6 +29,9 @@ pub struct StoreOptions {
     /// database is gone, a request fails (503) after this instead of hanging; it is well
     /// above any wait for a free connection a healthy, busy pool causes.
     pub acquire_timeout: Duration,
+    /// The keys that seal secrets at rest (see [`crate::secret_keys`]). Without keys the
+    /// store refuses to write or read any secret, and stores only empty ones.
+    pub secret_keys: Option<crate::SecretKeys>,
 }
 
 impl Default for StoreOptions {
@@ -38,6 +41,7 @@ impl Default for StoreOptions {
             postgres_writers: 2,
             max_batch: 512,
             acquire_timeout: Duration::from_secs(5),
+            secret_keys: None,
         }
     }
 }

@@ -31,6 +31,10 @@ pub mod opt_outs;
 pub mod outbox;
 pub mod phone_numbers;
 mod rows;
+pub mod secret_box;
+pub mod secret_keys;
+mod secret_store;
+pub mod secrets_rotation;
 pub mod sources;
 pub mod teams;
 pub mod templates;
@@ -44,6 +48,8 @@ use leadline_core::Clock;
 pub use backend::{Backend, BackendKind, StoreOptions};
 pub use contact_writer::ContactWriter;
 pub use error::StoreError;
+pub use secret_box::{KeyRing, SecretError, SecretKey};
+pub use secret_keys::{KeyConfig, SecretKeys};
 
 /// A handle to the database, cheap to clone. It owns the pools and the contact writer
 /// that batches concurrent upserts into shared transactions.
@@ -52,6 +58,9 @@ pub struct Store {
     backend: Backend,
     clock: Arc<dyn Clock>,
     contact_writer: ContactWriter,
+    /// The keys that seal channel secrets and LLM keys; `None` stores and reads no
+    /// secret (a store opened by a tool that never touches them).
+    secret_keys: Option<SecretKeys>,
 }
 
 impl Store {
@@ -69,6 +78,7 @@ impl Store {
             backend,
             clock,
             contact_writer,
+            secret_keys: options.secret_keys,
         })
     }
 

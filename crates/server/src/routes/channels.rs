@@ -121,8 +121,7 @@ impl ChannelResponse {
     }
 
     fn new(channel: Channel, circuit: Option<LaneCircuit>, state: &AppState) -> Self {
-        let mut secrets_set: Vec<String> = channel.secrets.keys().cloned().collect();
-        secrets_set.sort();
+        let secrets_set = channel.secrets.names();
         Self {
             webhook_url: state.providers.webhook_url(channel.id),
             id: channel.id.to_string(),
@@ -191,7 +190,7 @@ async fn create_channel(
         provider,
         sender: sender.expect("checked above"),
         settings: body.settings,
-        secrets: body.secrets,
+        secrets: body.secrets.into(),
         delivery,
     };
     // Build the adapter once now, so a bad configuration is refused here rather than

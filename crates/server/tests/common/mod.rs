@@ -12,7 +12,7 @@ use std::sync::Arc;
 use leadline_core::SystemClock;
 use leadline_server::serve::{RunningServer, ServerOptions, start_with};
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ impl TestApp {
         clock: Arc<dyn leadline_core::Clock>,
         options: ServerOptions,
     ) -> Self {
-        let store = Store::open(url, StoreOptions::default(), clock)
+        let store = Store::open(url, database.store_options(), clock)
             .await
             .expect("the test store opens");
         let (workspace, key) = store
