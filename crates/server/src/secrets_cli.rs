@@ -160,6 +160,7 @@ pub async fn rotate(args: RotateArgs, store: Store) -> anyhow::Result<()> {
         bar.inc_length(remaining);
     }
     bar.finish_and_clear();
+    store.checkpoint_after_reseal().await?;
     if args.drop_previous {
         anyhow::ensure!(
             remaining == 0,

@@ -148,9 +148,17 @@ impl Store {
             }
         }
         if total.resealed > 0 {
+            self.backend.checkpoint().await?;
             tracing::info!(sealed = total.resealed, "sealed secrets stored in clear by an older version");
         }
         Ok(total)
+    }
+
+    /// After re-sealing: on SQLite, moves the rewritten pages out of the WAL into the
+    /// database file (where the replaced values were zeroed), so the old values leave
+    /// the disk.
+    pub async fn checkpoint_after_reseal(&self) -> Result<(), StoreError> {
+        self.backend.checkpoint().await
     }
 
     /// How many stored secrets are not sealed under the primary key.

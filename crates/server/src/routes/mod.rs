@@ -5,6 +5,7 @@ pub mod agent_scripts;
 pub mod agent_settings;
 pub mod bridge_contacts;
 pub mod campaigns;
+pub mod channel_webhook_secret;
 pub mod channels;
 pub mod contacts;
 pub mod conversation_control;
@@ -80,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(contacts::router())
         .merge(bridge_contacts::router())
         .merge(channels::router())
+        .merge(channel_webhook_secret::router())
         .merge(templates::router())
         .merge(conversations::router())
         .merge(conversation_control::router())

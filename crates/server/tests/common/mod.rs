@@ -56,6 +56,12 @@ impl TestApp {
         let store = Store::open(url, database.store_options(), clock)
             .await
             .expect("the test store opens");
+        Self::serve(database, store, options).await
+    }
+
+    /// Starts a server over `store`, which the caller opened on `database` (with the
+    /// secret keys it wants), with one workspace and key.
+    pub async fn serve(database: TestDatabase, store: Store, options: ServerOptions) -> Self {
         let (workspace, key) = store
             .create_workspace("Test workspace")
             .await
