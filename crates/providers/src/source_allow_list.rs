@@ -107,7 +107,10 @@ mod tests {
             ]
         );
         assert_eq!(read(json!([])).unwrap_err(), ["settings.allowedSources"]);
-        assert_eq!(read(json!("10.0.0.1")).unwrap_err(), ["settings.allowedSources"]);
+        assert_eq!(
+            read(json!("10.0.0.1")).unwrap_err(),
+            ["settings.allowedSources"]
+        );
         assert_eq!(read(Value::Null).unwrap(), None);
     }
 }

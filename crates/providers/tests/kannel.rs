@@ -95,7 +95,11 @@ fn credential(secret: &str) -> String {
 
 /// `WEBHOOK_URL` with the Basic credentials of `secret` in its userinfo.
 fn with_credentials(secret: &str) -> String {
-    WEBHOOK_URL.replacen("https://", &format!("https://kannel:{}@", credential(secret)), 1)
+    WEBHOOK_URL.replacen(
+        "https://",
+        &format!("https://kannel:{}@", credential(secret)),
+        1,
+    )
 }
 
 #[tokio::test]
@@ -133,10 +137,7 @@ async fn sends_gsm_text_with_a_signed_dlr_url() {
         .query()
         .unwrap()
         .to_owned();
-    assert!(
-        raw.contains("dlr-url=https%3A%2F%2Fkannel%3A"),
-        "{raw}"
-    );
+    assert!(raw.contains("dlr-url=https%3A%2F%2Fkannel%3A"), "{raw}");
     assert!(raw.contains("%26type%3D%25d%26smsc%3D%25i"), "{raw}");
 }
 
@@ -335,11 +336,8 @@ async fn delivery_reports_verify_their_signature_and_map_the_dlr_type() {
 
     // A report as a log or a proxy shows it (the request line: id, sig and status, no
     // credentials), its status changed from 8 to 1: refused, as is the original.
-    let logged = report("8", "ACK/").replacen(
-        &format!("kannel:{}@", credential(WEBHOOK_SECRET)),
-        "",
-        1,
-    );
+    let logged =
+        report("8", "ACK/").replacen(&format!("kannel:{}@", credential(WEBHOOK_SECRET)), "", 1);
     for status in ["8", "1"] {
         let tampered = logged.replace("type=8", &format!("type={status}"));
         assert!(matches!(
@@ -472,10 +470,22 @@ fn a_rotated_secret_works_at_once_and_the_old_one_until_its_grace_ends() {
         )
     };
     let just_before = valid_until - chrono::Duration::seconds(1);
-    assert!(get(&mo("the-new-secret")).at(rotated_at).handle(provider.as_ref()).is_ok());
-    assert!(get(&mo(WEBHOOK_SECRET)).at(just_before).handle(provider.as_ref()).is_ok());
+    assert!(
+        get(&mo("the-new-secret"))
+            .at(rotated_at)
+            .handle(provider.as_ref())
+            .is_ok()
+    );
+    assert!(
+        get(&mo(WEBHOOK_SECRET))
+            .at(just_before)
+            .handle(provider.as_ref())
+            .is_ok()
+    );
     assert!(matches!(
-        get(&mo(WEBHOOK_SECRET)).at(valid_until).handle(provider.as_ref()),
+        get(&mo(WEBHOOK_SECRET))
+            .at(valid_until)
+            .handle(provider.as_ref()),
         Err(WebhookError::BadSignature(_))
     ));
     assert!(
@@ -496,9 +506,19 @@ fn calls_from_outside_the_allowed_sources_are_refused() {
         &mo_get_url(WEBHOOK_URL, WEBHOOK_SECRET),
         &[("%p", "14155552671"), ("%a", "hi")],
     );
-    assert!(get(&mo).from_peer("10.1.2.3").handle(provider.as_ref()).is_ok());
-    assert!(get(&mo).from_peer("192.168.0.77").handle(provider.as_ref()).is_ok());
-    for refused in [get(&mo).from_peer("10.1.2.4"), get(&mo)] {
+    assert!(
+        get(&mo)
+            .sent_from("10.1.2.3")
+            .handle(provider.as_ref())
+            .is_ok()
+    );
+    assert!(
+        get(&mo)
+            .sent_from("192.168.0.77")
+            .handle(provider.as_ref())
+            .is_ok()
+    );
+    for refused in [get(&mo).sent_from("10.1.2.4"), get(&mo)] {
         assert!(matches!(
             refused.handle(provider.as_ref()),
             Err(WebhookError::SourceRefused(_))
@@ -515,6 +535,9 @@ fn calls_from_outside_the_allowed_sources_are_refused() {
     .unwrap_err();
     assert_eq!(
         common::failed_fields(&errors),
-        ["secrets.previousWebhookSecret", "settings.allowedSources[1]"]
+        [
+            "secrets.previousWebhookSecret",
+            "settings.allowedSources[1]"
+        ]
     );
 }

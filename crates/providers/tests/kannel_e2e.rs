@@ -300,7 +300,10 @@ async fn a_real_kannel_delivers_reports_and_inbound_messages() {
         let url = format!("{webhook_origin}{}", call.uri);
         // Kannel moved the credentials of the URL's userinfo into a Basic header: the
         // request line carries no secret.
-        let authorization = call.headers.get("authorization").map(|v| v.to_str().unwrap());
+        let authorization = call
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap());
         assert!(
             authorization.is_some_and(|v| v.starts_with("Basic ")),
             "Kannel sent no Basic credentials for {url}"

@@ -36,9 +36,13 @@ async fn main() {
 
 async fn run(kind: BackendKind, url: &str, messages: usize) {
     let sink = CountingSink::start(Duration::ZERO).await;
-    let store = Store::open(url, leadline_server::testing::store_options_with_a_key(), Arc::new(SystemClock))
-        .await
-        .expect("the store opens");
+    let store = Store::open(
+        url,
+        leadline_server::testing::store_options_with_a_key(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("the store opens");
     let seeding = Instant::now();
     seed_http_sends(&store, &sink.url, 100, messages).await;
     println!(

@@ -75,8 +75,13 @@ pub struct RotateArgs {
     /// The new key (base64 or hex of 32 bytes), made primary before re-sealing; the
     /// current keys stay as previous keys. Prefer the environment variable, which does
     /// not show in a process list. With a key file, the key is written into it.
-    #[arg(long, env = "LEADLINE_NEW_SECRET_KEY", hide_env_values = true,
-          conflicts_with = "generate", value_name = "KEY")]
+    #[arg(
+        long,
+        env = "LEADLINE_NEW_SECRET_KEY",
+        hide_env_values = true,
+        conflicts_with = "generate",
+        value_name = "KEY"
+    )]
     pub new_key: Option<String>,
     /// Generate the new key and write it at the top of the key file.
     #[arg(long)]
@@ -107,7 +112,10 @@ pub async fn rotate(args: RotateArgs, store: Store) -> anyhow::Result<()> {
         .cloned()
         .context("the store was opened without secret keys")?;
     let new_key = match (&args.new_key, args.generate) {
-        (Some(text), _) => Some(SecretKey::parse(text, "--new-key (LEADLINE_NEW_SECRET_KEY)")?),
+        (Some(text), _) => Some(SecretKey::parse(
+            text,
+            "--new-key (LEADLINE_NEW_SECRET_KEY)",
+        )?),
         (None, true) => {
             anyhow::ensure!(
                 keys.file().is_some(),
@@ -122,7 +130,10 @@ pub async fn rotate(args: RotateArgs, store: Store) -> anyhow::Result<()> {
     if let Some(key) = new_key {
         keys.promote(key)?;
         match keys.file() {
-            Some(file) => eprintln!("new primary key written to {}: back this file up", file.display()),
+            Some(file) => eprintln!(
+                "new primary key written to {}: back this file up",
+                file.display()
+            ),
             None => eprintln!(
                 "re-sealing under the new key; servers must already have it (LEADLINE_SECRET_KEY or LEADLINE_PREVIOUS_SECRET_KEYS) to read what this writes"
             ),
@@ -136,8 +147,10 @@ pub async fn rotate(args: RotateArgs, store: Store) -> anyhow::Result<()> {
         ProgressBar::new(total)
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} secrets re-sealed")
-            .expect("a valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} secrets re-sealed",
+        )
+        .expect("a valid template"),
     );
     let mut reencrypted = 0;
     let mut remaining = total;
@@ -168,7 +181,9 @@ pub async fn rotate(args: RotateArgs, store: Store) -> anyhow::Result<()> {
         );
         keys.drop_previous()?;
         if keys.file().is_none() {
-            eprintln!("nothing is sealed under a previous key any more: remove LEADLINE_PREVIOUS_SECRET_KEYS from every node");
+            eprintln!(
+                "nothing is sealed under a previous key any more: remove LEADLINE_PREVIOUS_SECRET_KEYS from every node"
+            );
         }
     }
     println!(

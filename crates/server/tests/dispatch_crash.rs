@@ -120,9 +120,13 @@ async fn restart_until_drained(database: &TestDatabase, store: &Store) {
 }
 
 async fn open_store(database: &TestDatabase) -> Store {
-    Store::open(&database.url, database.store_options(), Arc::new(SystemClock))
-        .await
-        .expect("the store opens")
+    Store::open(
+        &database.url,
+        database.store_options(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("the store opens")
 }
 
 /// Every message: id, status, provider id and channel.

@@ -21,7 +21,12 @@ const KANNEL_WEBHOOK_SECRET: &str = "sealed-kannel-webhook-66de";
 const LLM_KEY: &str = "sk-sealed-llm-key-0042";
 
 /// Every secret the tests store, to look for in the raw database.
-const SECRETS: [&str; 4] = [SIGNING_SECRET, KANNEL_PASSWORD, KANNEL_WEBHOOK_SECRET, LLM_KEY];
+const SECRETS: [&str; 4] = [
+    SIGNING_SECRET,
+    KANNEL_PASSWORD,
+    KANNEL_WEBHOOK_SECRET,
+    LLM_KEY,
+];
 
 /// What a copy of the database shows: on SQLite the bytes of the file and its WAL and
 /// the secret columns as text, on PostgreSQL every row of both tables as text.
@@ -47,7 +52,10 @@ async fn raw_database(app: &TestApp) -> String {
         }
         BackendKind::Postgres => {
             let pool = sqlx::PgPool::connect(&app.database.url).await.unwrap();
-            for sql in ["SELECT c::text FROM channels c", "SELECT w::text FROM workspaces w"] {
+            for sql in [
+                "SELECT c::text FROM channels c",
+                "SELECT w::text FROM workspaces w",
+            ] {
                 let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
                 seen.push_str(&rows.join("\n"));
             }
@@ -99,12 +107,18 @@ impl TestApp {
             .await;
         self.upsert_contact(json!({"cellphone": cellphone})).await;
         let (status, opened) = self
-            .post(&self.leadscout_path(), Self::leadscout_body(cellphone, channel, &["Ana", "Leo"]))
+            .post(
+                &self.leadscout_path(),
+                Self::leadscout_body(cellphone, channel, &["Ana", "Leo"]),
+            )
             .await;
         assert_eq!(status, 200, "{opened}");
         (
             opened["conversation"]["id"].as_str().unwrap().to_owned(),
-            opened["templateSent"]["messageId"].as_str().unwrap().to_owned(),
+            opened["templateSent"]["messageId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
         )
     }
 
@@ -142,13 +156,26 @@ both_stores!(no_secret_reaches_the_database_and_sends_still_sign, |app| {
 
     // The gateway got a request signed with the secret as given.
     let request = &gateway.received_requests().await.unwrap()[0];
-    let signature = request.headers.get(SIGNATURE_HEADER).unwrap().to_str().unwrap();
-    verify(SIGNING_SECRET.as_bytes(), signature, &request.body, chrono::Utc::now())
-        .expect("signed with the opened secret");
+    let signature = request
+        .headers
+        .get(SIGNATURE_HEADER)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    verify(
+        SIGNING_SECRET.as_bytes(),
+        signature,
+        &request.body,
+        chrono::Utc::now(),
+    )
+    .expect("signed with the opened secret");
 
     let raw = raw_database(app).await;
     for secret in SECRETS {
-        assert!(!raw.contains(secret), "{secret} is readable in the database");
+        assert!(
+            !raw.contains(secret),
+            "{secret} is readable in the database"
+        );
     }
     let key_id = app.database.secret_key().id();
     assert!(raw.contains(key_id), "sealed values name their key");
@@ -160,7 +187,9 @@ both_stores!(no_secret_reaches_the_database_and_sends_still_sign, |app| {
 
 both_stores!(a_sealed_value_moved_to_another_row_does_not_open, |app| {
     let victim = app.kannel_channel("Victim", KANNEL_WEBHOOK_SECRET).await;
-    let attacker = app.kannel_channel("Attacker", "attacker-webhook-secret").await;
+    let attacker = app
+        .kannel_channel("Attacker", "attacker-webhook-secret")
+        .await;
     // Someone with write access to the database copies the victim's sealed secrets
     // into the channel they control, hoping its webhook now answers to them.
     execute(
@@ -173,18 +202,30 @@ both_stores!(a_sealed_value_moved_to_another_row_does_not_open, |app| {
 
     let id: leadline_core::ChannelId = attacker.parse().unwrap();
     let error = app.store.channel_by_id(id).await.unwrap_err().to_string();
-    assert!(error.contains(&format!("channels.secrets:{}:{attacker}", app.workspace_id)), "{error}");
+    assert!(
+        error.contains(&format!("channels.secrets:{}:{attacker}", app.workspace_id)),
+        "{error}"
+    );
     assert!(error.contains("does not decrypt"), "{error}");
 
     let (status, content_type, problem) = app
-        .send(app.request(reqwest::Method::GET, &format!("/api/v1/channels/{attacker}")))
+        .send(app.request(
+            reqwest::Method::GET,
+            &format!("/api/v1/channels/{attacker}"),
+        ))
         .await;
     common::assert_problem(status, &content_type, &problem, 503);
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains("cannot be decrypted"), "{detail}");
-    assert!(!detail.contains(&attacker) && !detail.contains("kid"), "{detail}");
+    assert!(
+        !detail.contains(&attacker) && !detail.contains("kid"),
+        "{detail}"
+    );
     let webhook = app
-        .anonymous(reqwest::Method::GET, &format!("/webhooks/providers/{attacker}?kind=mo&from=1&text=x"))
+        .anonymous(
+            reqwest::Method::GET,
+            &format!("/webhooks/providers/{attacker}?kind=mo&from=1&text=x"),
+        )
         .send()
         .await
         .unwrap();
@@ -197,9 +238,17 @@ both_stores!(a_sealed_value_moved_to_another_row_does_not_open, |app| {
 both_stores!(debug_output_names_secrets_and_shows_none, |app| {
     let id = app.kannel_channel("Kannel", KANNEL_WEBHOOK_SECRET).await;
     app.set_llm_key(LLM_KEY).await;
-    let channel = app.store.channel_by_id(id.parse().unwrap()).await.unwrap().unwrap();
+    let channel = app
+        .store
+        .channel_by_id(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let shown = format!("{channel:?} {channel:#?}");
-    assert!(shown.contains("webhookSecret") && shown.contains("<redacted>"), "{shown}");
+    assert!(
+        shown.contains("webhookSecret") && shown.contains("<redacted>"),
+        "{shown}"
+    );
     let settings = app.store.agent_settings(app.workspace()).await.unwrap();
     let shown = format!("{shown} {settings:?}");
     for secret in SECRETS {
@@ -207,37 +256,67 @@ both_stores!(debug_output_names_secrets_and_shows_none, |app| {
     }
 });
 
-both_stores!(values_stored_in_clear_are_sealed_when_a_server_starts, |app| {
-    let id = app.kannel_channel("Kannel", "to-be-replaced").await;
-    // What a database written before secrets were sealed holds.
-    let clear = json!({"password": KANNEL_PASSWORD, "webhookSecret": KANNEL_WEBHOOK_SECRET}).to_string();
-    let settings = json!({"agent": "LLM", "llm": {"baseUrl": "https://api.openai.com/v1", "model": "m", "apiKey": LLM_KEY}}).to_string();
-    execute(app, "UPDATE channels SET secrets = $1, secrets_key_id = NULL WHERE id = $2", &[&clear, &id]).await;
-    execute(
+both_stores!(
+    values_stored_in_clear_are_sealed_when_a_server_starts,
+    |app| {
+        let id = app.kannel_channel("Kannel", "to-be-replaced").await;
+        // What a database written before secrets were sealed holds.
+        let clear = json!({"password": KANNEL_PASSWORD, "webhookSecret": KANNEL_WEBHOOK_SECRET})
+            .to_string();
+        let settings = json!({"agent": "LLM", "llm": {"baseUrl": "https://api.openai.com/v1", "model": "m", "apiKey": LLM_KEY}}).to_string();
+        execute(
+            app,
+            "UPDATE channels SET secrets = $1, secrets_key_id = NULL WHERE id = $2",
+            &[&clear, &id],
+        )
+        .await;
+        execute(
         app,
         "UPDATE workspaces SET agent_settings = $1, llm_api_key = NULL, llm_api_key_id = NULL WHERE id = $2",
         &[&settings, &app.workspace_id],
     )
     .await;
-    // Read as they are until then.
-    let channel = app.store.channel_by_id(id.parse().unwrap()).await.unwrap().unwrap();
-    assert_eq!(channel.secrets.expose()["webhookSecret"], KANNEL_WEBHOOK_SECRET);
-    assert!(raw_database(app).await.contains(LLM_KEY));
+        // Read as they are until then.
+        let channel = app
+            .store
+            .channel_by_id(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            channel.secrets.expose()["webhookSecret"],
+            KANNEL_WEBHOOK_SECRET
+        );
+        assert!(raw_database(app).await.contains(LLM_KEY));
 
-    let options = ServerOptions { without_dispatcher: true, ..ServerOptions::default() };
-    let another = start_with(app.store.clone(), "127.0.0.1:0", options).await.unwrap();
-    another.stop().await.unwrap();
+        let options = ServerOptions {
+            without_dispatcher: true,
+            ..ServerOptions::default()
+        };
+        let another = start_with(app.store.clone(), "127.0.0.1:0", options)
+            .await
+            .unwrap();
+        another.stop().await.unwrap();
 
-    let raw = raw_database(app).await;
-    for secret in SECRETS {
-        assert!(!raw.contains(secret), "{secret} is still in clear after a start");
+        let raw = raw_database(app).await;
+        for secret in SECRETS {
+            assert!(
+                !raw.contains(secret),
+                "{secret} is still in clear after a start"
+            );
+        }
+        let channel = app
+            .store
+            .channel_by_id(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(channel.secrets.expose()["password"], KANNEL_PASSWORD);
+        let settings = app.store.agent_settings(app.workspace()).await.unwrap();
+        let llm = settings.llm.unwrap();
+        assert_eq!(llm.api_key.unwrap().expose(), LLM_KEY);
+        assert!(llm.api_key_set);
+        let (_, shown) = app.get("/api/v1/settings/agent").await;
+        assert_eq!(shown["llm"]["apiKeySet"], Value::Bool(true), "{shown}");
     }
-    let channel = app.store.channel_by_id(id.parse().unwrap()).await.unwrap().unwrap();
-    assert_eq!(channel.secrets.expose()["password"], KANNEL_PASSWORD);
-    let settings = app.store.agent_settings(app.workspace()).await.unwrap();
-    let llm = settings.llm.unwrap();
-    assert_eq!(llm.api_key.unwrap().expose(), LLM_KEY);
-    assert!(llm.api_key_set);
-    let (_, shown) = app.get("/api/v1/settings/agent").await;
-    assert_eq!(shown["llm"]["apiKeySet"], Value::Bool(true), "{shown}");
-});
+);

@@ -188,7 +188,10 @@ impl Store {
     }
 
     /// The sealed LLM key of the workspace, if it has one.
-    async fn stored_llm_key(&self, workspace_id: WorkspaceId) -> Result<Option<Stored>, StoreError> {
+    async fn stored_llm_key(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Option<Stored>, StoreError> {
         let row = fetch_optional::<StoredLlmKey>(
             &self.backend,
             "SELECT llm_api_key, llm_api_key_id FROM workspaces WHERE id = $1",

@@ -174,7 +174,10 @@ impl Store {
             " FROM channels WHERE id = $1 AND workspace_id = $2"
         );
         loop {
-            let args = vec![channel_id.to_string().into(), workspace_id.to_string().into()];
+            let args = vec![
+                channel_id.to_string().into(),
+                workspace_id.to_string().into(),
+            ];
             let Some(sealed) = fetch_optional::<SealedChannel>(&self.backend, sql, args).await?
             else {
                 return Ok(None);

@@ -35,9 +35,7 @@ pub const MAKE_A_KEY: &str = "make one with `openssl rand -base64 32`";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// The store was opened without keys and met a secret.
-    #[error(
-        "no secret key is configured: set LEADLINE_SECRET_KEY or a key file ({MAKE_A_KEY})"
-    )]
+    #[error("no secret key is configured: set LEADLINE_SECRET_KEY or a key file ({MAKE_A_KEY})")]
     NoKey,
     /// The value was sealed under a key this process does not have.
     #[error(
@@ -123,9 +121,7 @@ impl SecretKey {
         {
             hex::decode(text).ok()
         } else {
-            use base64::engine::general_purpose::{
-                STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-            };
+            use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
             [&BASE64, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
                 .iter()
                 .find_map(|engine| engine.decode(text).ok())
@@ -267,11 +263,13 @@ impl KeyRing {
         if envelope.v != ENVELOPE_VERSION {
             return Err(malformed("unknown envelope version"));
         }
-        let key = self.key(&envelope.kid).ok_or_else(|| SecretError::UnknownKey {
-            at: at.to_string(),
-            kid: envelope.kid.clone(),
-            primary: self.primary.id.clone(),
-        })?;
+        let key = self
+            .key(&envelope.kid)
+            .ok_or_else(|| SecretError::UnknownKey {
+                at: at.to_string(),
+                kid: envelope.kid.clone(),
+                primary: self.primary.id.clone(),
+            })?;
         let nonce: [u8; NONCE_BYTES] = BASE64
             .decode(&envelope.nonce)
             .ok()

@@ -139,7 +139,10 @@ fn parse_previous(text: &str) -> Result<Vec<SecretKey>, SecretError> {
         .filter(|part| !part.is_empty())
         .enumerate()
         .map(|(i, part)| {
-            SecretKey::parse(part, &format!("LEADLINE_PREVIOUS_SECRET_KEYS (key {})", i + 1))
+            SecretKey::parse(
+                part,
+                &format!("LEADLINE_PREVIOUS_SECRET_KEYS (key {})", i + 1),
+            )
         })
         .collect()
 }
@@ -388,9 +391,8 @@ pub fn create_key_file(path: &Path) -> Result<(), KeyFileError> {
 /// Replaces the key file with `ring`'s keys, primary first, atomically (a temporary
 /// file renamed over it).
 pub fn write_key_file(path: &Path, ring: &KeyRing) -> Result<(), KeyFileError> {
-    let mut text = String::from(
-        "# leadline secret keys, newest (the primary) first. Back this file up.\n",
-    );
+    let mut text =
+        String::from("# leadline secret keys, newest (the primary) first. Back this file up.\n");
     text.push_str(&format!("{}\n", ring.primary().to_base64()));
     for key in ring.previous() {
         text.push_str(&format!("{}\n", key.to_base64()));
@@ -462,11 +464,17 @@ mod tests {
         std::fs::write(&path, format!("{}\n", SecretKey::generate().to_base64())).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let error = SecretKeys::from_file(path.clone()).unwrap_err().to_string();
-        assert!(error.contains("0644") && error.contains("chmod 600"), "{error}");
+        assert!(
+            error.contains("0644") && error.contains("chmod 600"),
+            "{error}"
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::write(&path, "not a key\n").unwrap();
         let error = SecretKeys::from_file(path.clone()).unwrap_err().to_string();
-        assert!(error.contains("line 1") && error.contains("openssl rand"), "{error}");
+        assert!(
+            error.contains("line 1") && error.contains("openssl rand"),
+            "{error}"
+        );
         std::fs::write(&path, "# only a comment\n").unwrap();
         assert!(matches!(
             SecretKeys::from_file(path),

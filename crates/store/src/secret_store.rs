@@ -96,8 +96,8 @@ impl Store {
             None => stored.text.clone().into_bytes(),
             Some(_) => self.open_sealed(&stored.text, &at)?,
         };
-        let map: Map<String, Value> = serde_json::from_slice(&json)
-            .map_err(|e| StoreError::Corrupt(format!("{at}: {e}")))?;
+        let map: Map<String, Value> =
+            serde_json::from_slice(&json).map_err(|e| StoreError::Corrupt(format!("{at}: {e}")))?;
         Ok(SecretMap::new(map))
     }
 

@@ -12,8 +12,8 @@
 //! rotation racing a server that changes the same secret (or another sweep on another
 //! node) never overwrites a newer value: the loser simply finds the row again.
 
-use leadline_core::{ChannelId, WorkspaceId};
 use leadline_core::agent::settings::AgentSettings;
+use leadline_core::{ChannelId, WorkspaceId};
 
 use crate::backend::on_write;
 use crate::rows::{FromStoreRow, StoreRow, fetch_all};
@@ -149,7 +149,10 @@ impl Store {
         }
         if total.resealed > 0 {
             self.backend.checkpoint().await?;
-            tracing::info!(sealed = total.resealed, "sealed secrets stored in clear by an older version");
+            tracing::info!(
+                sealed = total.resealed,
+                "sealed secrets stored in clear by an older version"
+            );
         }
         Ok(total)
     }
@@ -165,8 +168,8 @@ impl Store {
     pub async fn secrets_to_reseal(&self) -> Result<u64, StoreError> {
         let keys = self.secret_keys().ok_or(SecretError::NoKey)?;
         let primary = keys.ring().primary().id().to_owned();
-        let rows = fetch_all::<CountRow>(&self.backend, COUNT_TO_RESEAL, vec![primary.into()])
-            .await?;
+        let rows =
+            fetch_all::<CountRow>(&self.backend, COUNT_TO_RESEAL, vec![primary.into()]).await?;
         Ok(rows.first().map_or(0, |row| row.0.max(0) as u64))
     }
 
@@ -184,7 +187,11 @@ impl Store {
         let args = |after: &str| match scope {
             ResealScope::Legacy => vec![after.into(), i64::from(limit).into()],
             ResealScope::NotPrimary => {
-                vec![primary.clone().into(), after.into(), i64::from(limit).into()]
+                vec![
+                    primary.clone().into(),
+                    after.into(),
+                    i64::from(limit).into(),
+                ]
             }
         };
         let (channels_sql, keys_sql) = match scope {
@@ -228,9 +235,8 @@ impl Store {
             Some(stored) => (self.open_llm_key(row.id, stored)?, row.settings.clone()),
             None => {
                 let text = row.settings.clone().unwrap_or_default();
-                let mut settings: AgentSettings = serde_json::from_str(&text).map_err(|e| {
-                    StoreError::Corrupt(format!("workspaces.agent_settings: {e}"))
-                })?;
+                let mut settings: AgentSettings = serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("workspaces.agent_settings: {e}")))?;
                 let Some(key) = settings.llm.as_mut().and_then(|llm| llm.api_key.take()) else {
                     return Ok(0);
                 };
@@ -239,7 +245,11 @@ impl Store {
             }
         };
         let sealed = self.seal_llm_key(row.id, &key)?;
-        let read = row.stored.as_ref().map(|stored| stored.text.clone()).unwrap_or_default();
+        let read = row
+            .stored
+            .as_ref()
+            .map(|stored| stored.text.clone())
+            .unwrap_or_default();
         let swapped = on_write!(&self.backend, pool => {
             sqlx::query(
                 "UPDATE workspaces SET llm_api_key = $1, llm_api_key_id = $2, agent_settings = $3 \

@@ -50,7 +50,12 @@ impl TestDatabase {
         &self.secret_key
     }
 
-    fn with_key(kind: BackendKind, url: String, dir: tempfile::TempDir, postgres: Option<(String, String)>) -> Self {
+    fn with_key(
+        kind: BackendKind,
+        url: String,
+        dir: tempfile::TempDir,
+        postgres: Option<(String, String)>,
+    ) -> Self {
         let secret_key = SecretKey::generate();
         let key_file = dir.path().join(KEY_FILE_NAME);
         write_key_file(&key_file, &KeyRing::new(secret_key.clone(), Vec::new()))

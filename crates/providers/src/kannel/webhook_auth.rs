@@ -117,7 +117,10 @@ impl WebhookAuth {
 
     /// Checks where the call comes from and its credentials; the secret they belong
     /// to (the current one, or the previous one during its grace period).
-    pub(super) fn authenticate(&self, request: &WebhookRequest<'_>) -> Result<&Secret, WebhookError> {
+    pub(super) fn authenticate(
+        &self,
+        request: &WebhookRequest<'_>,
+    ) -> Result<&Secret, WebhookError> {
         if let Some(sources) = &self.sources {
             match request.peer {
                 Some(peer) if sources.allows(peer) => {}
@@ -128,8 +131,7 @@ impl WebhookAuth {
                 }
                 None => {
                     return Err(WebhookError::SourceRefused(
-                        "the caller's address is unknown and the channel has allowedSources"
-                            .into(),
+                        "the caller's address is unknown and the channel has allowedSources".into(),
                     ));
                 }
             }
@@ -140,7 +142,10 @@ impl WebhookAuth {
             ))
         })?;
         // Both candidates are always compared, so timing does not tell which matched.
-        let current = equal(credential(self.current.expose()).as_bytes(), given.as_bytes());
+        let current = equal(
+            credential(self.current.expose()).as_bytes(),
+            given.as_bytes(),
+        );
         let previous = self.previous.as_ref().filter(|previous| {
             let matches = equal(
                 credential(previous.secret.expose()).as_bytes(),

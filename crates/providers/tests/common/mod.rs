@@ -152,7 +152,7 @@ impl Call {
         call
     }
 
-    pub fn from_peer(mut self, peer: &str) -> Self {
+    pub fn sent_from(mut self, peer: &str) -> Self {
         self.peer = Some(peer.parse().unwrap());
         self
     }

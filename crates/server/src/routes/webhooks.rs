@@ -7,10 +7,10 @@
 //! applying them is idempotent and never moves a message back.
 //!
 //! The adapter judges the call with the caller's address (the TCP peer, from
-//! `ConnectInfo`) and the arrival time on the store's clock. A refusal by a cached
-//! adapter is checked once more against the channel as stored, so a webhook secret
-//! rotated on another node (or a moment ago) is honoured at once rather than after the
-//! cache entry expires.
+//! `ConnectInfo`) and the arrival time on the store's clock. Kannel's calls are judged
+//! by the channel as stored now (its webhook secret rotates through the API); for the
+//! others a refusal by a cached adapter is checked once more against the stored
+//! channel, so a secret changed on another node is honoured at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{Extensions, HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use leadline_core::ChannelId;
+use leadline_core::channel::ProviderKind;
 use leadline_providers::{
     MessageRef, Provider, ProviderEvent, WebhookError, WebhookOutcome, WebhookRequest,
 };
@@ -137,7 +138,8 @@ async fn receive(
         Ok(outcome) => outcome,
         Err(WebhookError::SourceRefused(reason)) => {
             tracing::warn!(channel = %channel.id, provider = %channel.provider, %reason, "webhook refused: source not allowed");
-            metrics::counter!("leadline_webhooks_total", "outcome" => "source_refused").increment(1);
+            metrics::counter!("leadline_webhooks_total", "outcome" => "source_refused")
+                .increment(1);
             return Err(ApiError::Forbidden(
                 "this address may not call this channel's webhook (allowedSources)".into(),
             ));
@@ -167,28 +169,42 @@ async fn receive(
         .into_response())
 }
 
-/// The adapter's verdict; a refusal by a cached adapter is judged again by one built
-/// from the channel as stored now.
+/// The adapter's verdict. Kannel's calls are judged by the channel as stored now: its
+/// webhook secret is rotated through the API, and a cached adapter would accept a
+/// replaced secret for up to the cache's lifetime after its grace period (one read by
+/// primary key per call). Other providers' refusals are judged again the same way, so
+/// a secret changed a moment ago is honoured at once.
 async fn verify(
     state: &AppState,
     channel: &leadline_store::channels::Channel,
     cached: &Arc<dyn Provider>,
     request: &WebhookRequest<'_>,
 ) -> Result<WebhookOutcome, WebhookError> {
-    let refusal = match cached.handle_webhook(request) {
-        Err(refusal @ WebhookError::BadSignature(_)) => refusal,
-        verdict => return verdict,
-    };
-    let Ok(Some(stored)) = state.store.channel_by_id(channel.id).await else {
-        return Err(refusal);
-    };
-    if stored.updated_at == channel.updated_at {
-        return Err(refusal);
+    if channel.provider == ProviderKind::Kannel {
+        let current = current_adapter(state, channel).await;
+        return current.as_ref().unwrap_or(cached).handle_webhook(request);
     }
-    match state.providers.build(&stored) {
-        Ok(fresh) => fresh.handle_webhook(request),
-        Err(_) => Err(refusal),
+    match cached.handle_webhook(request) {
+        Err(refusal @ WebhookError::BadSignature(_)) => match current_adapter(state, channel).await
+        {
+            Some(current) => current.handle_webhook(request),
+            None => Err(refusal),
+        },
+        verdict => verdict,
     }
+}
+
+/// An adapter built from the channel as stored now, when it differs from `channel`
+/// (compared whole: two changes within one clock tick share `updated_at`).
+async fn current_adapter(
+    state: &AppState,
+    channel: &leadline_store::channels::Channel,
+) -> Option<Arc<dyn Provider>> {
+    let stored = state.store.channel_by_id(channel.id).await.ok()??;
+    if stored == *channel {
+        return None;
+    }
+    state.providers.build(&stored).ok()
 }
 
 fn key(reference: MessageRef) -> MessageKey {
