@@ -100,6 +100,12 @@ impl From<Map<String, Value>> for SecretMap {
     }
 }
 
+impl<'de> Deserialize<'de> for SecretMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(SecretMap)
+    }
+}
+
 impl std::fmt::Debug for SecretMap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
@@ -125,6 +131,7 @@ mod tests {
         );
         let read: Secret = serde_json::from_str("\"sk-live-123\"").unwrap();
         assert_eq!(read.expose(), "sk-live-123");
+        assert_eq!(format!("{:?}", Some(read)), "Some(Secret(<redacted>))");
     }
 
     #[test]

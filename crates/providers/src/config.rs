@@ -4,12 +4,21 @@ use leadline_core::FieldErrors;
 use serde_json::{Map, Value};
 
 /// A channel's settings and secrets, read field by field. Missing or mistyped fields
-/// are collected so one answer lists them all.
-#[derive(Debug)]
+/// are collected so one answer lists them all. `Debug` shows the secrets' names only.
 pub struct Settings<'a> {
     settings: &'a Map<String, Value>,
     secrets: &'a Map<String, Value>,
     errors: std::cell::RefCell<FieldErrors>,
+}
+
+impl std::fmt::Debug for Settings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("settings", &self.settings)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("errors", &self.errors)
+            .finish()
+    }
 }
 
 impl<'a> Settings<'a> {

@@ -29,6 +29,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use leadline_core::Secret;
 use leadline_store::secrets_rotation::{ResealCursor, ResealScope};
 use leadline_store::{KeyConfig, SecretKey, SecretKeys, Store};
 use serde_json::json;
@@ -80,9 +81,10 @@ pub struct RotateArgs {
         env = "LEADLINE_NEW_SECRET_KEY",
         hide_env_values = true,
         conflicts_with = "generate",
-        value_name = "KEY"
+        value_name = "KEY",
+        value_parser = secret_value
     )]
-    pub new_key: Option<String>,
+    pub new_key: Option<Secret>,
     /// Generate the new key and write it at the top of the key file.
     #[arg(long)]
     pub generate: bool,
@@ -102,6 +104,12 @@ pub struct RotateArgs {
     pub database: crate::cli::DatabaseArgs,
 }
 
+/// Reads a key given on the command line into a [`Secret`], so `Debug` of the parsed
+/// arguments never shows it.
+fn secret_value(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
+}
+
 /// Passes over the stored secrets before giving up on values that servers keep
 /// sealing under an older key (servers that do not have the new key as primary yet).
 const MAX_PASSES: usize = 3;
@@ -113,7 +121,7 @@ pub async fn rotate(args: RotateArgs, store: Store) -> anyhow::Result<()> {
         .context("the store was opened without secret keys")?;
     let new_key = match (&args.new_key, args.generate) {
         (Some(text), _) => Some(SecretKey::parse(
-            text,
+            text.expose(),
             "--new-key (LEADLINE_NEW_SECRET_KEY)",
         )?),
         (None, true) => {

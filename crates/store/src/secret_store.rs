@@ -16,10 +16,20 @@ use crate::secret_box::{Sealed, SealedAt, SecretError};
 use crate::{SecretKeys, Store, StoreError};
 
 /// A secret as stored: the envelope (or legacy clear text) and the id of its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` shows the key id only: the text may be a legacy clear value.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Stored {
     pub text: String,
     pub key_id: Option<String>,
+}
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stored")
+            .field("key_id", &self.key_id)
+            .field("bytes", &self.text.len())
+            .finish()
+    }
 }
 
 impl From<Sealed> for Stored {

@@ -47,10 +47,10 @@ pub struct CreateChannelRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     settings: Map<String, Value>,
-    /// The adapter's credentials: write-only.
+    /// The adapter's credentials: write-only (`Debug` shows their names only).
     #[serde(default)]
     #[schema(value_type = Object)]
-    secrets: Map<String, Value>,
+    secrets: leadline_core::SecretMap,
     /// How the dispatcher treats the channel (all fields optional).
     #[serde(default)]
     delivery: Option<DeliverySettings>,
@@ -190,7 +190,7 @@ async fn create_channel(
         provider,
         sender: sender.expect("checked above"),
         settings: body.settings,
-        secrets: body.secrets.into(),
+        secrets: body.secrets,
         delivery,
     };
     // Build the adapter once now, so a bad configuration is refused here rather than
