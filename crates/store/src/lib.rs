@@ -22,6 +22,7 @@ pub mod dnc;
 mod error;
 pub mod external_calls;
 pub mod idempotency;
+pub mod key_file;
 pub mod lane_circuits;
 pub mod leads;
 pub mod message_resolution;
