@@ -29,6 +29,7 @@ pub mod phone;
 pub mod rate_limit;
 pub mod retry;
 pub mod script;
+pub mod secret;
 pub mod template;
 pub mod time_zone;
 pub mod user;
@@ -48,5 +49,6 @@ pub use ids::{
 pub use nanp::{AreaCodeInfo, area_code_info};
 pub use patch::Patch;
 pub use phone::E164;
+pub use secret::{Secret, SecretMap};
 pub use time_zone::parse_zone;
 pub use validation::{FieldError, FieldErrors};

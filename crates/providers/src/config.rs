@@ -4,12 +4,21 @@ use leadline_core::FieldErrors;
 use serde_json::{Map, Value};
 
 /// A channel's settings and secrets, read field by field. Missing or mistyped fields
-/// are collected so one answer lists them all.
-#[derive(Debug)]
+/// are collected so one answer lists them all. `Debug` shows the secrets' names only.
 pub struct Settings<'a> {
     settings: &'a Map<String, Value>,
     secrets: &'a Map<String, Value>,
     errors: std::cell::RefCell<FieldErrors>,
+}
+
+impl std::fmt::Debug for Settings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("settings", &self.settings)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("errors", &self.errors)
+            .finish()
+    }
 }
 
 impl<'a> Settings<'a> {
@@ -39,6 +48,16 @@ impl<'a> Settings<'a> {
     /// An optional secret.
     pub fn optional_secret(&self, key: &str) -> Option<String> {
         self.optional("secrets", self.secrets, key)
+    }
+
+    /// A setting as given, for adapters that read structured values.
+    pub fn raw_setting(&self, key: &str) -> Option<&'a Value> {
+        self.settings.get(key)
+    }
+
+    /// A secret as given, for adapters that keep structured secrets.
+    pub(crate) fn raw_secret(&self, key: &str) -> Option<&'a Value> {
+        self.secrets.get(key)
     }
 
     /// An optional non-negative integer setting.
@@ -121,25 +140,7 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// A credential held by an adapter. Its `Debug` prints a placeholder, so deriving
-/// `Debug` on an adapter (the [`crate::Provider`] trait requires it) cannot leak it
-/// into logs or panics.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    /// The secret itself, for signing and authenticating only.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A credential held by an adapter: the shared redacting type, so deriving `Debug` on
+/// an adapter (the [`crate::Provider`] trait requires it) cannot leak it into logs or
+/// panics.
+pub(crate) use leadline_core::Secret;

@@ -7,18 +7,22 @@
 //! * `smsc` (optional): the `smsc-id` to route through.
 //! * `maxParts` (optional, default 3, 1 to 255): the user's `max-messages`; longer texts
 //!   are refused here because Kannel would cut them silently.
+//! * `allowedSources` (optional): IP addresses and CIDR blocks Kannel calls from; a
+//!   webhook call from any other peer is refused (403).
 //!
 //! Secrets:
 //! * `password` (required): the sendsms user's password (it travels in the query, as
 //!   Kannel wants, so no URL is ever logged).
-//! * `webhookSecret` (required): keys the signature we put into each `dlr-url` and the
-//!   token of the MO URL.
+//! * `webhookSecret` (required): authenticates Kannel's calls to us (see
+//!   [`webhook_auth`]); rotated by `POST /api/v1/channels/{id}/rotate-webhook-secret`,
+//!   which keeps the old one as `previousWebhookSecret` for a day.
 //!
 //! Sending: `GET {sendsmsUrl}?username&password&to=+E164&from&text&coding&charset=UTF-8
 //! &dlr-mask=31&dlr-url[&smsc]`, `coding` 0 for GSM-7 text and 2 (UCS-2) otherwise.
-//! Kannel returns no message id, so `dlr-url` carries ours and its signature:
-//! `{webhook_url}?kind=dlr&id={messageId}&sig={first 32 hex of HMAC-SHA256(webhookSecret,
-//! messageId)}&type=%d&smsc=%i&ts=%T&answer=%A`. Answers: 2xx (`0: Accepted for
+//! Kannel returns no message id, so `dlr-url` carries ours, its MAC and the channel's
+//! credentials: `http://kannel:{credential}@{host}/webhooks/providers/{channel}?kind=dlr
+//! &id={messageId}&sig={first 32 hex of HMAC-SHA256(webhookSecret, messageId)}&type=%d
+//! &smsc=%i&ts=%T&answer=%A`. Answers: 2xx (`0: Accepted for
 //! delivery`, `3: Queued for later delivery`) → accepted without a provider id; 429,
 //! 500 and 503 → retryable; other 4xx (403 bad credentials or not routable, 400 bad
 //! field, 404) and 3xx → permanent. Kannel answers in free text without a code: one of
@@ -31,9 +35,12 @@
 
 mod sms_length;
 mod webhook;
+pub mod webhook_auth;
 
-use leadline_core::FieldErrors;
+use chrono::{DateTime, Utc};
 use leadline_core::channel::ProviderKind;
+use leadline_core::{FieldErrors, SecretMap};
+use serde_json::json;
 
 use crate::answer::Answer;
 use crate::config::Secret;
@@ -44,6 +51,11 @@ use crate::{
     WebhookError, WebhookOutcome, WebhookRequest,
 };
 use sms_length::Coding;
+use webhook_auth::{WebhookAuth, with_credentials};
+
+/// How long a rotated-out webhook secret is still accepted: the `dlr-url`s of messages
+/// sent before the rotation carry it, and Kannel's config needs time to be updated.
+pub const PREVIOUS_SECRET_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
 const DEFAULT_MAX_PARTS: u64 = 3;
 
@@ -76,7 +88,7 @@ pub struct KannelProvider {
     password: Secret,
     smsc: Option<String>,
     max_parts: usize,
-    webhook_secret: Secret,
+    webhook: WebhookAuth,
     webhook_url: String,
 }
 
@@ -97,7 +109,7 @@ impl KannelProvider {
             settings.fail("settings.maxParts".into(), "must be between 1 and 255");
         }
         let password = Secret::new(settings.secret("password"));
-        let webhook_secret = Secret::new(settings.secret("webhookSecret"));
+        let webhook = WebhookAuth::from_settings(settings);
         settings.finish(())?;
         Ok(Self {
             http: context.http,
@@ -106,24 +118,26 @@ impl KannelProvider {
             password,
             smsc,
             max_parts: max_parts as usize,
-            webhook_secret,
+            webhook,
             webhook_url: context.webhook_url,
         })
     }
 
     /// The `get-url` of the Kannel `sms-service` that forwards inbound SMS here.
     pub fn mo_get_url(&self) -> String {
-        mo_get_url(&self.webhook_url, self.webhook_secret.expose())
+        mo_get_url(&self.webhook_url, self.webhook.current().expose())
     }
 
-    /// `dlr-url` for one message: our id, its signature, and Kannel's escapes.
+    /// `dlr-url` for one message: the channel's credentials, our id, its MAC, and
+    /// Kannel's escapes.
     fn dlr_url(&self, message: &OutboundMessage) -> String {
+        let secret = self.webhook.current().expose();
+        let url = with_credentials(&self.webhook_url, secret);
         let id = message.message_id.to_string();
-        let sig = mac_hex(self.webhook_secret.expose(), id.as_bytes());
+        let sig = mac_hex(secret, id.as_bytes());
         format!(
-            "{}{}kind=dlr&id={id}&sig={sig}&type=%d&smsc=%i&ts=%T&answer=%A",
-            self.webhook_url,
-            query_separator(&self.webhook_url)
+            "{url}{}kind=dlr&id={id}&sig={sig}&type=%d&smsc=%i&ts=%T&answer=%A",
+            query_separator(&url)
         )
     }
 }
@@ -190,19 +204,42 @@ impl Provider for KannelProvider {
     }
 
     fn handle_webhook(&self, request: &WebhookRequest<'_>) -> Result<WebhookOutcome, WebhookError> {
-        webhook::handle(self.webhook_secret.expose(), request)
+        let secret = self.webhook.authenticate(request)?;
+        webhook::handle(secret.expose(), request)
     }
 }
 
 /// The `get-url` of the Kannel `sms-service` that forwards inbound SMS to a Kannel
-/// channel whose webhook URL is `webhook_url`. The token in it is derived from the
-/// channel's `webhookSecret`, so rotating the secret means updating Kannel's config.
+/// channel whose webhook URL is `webhook_url`. Its userinfo holds the credentials
+/// derived from the channel's `webhookSecret` (Kannel sends them as a Basic
+/// `Authorization` header), so rotating the secret means updating Kannel's config
+/// within the grace period.
 pub fn mo_get_url(webhook_url: &str, webhook_secret: &str) -> String {
+    let url = with_credentials(webhook_url, webhook_secret);
     format!(
-        "{webhook_url}{}kind=mo&token={}&from=%p&to=%P&text=%a&id=%I&ts=%T",
-        query_separator(webhook_url),
-        mo_token(webhook_secret)
+        "{url}{}kind=mo&from=%p&to=%P&text=%a&id=%I&ts=%T",
+        query_separator(&url)
     )
+}
+
+/// Rotates a Kannel channel's webhook secret in `secrets`: `new_secret` becomes the
+/// secret, the replaced one is accepted until `now` + [`PREVIOUS_SECRET_GRACE`] (a
+/// previous secret still in its grace is dropped: only one old secret is kept).
+/// Returns when the replaced secret stops working.
+pub fn rotate_webhook_secret(
+    secrets: &mut SecretMap,
+    new_secret: &str,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let valid_until = now + PREVIOUS_SECRET_GRACE;
+    let map = secrets.expose_mut();
+    if let Some(old) = map.insert("webhookSecret".into(), new_secret.into()) {
+        map.insert(
+            "previousWebhookSecret".into(),
+            json!({"secret": old, "validUntil": valid_until.to_rfc3339()}),
+        );
+    }
+    valid_until
 }
 
 /// A complete Kannel `sms-service` group for [`mo_get_url`], to paste into
@@ -213,12 +250,6 @@ pub fn sms_service_group(webhook_url: &str, webhook_secret: &str) -> String {
         "group = sms-service\nkeyword = default\ncatch-all = true\nmax-messages = 0\nget-url = \"{}\"\n",
         mo_get_url(webhook_url, webhook_secret)
     )
-}
-
-/// The token that authenticates Kannel's MO calls: fixed per secret, because Kannel's
-/// config can hold only a constant URL.
-fn mo_token(webhook_secret: &str) -> String {
-    mac_hex(webhook_secret, b"leadline kannel mo")
 }
 
 /// The first [`MAC_HEX_CHARS`] hex characters of HMAC-SHA256(`secret`, `data`).

@@ -17,6 +17,7 @@ pub mod outbound;
 mod sandbox;
 mod signature;
 pub mod signing;
+pub mod source_allow_list;
 mod twilio;
 mod webhook_input;
 mod whatsapp_cloud;
@@ -43,8 +44,8 @@ pub struct ChannelConfig<'a> {
     pub carries: MessageProviderType,
     /// Non-secret settings, returned by the API.
     pub settings: &'a serde_json::Map<String, serde_json::Value>,
-    /// Credentials: accepted on write, never returned or logged.
-    pub secrets: &'a serde_json::Map<String, serde_json::Value>,
+    /// Credentials: accepted on write, never returned or logged (`Debug` shows names).
+    pub secrets: &'a leadline_core::SecretMap,
 }
 
 /// What every adapter shares at run time.
@@ -63,7 +64,7 @@ pub fn build(
     config: &ChannelConfig<'_>,
     context: ProviderContext,
 ) -> Result<Arc<dyn Provider>, FieldErrors> {
-    let settings = Settings::new(config.settings, config.secrets);
+    let settings = Settings::new(config.settings, config.secrets.expose());
     let provider: Arc<dyn Provider> = match config.kind {
         ProviderKind::Sandbox => Arc::new(SandboxProvider::from_settings(&settings)?),
         ProviderKind::Twilio => {
@@ -175,6 +176,10 @@ pub struct WebhookRequest<'a> {
     pub url: &'a str,
     pub headers: &'a http::HeaderMap,
     pub body: &'a [u8],
+    /// The address the call came from (the TCP peer), when the server knows it.
+    pub peer: Option<std::net::IpAddr>,
+    /// When it arrived, on the server's clock: grace periods are judged by it.
+    pub received_at: DateTime<Utc>,
 }
 
 /// What a verified webhook said, and what to answer.
@@ -248,6 +253,9 @@ pub enum WebhookError {
     /// Signed correctly but not understood: 400.
     #[error("webhook not understood: {0}")]
     Malformed(String),
+    /// From an address the channel does not accept calls from: 403.
+    #[error("webhook source refused: {0}")]
+    SourceRefused(String),
 }
 
 /// One provider adapter.

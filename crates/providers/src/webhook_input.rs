@@ -71,6 +71,8 @@ mod tests {
             url: "https://x.test/hook?text=hello+world&to=%2B1415#frag",
             headers: &headers,
             body: b"",
+            peer: None,
+            received_at: Utc::now(),
         };
         let pairs = query_pairs(&request);
         assert_eq!(value(&pairs, "text"), Some("hello world"));

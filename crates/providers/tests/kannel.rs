@@ -81,8 +81,25 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
         })
 }
 
+/// A GET as Kannel makes it: the URL's userinfo becomes a Basic `Authorization`.
 fn get(url: &str) -> Call {
-    Call::new(http::Method::GET, url, &[], b"")
+    Call::get_with_userinfo(url)
+}
+
+/// The password of the Basic credentials derived from `secret`, written out here.
+fn credential(secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(b"leadline kannel webhook credentials v1");
+    hex::encode(mac.finalize().into_bytes())[..32].to_owned()
+}
+
+/// `WEBHOOK_URL` with the Basic credentials of `secret` in its userinfo.
+fn with_credentials(secret: &str) -> String {
+    WEBHOOK_URL.replacen(
+        "https://",
+        &format!("https://kannel:{}@", credential(secret)),
+        1,
+    )
 }
 
 #[tokio::test]
@@ -96,7 +113,8 @@ async fn sends_gsm_text_with_a_signed_dlr_url() {
 
     let id = outbound.message_id.to_string();
     let dlr_url = format!(
-        "{WEBHOOK_URL}?kind=dlr&id={id}&sig={}&type=%d&smsc=%i&ts=%T&answer=%A",
+        "{}?kind=dlr&id={id}&sig={}&type=%d&smsc=%i&ts=%T&answer=%A",
+        with_credentials(WEBHOOK_SECRET),
         mac32(&id)
     );
     assert_eq!(
@@ -119,10 +137,7 @@ async fn sends_gsm_text_with_a_signed_dlr_url() {
         .query()
         .unwrap()
         .to_owned();
-    assert!(
-        raw.contains("dlr-url=https%3A%2F%2Fleadline.example.com"),
-        "{raw}"
-    );
+    assert!(raw.contains("dlr-url=https%3A%2F%2Fkannel%3A"), "{raw}");
     assert!(raw.contains("%26type%3D%25d%26smsc%3D%25i"), "{raw}");
 }
 
@@ -317,11 +332,32 @@ async fn delivery_reports_verify_their_signature_and_map_the_dlr_type() {
         get(&forged).handle(provider.as_ref()),
         Err(WebhookError::BadSignature(_))
     ));
-    let unsigned = format!("{WEBHOOK_URL}?kind=dlr&id={}&type=1", outbound.message_id);
+    let unsigned = format!(
+        "{}?kind=dlr&id={}&type=1",
+        with_credentials(WEBHOOK_SECRET),
+        outbound.message_id
+    );
     assert!(matches!(
         get(&unsigned).handle(provider.as_ref()),
         Err(WebhookError::BadSignature(_))
     ));
+
+    // A report as a log or a proxy shows it (the request line: id, sig and status, no
+    // credentials), its status changed from 8 to 1: refused, as is the original.
+    let logged =
+        report("8", "ACK/").replacen(&format!("kannel:{}@", credential(WEBHOOK_SECRET)), "", 1);
+    for status in ["8", "1"] {
+        let tampered = logged.replace("type=8", &format!("type={status}"));
+        assert!(matches!(
+            get(&tampered).handle(provider.as_ref()),
+            Err(WebhookError::BadSignature(_))
+        ));
+    }
+    // The same with another channel's credentials, or as another user: refused.
+    let other = report("1", "").replace(&credential(WEBHOOK_SECRET), &credential("other"));
+    assert!(get(&other).handle(provider.as_ref()).is_err());
+    let other_user = report("1", "").replacen("kannel:", "admin:", 1);
+    assert!(get(&other_user).handle(provider.as_ref()).is_err());
 }
 
 #[test]
@@ -331,8 +367,8 @@ fn inbound_messages_arrive_through_the_sms_service_get_url() {
     assert_eq!(
         template,
         format!(
-            "{WEBHOOK_URL}?kind=mo&token={}&from=%p&to=%P&text=%a&id=%I&ts=%T",
-            mac32("leadline kannel mo")
+            "{}?kind=mo&from=%p&to=%P&text=%a&id=%I&ts=%T",
+            with_credentials(WEBHOOK_SECRET)
         )
     );
     let group = sms_service_group(WEBHOOK_URL, WEBHOOK_SECRET);
@@ -382,8 +418,14 @@ fn inbound_messages_arrive_through_the_sms_service_get_url() {
         Err(WebhookError::Malformed(_))
     ));
     assert!(matches!(
-        get(WEBHOOK_URL).handle(provider.as_ref()),
+        get(&with_credentials(WEBHOOK_SECRET)).handle(provider.as_ref()),
         Err(WebhookError::Malformed(_))
+    ));
+    // The MO URL with its credentials left out (as a log shows it) is refused.
+    let logged = mo.replacen(&format!("kannel:{}@", credential(WEBHOOK_SECRET)), "", 1);
+    assert!(matches!(
+        get(&logged).handle(provider.as_ref()),
+        Err(WebhookError::BadSignature(_))
     ));
 }
 

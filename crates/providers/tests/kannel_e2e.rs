@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Uri};
 use common::{LEAD, context, message, text};
 use leadline_core::channel::{MessageProviderType, ProviderKind};
@@ -45,6 +46,7 @@ struct Received {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    peer: std::net::SocketAddr,
 }
 
 /// The Kannel processes of one test, killed when it ends, also when it fails. On a
@@ -124,7 +126,11 @@ async fn wait_for_port(port: u16, what: &str) {
 async fn start_webhook_receiver() -> (u16, mpsc::UnboundedReceiver<Received>) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let app = axum::Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        move |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+              method: Method,
+              uri: Uri,
+              headers: HeaderMap,
+              body: Bytes| {
             let sender = sender.clone();
             async move {
                 let _ = sender.send(Received {
@@ -132,6 +138,7 @@ async fn start_webhook_receiver() -> (u16, mpsc::UnboundedReceiver<Received>) {
                     uri,
                     headers,
                     body,
+                    peer,
                 });
                 ""
             }
@@ -139,6 +146,7 @@ async fn start_webhook_receiver() -> (u16, mpsc::UnboundedReceiver<Received>) {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (port, receiver)
 }
@@ -198,11 +206,13 @@ fn kannel_provider(ports: &Ports, webhook_url: &str) -> std::sync::Arc<dyn Provi
     let settings: Map<String, Value> = serde_json::from_value(json!({
         "sendsmsUrl": format!("http://127.0.0.1:{}/cgi-bin/sendsms", ports.sendsms),
         "username": USERNAME,
+        "allowedSources": ["127.0.0.0/8"],
     }))
     .unwrap();
     let secrets: Map<String, Value> =
         serde_json::from_value(json!({"password": PASSWORD, "webhookSecret": WEBHOOK_SECRET}))
             .unwrap();
+    let secrets = leadline_core::SecretMap::new(secrets);
     let config = ChannelConfig {
         kind: ProviderKind::Kannel,
         carries: MessageProviderType::Sms,
@@ -288,14 +298,48 @@ async fn a_real_kannel_delivers_reports_and_inbound_messages() {
         })
         .expect("the webhook receiver stopped");
         let url = format!("{webhook_origin}{}", call.uri);
+        // Kannel moved the credentials of the URL's userinfo into a Basic header: the
+        // request line carries no secret.
+        let authorization = call
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap());
+        assert!(
+            authorization.is_some_and(|v| v.starts_with("Basic ")),
+            "Kannel sent no Basic credentials for {url}"
+        );
+        assert!(!url.contains("kannel:"), "{url}");
+        let request = WebhookRequest {
+            method: &call.method,
+            url: &url,
+            headers: &call.headers,
+            body: &call.body,
+            peer: Some(call.peer.ip()),
+            received_at: chrono::Utc::now(),
+        };
         let outcome = provider
-            .handle_webhook(&WebhookRequest {
-                method: &call.method,
-                url: &url,
-                headers: &call.headers,
-                body: &call.body,
-            })
+            .handle_webhook(&request)
             .unwrap_or_else(|error| panic!("Kannel's call {url} was refused: {error}"));
+        // Without the credentials, or from outside the allow-list, it is refused.
+        let mut without = call.headers.clone();
+        without.remove("authorization");
+        assert!(
+            provider
+                .handle_webhook(&WebhookRequest {
+                    headers: &without,
+                    ..request
+                })
+                .is_err()
+        );
+        let elsewhere = Some("192.0.2.1".parse().unwrap());
+        assert!(
+            provider
+                .handle_webhook(&WebhookRequest {
+                    peer: elsewhere,
+                    ..request
+                })
+                .is_err()
+        );
         for event in outcome.events {
             match event {
                 ProviderEvent::Status {

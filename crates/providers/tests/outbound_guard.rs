@@ -39,7 +39,7 @@ fn adapter(kind: ProviderKind, base: &str, allow: &[&str]) -> Arc<dyn Provider> 
         ProviderKind::Sandbox => unreachable!("the sandbox calls nothing"),
     };
     let settings: Map<String, Value> = serde_json::from_value(settings).unwrap();
-    let secrets: Map<String, Value> = serde_json::from_value(secrets).unwrap();
+    let secrets = leadline_core::SecretMap::new(serde_json::from_value(secrets).unwrap());
     let http = OutboundClient::new(
         OutboundPolicy::parse(allow).unwrap(),
         ClientOptions::default(),

@@ -16,7 +16,7 @@ use leadline_core::SystemClock;
 use leadline_server::serve::{ServerOptions, start_with};
 use leadline_server::testing::{CountingSink, seed_http_sends};
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 
 #[tokio::main]
 async fn main() {
@@ -36,9 +36,13 @@ async fn main() {
 
 async fn run(kind: BackendKind, url: &str, messages: usize) {
     let sink = CountingSink::start(Duration::ZERO).await;
-    let store = Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
-        .await
-        .expect("the store opens");
+    let store = Store::open(
+        url,
+        leadline_server::testing::store_options_with_a_key(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("the store opens");
     let seeding = Instant::now();
     seed_http_sends(&store, &sink.url, 100, messages).await;
     println!(

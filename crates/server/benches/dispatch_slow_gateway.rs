@@ -19,7 +19,7 @@ use leadline_core::delivery::DeliverySettings;
 use leadline_server::serve::{ServerOptions, start_with};
 use leadline_server::testing::{CountingSink, http_sink_channel, seed_sends};
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 
 const ANSWER_AFTER: Duration = Duration::from_secs(2);
 
@@ -51,9 +51,13 @@ async fn main() {
 
 async fn run(kind: BackendKind, url: &str, sends: usize, concurrency: usize) {
     let sink = CountingSink::start(ANSWER_AFTER).await;
-    let store = Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
-        .await
-        .expect("the store opens");
+    let store = Store::open(
+        url,
+        leadline_server::testing::store_options_with_a_key(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("the store opens");
     let mut channel = http_sink_channel(&sink.url);
     channel.delivery = DeliverySettings {
         max_concurrent_sends: Some(u32::try_from(concurrency).expect("a concurrency")),

@@ -1,5 +1,5 @@
 //! The `leadline` command line: `serve`, `migrate`, `workspace create`, `apikey create |
-//! list | revoke`.
+//! list | revoke`, `import leads`, `secrets rotate`.
 //! Commands that create something print exactly one JSON object on stdout, so scripts
 //! can read it; everything meant for people goes to stderr.
 
@@ -47,6 +47,9 @@ enum Command {
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Manage the keys that seal stored secrets.
+    #[command(subcommand)]
+    Secrets(crate::secrets_cli::SecretsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +136,8 @@ pub struct ServeArgs {
     /// it; a client could otherwise pick its own address.
     #[arg(long, env = "LEADLINE_CLIENT_ADDRESS_HEADER", value_name = "HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
+    #[command(flatten)]
+    pub keys: crate::secrets_cli::SecretKeyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +217,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let summary = summary?;
             println!("{}", summary.to_json());
             Ok(())
+        }
+        Command::Secrets(crate::secrets_cli::SecretsCommand::Rotate(args)) => {
+            let keys = args.keys.load(&args.database.database_url)?;
+            let options = StoreOptions {
+                secret_keys: Some(keys),
+                ..StoreOptions::default()
+            };
+            let store = Store::open(&args.database.database_url, options, Arc::new(SystemClock))
+                .await
+                .with_context(|| {
+                    format!("cannot open the database at {}", args.database.database_url)
+                })?;
+            let rotated = crate::secrets_cli::rotate(args, store.clone()).await;
+            store.close().await;
+            rotated
         }
         Command::Apikey(command) => apikey::run(command).await,
     }

@@ -237,6 +237,16 @@ impl From<StoreError> for ApiError {
                 tracing::debug!(error = %unreachable, "database unreachable; answering 503");
                 ApiError::DatabaseUnreachable
             }
+            StoreError::Secret(cause) => {
+                // The row and key id are logged for the operator; the client learns
+                // only that the server lacks what it needs, which it cannot fix.
+                tracing::error!(%cause, "a stored secret cannot be opened");
+                ApiError::Unavailable(
+                    "a stored secret of this resource cannot be decrypted with this server's secret keys; \
+                     an operator must give the server the right key (see its logs)"
+                        .to_owned(),
+                )
+            }
             StoreError::Duplicate { constraint } => ApiError::Conflict {
                 detail: format!("already exists ({constraint})"),
                 field: None,

@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod rate_limit;
 pub mod routes;
 pub mod scheduler;
+pub mod secrets_cli;
 pub mod serve;
 pub mod state;
 pub mod supervisor;

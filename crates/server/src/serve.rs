@@ -162,6 +162,12 @@ pub async fn start_with(
     options: ServerOptions,
 ) -> anyhow::Result<RunningServer> {
     E164::warm_up();
+    // Before serving: refuse to start without the keys of what is stored, and seal
+    // secrets an older version stored in clear.
+    store
+        .prepare_secrets()
+        .await
+        .context("the stored secrets cannot be prepared")?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -213,14 +219,13 @@ pub async fn start_with(
     };
     let app = routes::app(state);
     let stop = shutdown.clone();
+    // Connect info gives handlers the TCP peer: anonymous requests are limited by it,
+    // and webhooks check it against a channel's `allowedSources`.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
-        // The peer's address is what anonymous requests are limited by.
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
     });
     Ok(RunningServer {
         address,
@@ -308,6 +313,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let url = &args.database.database_url;
     let store_options = StoreOptions {
         postgres_writers: args.postgres_writers.max(1),
+        secret_keys: Some(args.keys.load(url)?),
         ..StoreOptions::default()
     };
     let store = Store::open(url, store_options, Arc::new(SystemClock))

@@ -218,7 +218,7 @@ pub fn http_sink_channel(sink_url: &str) -> leadline_store::channels::NewChannel
         provider: leadline_core::channel::ProviderKind::Http,
         sender: "+14155550100".into(),
         settings,
-        secrets,
+        secrets: secrets.into(),
         delivery: Default::default(),
     }
 }
@@ -236,7 +236,7 @@ pub fn twilio_sink_channel(sink: &CountingSink) -> leadline_store::channels::New
         provider: leadline_core::channel::ProviderKind::Twilio,
         sender: "+14155550100".into(),
         settings,
-        secrets,
+        secrets: secrets.into(),
         delivery: Default::default(),
     }
 }
@@ -310,4 +310,14 @@ pub async fn seed_sends(
         queued += chunk;
     }
     (workspace.id, channel.id, queued)
+}
+
+/// Store options with a fresh secret key, for a benchmark's store that seals the
+/// channels it seeds (nothing else ever reads that database).
+pub fn store_options_with_a_key() -> leadline_store::StoreOptions {
+    let ring = leadline_store::KeyRing::new(leadline_store::SecretKey::generate(), Vec::new());
+    leadline_store::StoreOptions {
+        secret_keys: Some(leadline_store::SecretKeys::fixed(ring)),
+        ..leadline_store::StoreOptions::default()
+    }
 }

@@ -209,6 +209,7 @@ both_stores!(the_llm_key_is_written_but_never_read_back, |app| {
             .unwrap()
             .llm
             .and_then(|llm| llm.api_key)
+            .map(|key| key.expose().to_owned())
     };
 
     let (status, shown) = app

@@ -61,7 +61,7 @@ async fn a_key_revoked_on_one_node_is_refused_by_the_other_at_once() {
     let Some(database) = TestDatabase::create(BackendKind::Postgres).await else {
         return;
     };
-    let cluster = Cluster::start(&database.url, 2).await;
+    let cluster = Cluster::start(&database.url, &database.key_file, 2).await;
     for (revoking, serving) in [(0, 1), (1, 0)] {
         let (id, key) = create_key(&cluster, revoking).await;
         cached_on(&cluster, serving, &key).await;

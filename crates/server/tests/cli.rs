@@ -27,7 +27,8 @@ struct Server {
     first_start: Option<Value>,
 }
 
-async fn start_server(url: &str, extra: &[&str]) -> Server {
+async fn start_server(database: &TestDatabase, extra: &[&str]) -> Server {
+    let url = &database.url;
     let port = free_port();
     let mut child = Command::new(BIN)
         .args([
@@ -38,6 +39,7 @@ async fn start_server(url: &str, extra: &[&str]) -> Server {
             &format!("127.0.0.1:{port}"),
         ])
         .args(extra)
+        .env("LEADLINE_SECRET_KEY_FILE", &database.key_file)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -94,7 +96,7 @@ async fn first_start_then_cli_beside_the_server(kind: BackendKind) {
     let Some(database) = TestDatabase::create(kind).await else {
         return;
     };
-    let mut server = start_server(&database.url, &[]).await;
+    let mut server = start_server(&database, &[]).await;
     let first = server
         .first_start
         .take()
@@ -168,7 +170,7 @@ async fn first_start_then_cli_beside_the_server(kind: BackendKind) {
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 
     // A second start on the same database creates nothing and prints nothing.
-    let mut again = start_server(&database.url, &[]).await;
+    let mut again = start_server(&database, &[]).await;
     assert!(
         again.first_start.is_none(),
         "the key is printed only on the first start"
@@ -190,7 +192,7 @@ async fn first_start_and_cli_on_postgres() {
 #[tokio::test]
 async fn json_logs_and_clear_cli_errors() {
     let database = TestDatabase::create(BackendKind::Sqlite).await.unwrap();
-    let mut server = start_server(&database.url, &["--log-format", "json"]).await;
+    let mut server = start_server(&database, &["--log-format", "json"]).await;
     server.child.kill().await.unwrap();
     let mut stderr = String::new();
     tokio::io::AsyncReadExt::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)

@@ -13,13 +13,14 @@ use leadline_core::SystemClock;
 use leadline_core::delivery::UncertainSends;
 use leadline_server::testing::{CountingSink, seed_http_sends, seed_sends, twilio_sink_channel};
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_leadline");
 const MESSAGES: usize = 3000;
 
-async fn start_server(url: &str) -> Child {
+async fn start_server(database: &TestDatabase) -> Child {
+    let url = &database.url;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,6 +39,7 @@ async fn start_server(url: &str) -> Child {
             "--allow-outbound",
             "127.0.0.0/8",
         ])
+        .env("LEADLINE_SECRET_KEY_FILE", &database.key_file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -59,11 +61,11 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
     };
     // A slow sink keeps many sends in flight when the kill comes.
     let sink = CountingSink::start(Duration::from_millis(5)).await;
-    let store = open_store(&database.url).await;
+    let store = open_store(&database).await;
     seed_http_sends(&store, &sink.url, 30, MESSAGES).await;
 
     for round in 1..=2 {
-        let mut server = start_server(&database.url).await;
+        let mut server = start_server(&database).await;
         let target = round * MESSAGES / 4;
         wait_until("the sink is busy", Duration::from_secs(60), async || {
             sink.total() >= target
@@ -77,7 +79,7 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
         );
     }
 
-    restart_until_drained(&database.url, &store).await;
+    restart_until_drained(&database, &store).await;
 
     // None lost: every message reached the provider and is recorded as sent with the
     // provider's id.
@@ -109,8 +111,8 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
 }
 
 /// Starts a server again and stops it once the outbox is empty.
-async fn restart_until_drained(url: &str, store: &Store) {
-    let mut server = start_server(url).await;
+async fn restart_until_drained(database: &TestDatabase, store: &Store) {
+    let mut server = start_server(database).await;
     wait_until(
         "the outbox is empty",
         Duration::from_secs(120),
@@ -120,10 +122,14 @@ async fn restart_until_drained(url: &str, store: &Store) {
     server.kill().await.unwrap();
 }
 
-async fn open_store(url: &str) -> Store {
-    Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
-        .await
-        .expect("the store opens")
+async fn open_store(database: &TestDatabase) -> Store {
+    Store::open(
+        &database.url,
+        database.store_options(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("the store opens")
 }
 
 /// Every message: id, status, provider id and channel.
@@ -157,14 +163,14 @@ async fn killed_mid_call_without_idempotency_keys(kind: BackendKind) {
     };
     let holding = CountingSink::start(Duration::from_secs(3)).await;
     let resending = CountingSink::start(Duration::from_secs(3)).await;
-    let store = open_store(&database.url).await;
+    let store = open_store(&database).await;
     let (_, hold_channel, held_messages) =
         seed_sends(&store, twilio_sink_channel(&holding), 20, 150).await;
     let mut resend = twilio_sink_channel(&resending);
     resend.delivery.uncertain_sends = UncertainSends::Resend;
     let (_, resend_channel, resent_messages) = seed_sends(&store, resend, 20, 150).await;
 
-    let mut server = start_server(&database.url).await;
+    let mut server = start_server(&database).await;
     wait_until(
         "calls are in flight on both channels",
         Duration::from_secs(60),
@@ -175,7 +181,7 @@ async fn killed_mid_call_without_idempotency_keys(kind: BackendKind) {
     let _ = server.wait().await;
     let in_flight_at_kill = (holding.total(), resending.total());
 
-    restart_until_drained(&database.url, &store).await;
+    restart_until_drained(&database, &store).await;
 
     let rows = message_rows(kind, &database.url).await;
     let on = |channel: leadline_core::ChannelId| {

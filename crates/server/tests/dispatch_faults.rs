@@ -15,12 +15,12 @@ use leadline_server::testing::{
     CountingSink, SinkOptions, http_sink_channel, seed_http_sends, seed_sends,
 };
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 
 async fn store_of(database: &TestDatabase) -> Store {
     Store::open(
         &database.url,
-        StoreOptions::default(),
+        database.store_options(),
         Arc::new(SystemClock),
     )
     .await

@@ -159,7 +159,7 @@ impl TestApp {
                     provider: ProviderKind::Http,
                     sender: "+14155550100".into(),
                     settings,
-                    secrets,
+                    secrets: leadline_core::SecretMap::new(secrets),
                     delivery: Default::default(),
                 },
             )

@@ -9,7 +9,7 @@ use leadline_core::SystemClock;
 use leadline_server::serve::{ServerOptions, start_with};
 use leadline_server::testing::seed_http_sends;
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -34,7 +34,7 @@ async fn silent_provider() -> (String, mpsc::UnboundedReceiver<()>) {
 async fn open_store(database: &TestDatabase) -> Store {
     Store::open(
         &database.url,
-        StoreOptions::default(),
+        database.store_options(),
         Arc::new(SystemClock),
     )
     .await

@@ -58,8 +58,8 @@ async fn two_nodes_share_the_work_and_do_nothing_twice() {
     };
     // The gateway answers each send after 1.5 s, longer than the nodes' 1 s leases.
     let sink = CountingSink::start(Duration::from_millis(1500)).await;
-    let cluster = Cluster::start(&database.url, 2).await;
-    let ledger = Ledger::open(&database.url).await;
+    let cluster = Cluster::start(&database.url, &database.key_file, 2).await;
+    let ledger = Ledger::open(&database.url, database.store_options()).await;
     let zone = zone_at_midday();
     let setup = setup(&cluster, &sink, &zone).await;
 

@@ -14,6 +14,7 @@ use leadline_core::{AgentScriptId, ChannelId, WorkspaceId};
 
 use crate::backend::on_write;
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, page_args, to_micros};
+use crate::secret_store::Stored;
 use crate::workspaces::SettingsColumn;
 use crate::{Store, StoreError};
 
@@ -133,8 +134,10 @@ impl FromStoreRow for AgentScript {
 
 impl Store {
     /// The workspace's agent settings: the defaults until they are set (or when there
-    /// is no such workspace). The stored LLM key is included, for the agent's client;
-    /// `llm.api_key_set` says whether there is one.
+    /// is no such workspace). The LLM key is opened from its sealed column and
+    /// included, for the agent's client; `llm.api_key_set` says whether there is one.
+    /// (A key still in clear inside the settings JSON, from before the start-up sweep
+    /// sealed it, is read as it is.)
     pub async fn agent_settings(
         &self,
         workspace_id: WorkspaceId,
@@ -143,20 +146,59 @@ impl Store {
             .workspace_settings(workspace_id, SettingsColumn::Agent)
             .await?;
         if let Some(llm) = &mut settings.llm {
+            if let Some(stored) = self.stored_llm_key(workspace_id).await? {
+                llm.api_key = Some(self.open_llm_key(workspace_id, &stored)?);
+            }
             llm.api_key_set = llm.api_key.is_some();
         }
         Ok(settings)
     }
 
-    /// Stores the workspace's agent settings (validated by the caller), the LLM key as
-    /// given: `None` stores none. `false` when there is no such workspace.
+    /// Stores the workspace's agent settings (validated by the caller): the JSON
+    /// without the LLM key, and the key sealed in its own column (`None` stores none).
+    /// `false` when there is no such workspace.
     pub async fn set_agent_settings(
         &self,
         workspace_id: WorkspaceId,
         settings: &AgentSettings,
     ) -> Result<bool, StoreError> {
-        self.set_workspace_settings(workspace_id, SettingsColumn::Agent, settings)
-            .await
+        let mut without_key = settings.clone();
+        let key = without_key.llm.as_mut().and_then(|llm| {
+            llm.api_key_set = false;
+            llm.api_key.take()
+        });
+        let sealed = key
+            .map(|key| self.seal_llm_key(workspace_id, &key))
+            .transpose()?;
+        let json = serde_json::to_string(&without_key).expect("settings serialize");
+        let updated = on_write!(&self.backend, pool => {
+            sqlx::query(
+                "UPDATE workspaces SET agent_settings = $1, llm_api_key = $2, llm_api_key_id = $3 \
+                 WHERE id = $4",
+            )
+            .bind(json)
+            .bind(sealed.as_ref().map(|s| s.text.clone()))
+            .bind(sealed.as_ref().and_then(|s| s.key_id.clone()))
+            .bind(workspace_id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated > 0)
+    }
+
+    /// The sealed LLM key of the workspace, if it has one.
+    async fn stored_llm_key(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> Result<Option<Stored>, StoreError> {
+        let row = fetch_optional::<StoredLlmKey>(
+            &self.backend,
+            "SELECT llm_api_key, llm_api_key_id FROM workspaces WHERE id = $1",
+            vec![workspace_id.to_string().into()],
+        )
+        .await?;
+        Ok(row.and_then(|row| row.0))
     }
 
     /// Creates a script; a scope that has one is [`StoreError::Duplicate`] (see
@@ -302,5 +344,16 @@ impl Store {
             WORKSPACE_KEY.into(),
         ];
         fetch_optional(&self.backend, sql, args).await
+    }
+}
+
+/// The `llm_api_key` columns of a workspace row.
+struct StoredLlmKey(Option<Stored>);
+
+impl FromStoreRow for StoredLlmKey {
+    fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
+        let text = row.optional_text("llm_api_key")?;
+        let key_id = row.optional_text("llm_api_key_id")?;
+        Ok(StoredLlmKey(text.map(|text| Stored { text, key_id })))
     }
 }

@@ -26,6 +26,10 @@ pub enum StoreError {
     /// could not be reached; each caller gets this copy of the cause.
     #[error("the database is unreachable: {0}")]
     Unreachable(String),
+    /// A secret could not be sealed or opened: no key, an unknown key, or a value
+    /// altered or moved from another row. The message names the row, never a secret.
+    #[error(transparent)]
+    Secret(#[from] crate::secret_box::SecretError),
     #[error(transparent)]
     Database(sqlx::Error),
 }

@@ -23,6 +23,7 @@ pub mod dnc;
 mod error;
 pub mod external_calls;
 pub mod idempotency;
+pub mod key_file;
 pub mod lane_circuits;
 pub mod leads;
 pub mod message_resolution;
@@ -32,6 +33,10 @@ pub mod opt_outs;
 pub mod outbox;
 pub mod phone_numbers;
 mod rows;
+pub mod secret_box;
+pub mod secret_keys;
+mod secret_store;
+pub mod secrets_rotation;
 pub mod sources;
 pub mod teams;
 pub mod templates;
@@ -45,6 +50,8 @@ use leadline_core::Clock;
 pub use backend::{Backend, BackendKind, StoreOptions};
 pub use contact_writer::ContactWriter;
 pub use error::StoreError;
+pub use secret_box::{KeyRing, SecretError, SecretKey};
+pub use secret_keys::{KeyConfig, SecretKeys};
 
 /// A handle to the database, cheap to clone. It owns the pools and the contact writer
 /// that batches concurrent upserts into shared transactions.
@@ -53,6 +60,9 @@ pub struct Store {
     backend: Backend,
     clock: Arc<dyn Clock>,
     contact_writer: ContactWriter,
+    /// The keys that seal channel secrets and LLM keys; `None` stores and reads no
+    /// secret (a store opened by a tool that never touches them).
+    secret_keys: Option<SecretKeys>,
 }
 
 impl Store {
@@ -70,6 +80,7 @@ impl Store {
             backend,
             clock,
             contact_writer,
+            secret_keys: options.secret_keys,
         })
     }
 

@@ -1,6 +1,11 @@
 //! Fresh databases for tests, on both backends. Every test gets its own: a SQLite file
 //! in a temporary directory, or a new PostgreSQL database that is dropped afterwards.
 //!
+//! Each database comes with its own secret key, written to `key_file` (for SQLite,
+//! `leadline.key` beside the database, where `leadline serve` looks by default): a test
+//! opens its store with [`TestDatabase::store_options`], and a `leadline` process it
+//! starts finds the same key through `LEADLINE_SECRET_KEY_FILE={key_file}`.
+//!
 //! PostgreSQL is found at `LEADLINE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`). When it cannot be reached, PostgreSQL
 //! tests are skipped with a message, unless `LEADLINE_REQUIRE_POSTGRES=1` (as CI sets),
@@ -11,7 +16,8 @@ use std::str::FromStr;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::BackendKind;
+use crate::secret_keys::{KEY_FILE_NAME, write_key_file};
+use crate::{BackendKind, KeyRing, SecretKey, SecretKeys, StoreOptions};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -19,8 +25,50 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 pub struct TestDatabase {
     pub kind: BackendKind,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// The key file holding this database's secret key.
+    pub key_file: std::path::PathBuf,
+    secret_key: SecretKey,
+    _dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// Store options with this database's secret key.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            secret_keys: Some(self.secret_keys()),
+            ..StoreOptions::default()
+        }
+    }
+
+    /// This database's secret key as the store holds it.
+    pub fn secret_keys(&self) -> SecretKeys {
+        SecretKeys::fixed(KeyRing::new(self.secret_key.clone(), Vec::new()))
+    }
+
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
+    }
+
+    fn with_key(
+        kind: BackendKind,
+        url: String,
+        dir: tempfile::TempDir,
+        postgres: Option<(String, String)>,
+    ) -> Self {
+        let secret_key = SecretKey::generate();
+        let key_file = dir.path().join(KEY_FILE_NAME);
+        write_key_file(&key_file, &KeyRing::new(secret_key.clone(), Vec::new()))
+            .expect("the test key file is written");
+        Self {
+            kind,
+            url,
+            key_file,
+            secret_key,
+            _dir: dir,
+            postgres,
+        }
+    }
 }
 
 impl TestDatabase {
@@ -31,12 +79,7 @@ impl TestDatabase {
             BackendKind::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("leadline.db").display());
-                Some(Self {
-                    kind,
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                })
+                Some(Self::with_key(kind, url, dir, None))
             }
             BackendKind::Postgres => {
                 let admin_url = std::env::var("LEADLINE_TEST_POSTGRES_URL")
@@ -67,12 +110,8 @@ impl TestDatabase {
                     .expect("a valid PostgreSQL URL")
                     .database(&name);
                 let url = options.to_url_lossy().to_string();
-                Some(Self {
-                    kind,
-                    url,
-                    _dir: None,
-                    postgres: Some((admin_url, name)),
-                })
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                Some(Self::with_key(kind, url, dir, Some((admin_url, name))))
             }
         }
     }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::calling_hours::{CallingHours, CallingWindowInput};
 use crate::ids::TeamId;
+use crate::secret::Secret;
 use crate::validation::FieldErrors;
 
 /// Longest fixed reply (help, confirmations, hand-off): a few SMS segments at most.
@@ -103,7 +104,8 @@ pub struct LlmSettings {
     /// and answer `apiKeySet`. A PUT without it keeps the stored key while `baseUrl`
     /// stays the same; an empty string removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub api_key: Option<Secret>,
     /// Whether a key is stored (read-only).
     #[serde(default)]
     pub api_key_set: bool,
@@ -127,6 +129,7 @@ impl LlmSettings {
         }
         bounded_text(errors, "llm.model", &self.model, MAX_NAME_CHARS);
         if let Some(key) = &self.api_key {
+            let key = key.expose();
             if key.chars().count() > MAX_API_KEY_CHARS {
                 errors.push(
                     "llm.apiKey",
@@ -428,7 +431,7 @@ mod tests {
             llm: Some(LlmSettings {
                 base_url: "ftp://example.com".into(),
                 model: " ".into(),
-                api_key: Some("k".repeat(MAX_API_KEY_CHARS + 1)),
+                api_key: Some("k".repeat(MAX_API_KEY_CHARS + 1).into()),
                 api_key_set: false,
                 timeout_seconds: 0,
                 system_prompt: Some("p".repeat(MAX_SYSTEM_PROMPT_CHARS + 1)),

@@ -1,22 +1,24 @@
 //! Kannel's calls to leadline: delivery reports and inbound messages, both as GETs with
-//! everything in the query, told apart by `kind`. Both are answered 200 with an empty
+//! everything in the query, told apart by `kind`, each already authenticated by its
+//! Basic credentials ([`super::webhook_auth`]). Both are answered 200 with an empty
 //! body at once: smsbox does not retry by default, so a slow or failed answer loses the
 //! report, and a body would be sent to the lead as an SMS.
 //!
 //! * `kind=dlr` (the `dlr-url` of each send): `sig` must be the MAC of `id` (our
-//!   message id), so a DLR cannot be forged for another message. `type` maps as 1 →
+//!   message id) under the secret the credentials belong to, so a DLR cannot be made
+//!   up for another message even with the credentials. `type` maps as 1 →
 //!   `delivered`, 2 → `failed`, 8 → `sent` (accepted by the SMSC), 16 → `failed`
 //!   (rejected by the SMSC); 4 (buffered at the SMSC) changes nothing and gives no event.
 //!   Reports arrive in any order; the status machine ignores a step backwards. The error
 //!   code of a failure is the SMPP receipt's `err:` field or the SMSC's `NACK/` code.
-//! * `kind=mo` (the `sms-service` from [`super::mo_get_url`]): `token` must match the
-//!   channel's; `from` gets a `+` when Kannel gives bare international digits.
+//! * `kind=mo` (the `sms-service` from [`super::mo_get_url`]): the credentials are the
+//!   whole check; `from` gets a `+` when Kannel gives bare international digits.
 
 use leadline_core::E164;
 use leadline_core::MessageId;
 use leadline_core::message::MessageStatus;
 
-use super::{mac_hex, mo_token};
+use super::mac_hex;
 use crate::signature::equal;
 use crate::webhook_input::{Pairs, non_empty, query_pairs, unix_seconds, value};
 use crate::{
@@ -30,7 +32,7 @@ pub(super) fn handle(
     let query = query_pairs(request);
     let events = match value(&query, "kind") {
         Some("dlr") => delivery_report(webhook_secret, &query)?,
-        Some("mo") => vec![inbound(webhook_secret, &query)?],
+        Some("mo") => vec![inbound(&query)?],
         _ => return Err(WebhookError::Malformed("kind must be dlr or mo".into())),
     };
     Ok(WebhookOutcome {
@@ -92,13 +94,7 @@ fn error_code(answer: &str) -> Option<String> {
     (!code.is_empty()).then(|| code.to_owned())
 }
 
-fn inbound(webhook_secret: &str, query: &Pairs) -> Result<ProviderEvent, WebhookError> {
-    let token = value(query, "token").unwrap_or_default();
-    if !equal(mo_token(webhook_secret).as_bytes(), token.as_bytes()) {
-        return Err(WebhookError::BadSignature(
-            "token does not match this channel".into(),
-        ));
-    }
+fn inbound(query: &Pairs) -> Result<ProviderEvent, WebhookError> {
     let raw_from = value(query, "from").unwrap_or_default().trim();
     let from = if raw_from.starts_with('+') {
         raw_from.to_owned()

@@ -37,6 +37,7 @@ pub fn try_provider(
 ) -> Result<Arc<dyn Provider>, leadline_core::FieldErrors> {
     let settings: Map<String, Value> = serde_json::from_value(settings).unwrap();
     let secrets: Map<String, Value> = serde_json::from_value(secrets).unwrap();
+    let secrets = leadline_core::SecretMap::new(secrets);
     let config = ChannelConfig {
         kind,
         carries,
@@ -115,6 +116,10 @@ pub struct Call {
     pub url: String,
     pub headers: http::HeaderMap,
     pub body: Vec<u8>,
+    /// The caller's address (none by default, as a test double has no socket).
+    pub peer: Option<std::net::IpAddr>,
+    /// When the call arrives: now, unless a test moves it.
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Call {
@@ -131,7 +136,42 @@ impl Call {
             url: url.to_owned(),
             headers: map,
             body: body.to_vec(),
+            peer: None,
+            received_at: chrono::Utc::now(),
         }
+    }
+
+    /// A GET of `url` as an HTTP client such as Kannel's makes it: credentials in the
+    /// URL's userinfo leave the URL and travel as an `Authorization: Basic` header.
+    pub fn get_with_userinfo(url: &str) -> Self {
+        use base64::Engine;
+        let mut parsed = url::Url::parse(url).unwrap();
+        let mut call = Self::new(http::Method::GET, url, &[], b"");
+        if !parsed.username().is_empty() {
+            let pair = format!("{}:{}", parsed.username(), parsed.password().unwrap_or(""));
+            let value = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            );
+            call.headers.insert(
+                http::header::AUTHORIZATION,
+                http::HeaderValue::from_str(&value).unwrap(),
+            );
+            parsed.set_username("").unwrap();
+            parsed.set_password(None).unwrap();
+            call.url = parsed.to_string();
+        }
+        call
+    }
+
+    pub fn sent_from(mut self, peer: &str) -> Self {
+        self.peer = Some(peer.parse().unwrap());
+        self
+    }
+
+    pub fn at(mut self, received_at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.received_at = received_at;
+        self
     }
 
     pub fn handle(&self, provider: &dyn Provider) -> Result<WebhookOutcome, WebhookError> {
@@ -140,6 +180,8 @@ impl Call {
             url: &self.url,
             headers: &self.headers,
             body: &self.body,
+            peer: self.peer,
+            received_at: self.received_at,
         })
     }
 }

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use leadline_core::Secret;
 use leadline_core::agent::settings::LlmSettings;
 use leadline_core::agent::{AgentAction, AgentTurn};
 use leadline_core::custom_attribute::AttributeValue;
@@ -48,7 +49,7 @@ pub struct LlmAgent {
     client: OutboundClient,
     url: String,
     model: String,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
     timeout: Duration,
     system_prompt: Option<String>,
 }
@@ -68,7 +69,7 @@ impl LlmAgent {
             api_key: settings
                 .api_key
                 .clone()
-                .filter(|key| !key.trim().is_empty()),
+                .filter(|key| !key.expose().trim().is_empty()),
             // A zero timeout would fail every request; one second is the least.
             timeout: Duration::from_secs(u64::from(settings.timeout_seconds.max(1))),
             system_prompt: settings.system_prompt.clone(),
@@ -239,7 +240,7 @@ impl LlmAgent {
             .timeout(self.timeout)
             .json(&body);
         if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key);
+            request = request.bearer_auth(key.expose());
         }
         let response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status();

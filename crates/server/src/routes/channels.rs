@@ -47,10 +47,10 @@ pub struct CreateChannelRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     settings: Map<String, Value>,
-    /// The adapter's credentials: write-only.
+    /// The adapter's credentials: write-only (`Debug` shows their names only).
     #[serde(default)]
     #[schema(value_type = Object)]
-    secrets: Map<String, Value>,
+    secrets: leadline_core::SecretMap,
     /// How the dispatcher treats the channel (all fields optional).
     #[serde(default)]
     delivery: Option<DeliverySettings>,
@@ -121,8 +121,7 @@ impl ChannelResponse {
     }
 
     fn new(channel: Channel, circuit: Option<LaneCircuit>, state: &AppState) -> Self {
-        let mut secrets_set: Vec<String> = channel.secrets.keys().cloned().collect();
-        secrets_set.sort();
+        let secrets_set = channel.secrets.names();
         Self {
             webhook_url: state.providers.webhook_url(channel.id),
             id: channel.id.to_string(),

@@ -6,6 +6,7 @@ pub mod agent_settings;
 pub mod api_keys;
 pub mod bridge_contacts;
 pub mod campaigns;
+pub mod channel_webhook_secret;
 pub mod channels;
 pub mod contacts;
 pub mod conversation_control;
@@ -82,6 +83,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(contacts::router())
         .merge(bridge_contacts::router())
         .merge(channels::router())
+        .merge(channel_webhook_secret::router())
         .merge(templates::router())
         .merge(conversations::router())
         .merge(conversation_control::router())

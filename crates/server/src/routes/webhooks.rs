@@ -1,17 +1,30 @@
 //! `/webhooks/providers/{channelId}`: where providers report delivery, call progress
 //! and replies. No API key: each call is verified by the channel's provider adapter
 //! (Twilio's `X-Twilio-Signature`, WhatsApp's `X-Hub-Signature-256`, the http
-//! provider's HMAC, Kannel's per-message signature). A call that fails verification is
-//! a 401 and changes nothing. Reports may repeat or arrive out of order; applying them
-//! is idempotent and never moves a message back. Calls are rate limited per channel
-//! (see [`crate::rate_limit`]), before the channel is even looked up.
+//! provider's HMAC, Kannel's Basic credentials and per-message MAC). A call that fails
+//! verification is a 401 (a 403 when it comes from outside the channel's
+//! `allowedSources`) and changes nothing. Reports may repeat or arrive out of order;
+//! applying them is idempotent and never moves a message back. Calls are rate limited per
+//! channel (see [`crate::rate_limit`]), before the channel is even looked up.
+//!
+//! The adapter judges the call with the caller's address (the TCP peer, from
+//! `ConnectInfo`) and the arrival time on the store's clock. Kannel's calls are judged
+//! by the channel as stored now (its webhook secret rotates through the API); for the
+//! others a refusal by a cached adapter is checked once more against the stored
+//! channel, so a secret changed on another node is honoured at once.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{Extensions, HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use leadline_core::ChannelId;
-use leadline_providers::{MessageRef, ProviderEvent, WebhookError, WebhookRequest};
+use leadline_core::channel::ProviderKind;
+use leadline_providers::{
+    MessageRef, Provider, ProviderEvent, WebhookError, WebhookOutcome, WebhookRequest,
+};
 use leadline_store::messages::{MessageKey, NewInbound};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,10 +50,18 @@ async fn provider_webhook_post(
     path: Path<String>,
     method: Method,
     uri: Uri,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    receive(state, path, method, uri, headers, body).await
+    let call = Call {
+        method,
+        uri,
+        peer: peer(&extensions),
+        headers,
+        body,
+    };
+    receive(state, path, call).await
 }
 
 /// Provider webhooks sent as GET (Kannel's reports and inbound messages, WhatsApp's
@@ -54,18 +75,39 @@ async fn provider_webhook_get(
     path: Path<String>,
     method: Method,
     uri: Uri,
+    extensions: Extensions,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    receive(state, path, method, uri, headers, Bytes::new()).await
+    let call = Call {
+        method,
+        uri,
+        peer: peer(&extensions),
+        headers,
+        body: Bytes::new(),
+    };
+    receive(state, path, call).await
+}
+
+/// A webhook call as it reached the server.
+struct Call {
+    method: Method,
+    uri: Uri,
+    peer: Option<std::net::IpAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The TCP peer, when the server is served with connect info (as `serve` does).
+fn peer(extensions: &Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip())
 }
 
 async fn receive(
     State(state): State<AppState>,
     Path(channel): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Call,
 ) -> Result<Response, ApiError> {
     let channel_id: ChannelId = path_id("channelId", &channel, "channel")?;
     if let Err(limited) = state.limits.take_for_channel(channel_id) {
@@ -87,16 +129,26 @@ async fn receive(
         }
     };
     // Providers sign the URL they called: the public base plus the path and query.
-    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let path_and_query = call.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let url = format!("{}{path_and_query}", state.providers.public_url());
     let request = WebhookRequest {
-        method: &method,
+        method: &call.method,
         url: &url,
-        headers: &headers,
-        body: &body,
+        headers: &call.headers,
+        body: &call.body,
+        peer: call.peer,
+        received_at: state.store.clock().now(),
     };
-    let outcome = match provider.handle_webhook(&request) {
+    let outcome = match verify(&state, &channel, &provider, &request).await {
         Ok(outcome) => outcome,
+        Err(WebhookError::SourceRefused(reason)) => {
+            tracing::warn!(channel = %channel.id, provider = %channel.provider, %reason, "webhook refused: source not allowed");
+            metrics::counter!("leadline_webhooks_total", "outcome" => "source_refused")
+                .increment(1);
+            return Err(ApiError::Forbidden(
+                "this address may not call this channel's webhook (allowedSources)".into(),
+            ));
+        }
         Err(WebhookError::BadSignature(reason)) => {
             tracing::warn!(channel = %channel.id, provider = %channel.provider, %reason, "webhook refused: bad signature");
             metrics::counter!("leadline_webhooks_total", "outcome" => "bad_signature").increment(1);
@@ -120,6 +172,44 @@ async fn receive(
         reply.body,
     )
         .into_response())
+}
+
+/// The adapter's verdict. Kannel's calls are judged by the channel as stored now: its
+/// webhook secret is rotated through the API, and a cached adapter would accept a
+/// replaced secret for up to the cache's lifetime after its grace period (one read by
+/// primary key per call). Other providers' refusals are judged again the same way, so
+/// a secret changed a moment ago is honoured at once.
+async fn verify(
+    state: &AppState,
+    channel: &leadline_store::channels::Channel,
+    cached: &Arc<dyn Provider>,
+    request: &WebhookRequest<'_>,
+) -> Result<WebhookOutcome, WebhookError> {
+    if channel.provider == ProviderKind::Kannel {
+        let current = current_adapter(state, channel).await;
+        return current.as_ref().unwrap_or(cached).handle_webhook(request);
+    }
+    match cached.handle_webhook(request) {
+        Err(refusal @ WebhookError::BadSignature(_)) => match current_adapter(state, channel).await
+        {
+            Some(current) => current.handle_webhook(request),
+            None => Err(refusal),
+        },
+        verdict => verdict,
+    }
+}
+
+/// An adapter built from the channel as stored now, when it differs from `channel`
+/// (compared whole: two changes within one clock tick share `updated_at`).
+async fn current_adapter(
+    state: &AppState,
+    channel: &leadline_store::channels::Channel,
+) -> Option<Arc<dyn Provider>> {
+    let stored = state.store.channel_by_id(channel.id).await.ok()??;
+    if stored == *channel {
+        return None;
+    }
+    state.providers.build(&stored).ok()
 }
 
 fn key(reference: MessageRef) -> MessageKey {

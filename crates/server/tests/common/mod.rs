@@ -13,7 +13,7 @@ use leadline_core::SystemClock;
 use leadline_server::serve::{RunningServer, ServerOptions, start_with};
 pub use leadline_server::testing::loopback_gateways;
 use leadline_store::testing::TestDatabase;
-use leadline_store::{BackendKind, Store, StoreOptions};
+use leadline_store::{BackendKind, Store};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
@@ -78,9 +78,15 @@ impl TestApp {
         clock: Arc<dyn leadline_core::Clock>,
         options: ServerOptions,
     ) -> Self {
-        let store = Store::open(url, StoreOptions::default(), clock)
+        let store = Store::open(url, database.store_options(), clock)
             .await
             .expect("the test store opens");
+        Self::serve(database, store, options).await
+    }
+
+    /// Starts a server over `store`, which the caller opened on `database` (with the
+    /// secret keys it wants), with one workspace and key.
+    pub async fn serve(database: TestDatabase, store: Store, options: ServerOptions) -> Self {
         let (workspace, key) = store
             .create_workspace("Test workspace")
             .await

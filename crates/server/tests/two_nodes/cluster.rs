@@ -35,9 +35,9 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `count` nodes at once on `url`, an empty database: exactly one of them
     /// creates the workspace and prints it with its key.
-    pub async fn start(url: &str, count: usize) -> Self {
+    pub async fn start(url: &str, key_file: &std::path::Path, count: usize) -> Self {
         let client = reqwest::Client::new();
-        let mut nodes: Vec<Node> = (0..count).map(|_| spawn(url)).collect();
+        let mut nodes: Vec<Node> = (0..count).map(|_| spawn(url, key_file)).collect();
         let mut printed = Vec::new();
         for node in &mut nodes {
             wait_ready(&client, &node.base).await;
@@ -143,7 +143,7 @@ impl Cluster {
     }
 }
 
-fn spawn(url: &str) -> Node {
+fn spawn(url: &str, key_file: &std::path::Path) -> Node {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("a free loopback port")
         .local_addr()
@@ -165,6 +165,7 @@ fn spawn(url: &str) -> Node {
             "--allow-outbound",
             "127.0.0.0/8",
         ])
+        .env("LEADLINE_SECRET_KEY_FILE", key_file)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -56,8 +56,8 @@ pub struct AgentConversation {
 }
 
 impl Ledger {
-    pub async fn open(url: &str) -> Self {
-        let store = Store::open(url, StoreOptions::default(), Arc::new(SystemClock))
+    pub async fn open(url: &str, options: StoreOptions) -> Self {
+        let store = Store::open(url, options, Arc::new(SystemClock))
             .await
             .expect("the store opens");
         Self {
