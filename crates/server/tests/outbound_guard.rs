@@ -545,7 +545,12 @@ mod binary {
     const BIN: &str = env!("CARGO_BIN_EXE_leadline");
 
     /// Starts the binary on a fresh database; its URL, its first API key and the child.
-    async fn serve(url: &str, args: &[&str], env: Option<&str>) -> (String, String, Child) {
+    async fn serve(
+        database: &TestDatabase,
+        args: &[&str],
+        env: Option<&str>,
+    ) -> (String, String, Child) {
+        let url = database.url.as_str();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -562,6 +567,8 @@ mod binary {
             ])
             .args(args)
             .env_remove("LEADLINE_ALLOW_OUTBOUND")
+            .env_remove("LEADLINE_SECRET_KEY")
+            .env("LEADLINE_SECRET_KEY_FILE", &database.key_file)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true);
@@ -612,7 +619,7 @@ mod binary {
             let Some(database) = TestDatabase::create(kind).await else {
                 return;
             };
-            let (base, key, mut child) = serve(&database.url, args, env).await;
+            let (base, key, mut child) = serve(&database, args, env).await;
             assert_eq!(
                 create_channel(&base, &key, kannel).await,
                 loopback,
