@@ -13,6 +13,23 @@ use crate::error::ApiError;
 /// Largest JSON body accepted, in bytes (bulk endpoints set their own).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// Largest body of a bulk route (its path ends in `:bulk`): room for 50,000 leads with
+/// some callData each.
+pub const BULK_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The body limit of the route matched as `route` (its template, e.g.
+/// `/api/v1/campaigns/{id}/leads:bulk`), for layers that read the body before the
+/// route does (the `Idempotency-Key` layer). Bulk routes are the ones named `…:bulk`
+/// and set [`BULK_BODY_LIMIT`] with `DefaultBodyLimit`; every other route keeps
+/// [`BODY_LIMIT`].
+pub fn body_limit_of(route: &str) -> usize {
+    if route.ends_with(":bulk") {
+        BULK_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
 /// A JSON body, parsed with the field path kept for errors.
 pub struct ApiJson<T>(pub T);
 
@@ -230,6 +247,16 @@ mod tests {
             "items[0].count"
         );
         assert_eq!(field_of("[]"), "body");
+    }
+
+    #[test]
+    fn bulk_routes_take_the_bulk_limit() {
+        assert_eq!(
+            body_limit_of("/api/v1/campaigns/{id}/leads:bulk"),
+            BULK_BODY_LIMIT
+        );
+        assert_eq!(body_limit_of("/api/v1/users"), BODY_LIMIT);
+        assert_eq!(body_limit_of(""), BODY_LIMIT);
     }
 
     #[test]

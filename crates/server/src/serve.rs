@@ -3,8 +3,9 @@
 //! finish within the shutdown timeout, abort what is still running at the deadline,
 //! and close.
 //!
-//! The background workers (the dispatcher, the agent runner, the scheduler) run under
-//! the [`supervisor`], which starts a worker again after it panics.
+//! The background workers (the dispatcher, the agent runner, the scheduler, the sweeper
+//! of expired idempotency keys) run under the [`supervisor`], which starts a worker
+//! again after it panics.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::auth::key_cache;
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
+use crate::idempotency::{self, IdempotencyOptions};
 use crate::numbers::{NumberPools, SenderAssigner};
 use crate::routes;
 use crate::scheduler;
@@ -51,7 +53,7 @@ struct Worker {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stopped {
     /// The parts still busy at the deadline, whose tasks were aborted: `http` (requests
-    /// in flight), `dispatcher`, `agent`, `scheduler`.
+    /// in flight), `dispatcher`, `agent`, `scheduler`, `idempotency_sweeper`.
     pub abandoned: Vec<&'static str>,
 }
 
@@ -114,6 +116,8 @@ pub struct ServerOptions {
     pub agent: RunnerOptions,
     /// How long [`RunningServer::stop`] waits for in-flight work before aborting it.
     pub shutdown_timeout: Duration,
+    /// How long a request holding an `Idempotency-Key` may run.
+    pub idempotency: IdempotencyOptions,
 }
 
 impl Default for ServerOptions {
@@ -125,6 +129,7 @@ impl Default for ServerOptions {
             number_pool_ttl: DEFAULT_POOL_TTL,
             agent: RunnerOptions::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            idempotency: IdempotencyOptions::default(),
         }
     }
 }
@@ -172,6 +177,7 @@ pub async fn start_with(
         scheduler_wake: scheduler_wake.clone(),
         numbers: numbers.clone(),
         agent_wake: agent_wake.clone(),
+        idempotency: options.idempotency,
     };
     let shutdown = CancellationToken::new();
     let workers = if options.without_dispatcher {
@@ -216,7 +222,8 @@ struct Wakes {
     agent: Arc<Notify>,
 }
 
-/// Starts the dispatcher, the agent runner and the scheduler, each under the supervisor.
+/// Starts the dispatcher, the agent runner, the scheduler and the sweeper of expired
+/// idempotency keys, each under the supervisor.
 fn start_workers(
     store: Store,
     providers: ChannelProviders,
@@ -253,6 +260,16 @@ fn start_workers(
             agent::runner::run(agent.clone(), options.clone(), wake.clone(), token.clone())
         })
     };
+    let sweeper = {
+        let (store, token) = (store.clone(), shutdown.clone());
+        supervisor::supervise("idempotency_sweeper", shutdown.clone(), move || {
+            idempotency::sweeper::run(
+                store.clone(),
+                idempotency::sweeper::SWEEP_INTERVAL,
+                token.clone(),
+            )
+        })
+    };
     let scheduler = {
         let token = shutdown.clone();
         supervisor::supervise("scheduler", shutdown.clone(), move || {
@@ -277,6 +294,10 @@ fn start_workers(
         Worker {
             name: "scheduler",
             task: scheduler,
+        },
+        Worker {
+            name: "idempotency_sweeper",
+            task: sweeper,
         },
     ]
 }
@@ -305,6 +326,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..DispatcherOptions::default()
         },
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        idempotency: IdempotencyOptions {
+            request_timeout: Duration::from_secs(args.idempotency_timeout_seconds),
+        },
         ..ServerOptions::default()
     };
     let server = start_with(store.clone(), &args.listen, options).await?;

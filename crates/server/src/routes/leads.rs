@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, BULK_BODY_LIMIT, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::routes::campaigns::{StoredOpening, load_campaign};
 use crate::state::AppState;
@@ -37,8 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 const MAX_CALL_DATA: usize = 100;
 /// Most leads in one bulk request (NLPearl's own limit).
 pub const MAX_BULK_LEADS: usize = 50_000;
-/// Room for 50,000 leads with some callData each.
-const BULK_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
