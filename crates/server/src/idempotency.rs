@@ -31,6 +31,7 @@
 //! and kept as the chunks that arrived. Only status, content type and body are
 //! replayed, not other headers of the first answer.
 
+mod answers;
 mod body;
 pub mod sweeper;
 
@@ -40,23 +41,23 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::TimeDelta;
 use futures::FutureExt;
 use leadline_core::WorkspaceId;
+use leadline_store::Store;
 use leadline_store::idempotency::{ClaimToken, KeyClaim, StoredAnswer};
-use leadline_store::{Store, StoreError};
 use tracing::Instrument;
 
+use self::answers::{Refusal, replay};
 pub use self::body::fingerprint;
 use self::body::{BodyRefusal, read_and_fingerprint};
 use crate::auth::workspace_of_key;
 use crate::error::ApiError;
 use crate::extract::body_limit_of;
-use crate::routes::leadconnector::LeadConnectorError;
 use crate::state::AppState;
 
 /// The request header carrying the client's key.
@@ -321,89 +322,10 @@ fn presented_key(headers: &HeaderMap) -> Result<String, Refusal> {
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// The stored answer, as it was first sent, marked as a replay.
-fn replay(answer: StoredAnswer) -> Response {
-    let Ok(status) = StatusCode::from_u16(answer.status) else {
-        return ApiError::Internal(format!("stored answer status {}", answer.status))
-            .into_response();
-    };
-    let mut response = Response::new(Body::from(answer.body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if let Some(content_type) = answer
-        .content_type
-        .and_then(|value| HeaderValue::from_str(&value).ok())
-    {
-        headers.insert(CONTENT_TYPE, content_type);
-    }
-    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    response
-}
-
-/// Why the layer answers itself instead of running the handler.
-enum Refusal {
-    InvalidKey(&'static str),
-    UnreadableBody(String),
-    TooLarge(usize),
-    InProgress(DateTime<Utc>),
-    Mismatch,
-    TimedOut(IdempotencyOptions),
-    Store(StoreError),
-}
-
-impl Refusal {
-    /// Problem details, or LeadConnector's own error shape on its path (DESIGN §8).
-    fn into_response(self, path: &str) -> Response {
-        let mut retry_after = None;
-        let error = match self {
-            Refusal::InvalidKey(why) => {
-                ApiError::BadRequest(format!("the {HEADER_NAME} header {why}"))
-            }
-            Refusal::UnreadableBody(why) => {
-                ApiError::BadRequest(format!("could not read the body: {why}"))
-            }
-            Refusal::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
-            Refusal::InProgress(takeover_at) => ApiError::Conflict {
-                detail: format!(
-                    "a request with this {HEADER_NAME} is still being processed; retry later \
-                     (if it stopped without an answer, the key can be used again from {})",
-                    takeover_at.to_rfc3339_opts(SecondsFormat::Secs, true)
-                ),
-                field: Some(HEADER_NAME.to_owned()),
-            },
-            Refusal::Mismatch => ApiError::field(
-                HEADER_NAME,
-                "was already used for a different request (method, path or body); send a \
-                 new key with a new request",
-            ),
-            Refusal::TimedOut(options) => {
-                retry_after = Some(TAKEOVER_MARGIN.as_secs());
-                ApiError::Unavailable(format!(
-                    "the request ran longer than {} s and was stopped; part of it may have been \
-                     done. Its {HEADER_NAME} can be used again in {} s: a retry with it then \
-                     runs the request again",
-                    options.request_timeout.as_secs(),
-                    TAKEOVER_MARGIN.as_secs()
-                ))
-            }
-            Refusal::Store(error) => ApiError::from(error),
-        };
-        let mut response = if path.starts_with(LEAD_CONNECTOR_PREFIX) {
-            LeadConnectorError::from(error).into_response()
-        } else {
-            error.into_response()
-        };
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     fn key(value: &str) -> Result<String, ()> {
