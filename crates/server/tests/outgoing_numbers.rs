@@ -183,6 +183,21 @@ both_stores!(a_conversations_override_is_set_and_cleared, |app| {
     assert_eq!(status, 200, "{next}");
     assert_eq!(next["phoneNumberId"], local, "{next}");
     assert_eq!(next["selectionReason"], "StickyConversation");
+    // The body may repeat the path's conversation, never name another one.
+    let (status, same) = app
+        .post(&path, json!({"conversationId": conversation}))
+        .await;
+    assert_eq!(
+        (status, &same["phoneNumberId"]),
+        (200, &next["phoneNumberId"])
+    );
+    let (status, problem) = app
+        .post(
+            &path,
+            json!({"conversationId": "01900000-0000-7000-8000-000000000000"}),
+        )
+        .await;
+    common::assert_invalid(status, &problem, "conversationId");
 
     let (status, overridden) = app
         .post(

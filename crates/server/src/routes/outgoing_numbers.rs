@@ -152,6 +152,18 @@ async fn outgoing_for_conversation(
     } else {
         parse_json(&body)?
     };
+    // The path names the conversation; a body that names another one is a mistake the
+    // client should hear about rather than have ignored.
+    if body
+        .conversation_id
+        .as_deref()
+        .is_some_and(|given| given.trim() != conversation_id.trim())
+    {
+        return Err(ApiError::field(
+            "conversationId",
+            "names another conversation than the path; leave it out of the body",
+        ));
+    }
     body.conversation_id = Some(conversation_id);
     let request = resolve(&state, workspace, body, None).await?;
     Ok(axum::Json(request.answer()))
