@@ -198,6 +198,15 @@ both_stores!(a_conversations_override_is_set_and_cleared, |app| {
         )
         .await;
     common::assert_invalid(status, &problem, "conversationId");
+    // No body is none; a body of whitespace is not JSON.
+    let (status, content_type, problem) = app
+        .send(
+            app.request(reqwest::Method::POST, &path)
+                .header("content-type", "application/json")
+                .body("\n"),
+        )
+        .await;
+    common::assert_problem(status, &content_type, &problem, 400);
 
     let (status, overridden) = app
         .post(

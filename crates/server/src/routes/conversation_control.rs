@@ -58,8 +58,9 @@ async fn hand_off(
     body: Bytes,
 ) -> ApiResult<axum::Json<ConversationResponse>> {
     let conversation = load_conversation(&state, workspace, &id).await?;
-    // The body is optional: an empty one keeps the assigned user.
-    let body: HandoffRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // The body is optional: none keeps the assigned user; anything else must be a JSON
+    // object (400 otherwise).
+    let body: HandoffRequest = if body.is_empty() {
         HandoffRequest::default()
     } else {
         parse_json(&body)?

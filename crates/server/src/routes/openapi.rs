@@ -36,7 +36,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, Respo
             optional `Idempotency-Key` header (1 to 255 printable ASCII characters): a retry \
             with the same key and request replays the first answer (`Idempotent-Replayed: \
             true`), the same key on another request is a 422, and a repeat while the first \
-            still runs is a 409."
+            still runs is a 409. No text in a request (body or query) may hold the NUL \
+            character U+0000 (422 naming the field)."
     ),
     modifiers(&SecuritySchemes),
     security(("apiKey" = []), ("bearer" = []))

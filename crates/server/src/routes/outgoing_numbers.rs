@@ -147,7 +147,8 @@ async fn outgoing_for_conversation(
     Path(conversation_id): Path<String>,
     body: Bytes,
 ) -> ApiResult<axum::Json<OutgoingNumberResponse>> {
-    let mut body: OutgoingNumberRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body at all is none; anything else must be a JSON object (400 otherwise).
+    let mut body: OutgoingNumberRequest = if body.is_empty() {
         OutgoingNumberRequest::default()
     } else {
         parse_json(&body)?
