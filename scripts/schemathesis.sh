@@ -13,7 +13,7 @@
 #   SCHEMATHESIS_SEED       the seed (default 1): the same cases on every run
 #   SCHEMATHESIS_VENV       where schemathesis is installed (default under /var/tmp)
 #   SCHEMATHESIS_REPORT_DIR where the JUnit report and the server log go (default: a
-#                           temporary directory, printed)
+#                           temporary directory, kept and printed when the run fails)
 #
 # What the checks are told, and why, is in scripts/schemathesis.toml beside this file:
 # no check is disabled; `positive_data_acceptance` also expects 422 on the operations
@@ -43,6 +43,7 @@ fi
 work=$(mktemp -d)
 report_dir=${SCHEMATHESIS_REPORT_DIR:-$work/report}
 mkdir -p "$report_dir"
+report_dir=$(cd "$report_dir" && pwd)
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -122,8 +123,10 @@ LEADLINE_SCRIPT_ID=$(create /api/v1/agent-scripts '{"name": "Default", "script":
 
 echo "== schemathesis run: $examples examples per operation, seed $seed"
 status=0
-LEADLINE_API_KEY=$api_key LEADLINE_WORKSPACE_ID=$workspace_id \
-  "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "$base/openapi.json" \
+config=$PWD/scripts/schemathesis.toml
+# From the scratch directory: schemathesis keeps a cache (`.schemathesis/`) where it runs.
+(cd "$work" && LEADLINE_API_KEY=$api_key LEADLINE_WORKSPACE_ID=$workspace_id \
+  "$venv/bin/schemathesis" --config-file "$config" run "$base/openapi.json" \
     --checks all \
     --header "x-api-key: $api_key" \
     --max-examples "$examples" \
@@ -132,12 +135,17 @@ LEADLINE_API_KEY=$api_key LEADLINE_WORKSPACE_ID=$workspace_id \
     --request-timeout 30 \
     --generation-database none \
     --no-color \
-    --report junit --report-dir "$report_dir" || status=$?
+    --report junit --report-dir "$report_dir") || status=$?
 
 if grep -q "panicked" "$report_dir/server.log"; then
   echo "the server panicked during the run (see $report_dir/server.log)" >&2
   grep -m 5 "panicked" "$report_dir/server.log" >&2
   status=1
 fi
-echo "reports: $report_dir"
+if [ "$status" = 0 ] && [ -z "${SCHEMATHESIS_REPORT_DIR:-}" ]; then
+  cleanup
+  rm -rf "$work"
+else
+  echo "reports and the server's log: $report_dir"
+fi
 exit "$status"
