@@ -66,10 +66,13 @@ impl fmt::Display for DayWindow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallingWindowInput {
     /// `MONDAY` … `SUNDAY` (any case).
+    #[schema(schema_with = crate::schema::weekday)]
     pub day: String,
     /// `HH:MM`, 24-hour, local time of the recipient.
+    #[schema(schema_with = crate::schema::time_of_day)]
     pub start: String,
     /// `HH:MM` after `start`; `24:00` for "until midnight".
+    #[schema(schema_with = crate::schema::window_end)]
     pub end: String,
 }
 

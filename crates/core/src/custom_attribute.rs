@@ -142,7 +142,7 @@ pub enum AttributeValue {
 pub type AttributeValues = BTreeMap<CustomAttributeId, AttributeValue>;
 
 /// An open value as a client sends it (`customAttributes.openAttributes[i]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenAttributeInput {
     pub custom_attribute_id: String,
@@ -151,7 +151,7 @@ pub struct OpenAttributeInput {
 }
 
 /// A closed value as a client sends it (`customAttributes.closedAttributes[i]`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClosedAttributeInput {
     pub custom_attribute_id: String,

@@ -35,7 +35,11 @@ pub struct DeliverySettings {
     /// Absent: the provider's default — 50 for Twilio and WhatsApp Cloud (whose APIs
     /// refuse more than about 100 concurrent requests per account, so two nodes stay
     /// under it), 256 for Kannel, `http` and the sandbox.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integral::option_u32"
+    )]
     #[schema(minimum = 1, maximum = 1000)]
     pub max_concurrent_sends: Option<u32>,
     /// Sends started per second for this channel, per server process (0.1–10000);

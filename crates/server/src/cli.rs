@@ -111,6 +111,13 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADLINE_SHUTDOWN_TIMEOUT", value_name = "SECONDS",
           default_value_t = serve::DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
     pub shutdown_timeout: u64,
+    /// The longest a POST with an `Idempotency-Key` runs before it is stopped (503). A
+    /// key whose request died (its node crashed) can be used again this long plus 30 s
+    /// after it was claimed.
+    #[arg(long, env = "LEADLINE_IDEMPOTENCY_TIMEOUT_SECONDS", value_name = "SECONDS",
+          default_value_t = crate::idempotency::DEFAULT_REQUEST_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idempotency_timeout_seconds: u64,
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

@@ -44,8 +44,9 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// A problem document (RFC 9457).
+/// A problem document (RFC 9457), served as `application/problem+json`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProblemDetails)]
 pub struct Problem {
     /// A URI naming the kind of problem.
     #[serde(rename = "type")]
@@ -55,6 +56,7 @@ pub struct Problem {
     pub detail: String,
     /// The invalid fields, for 400 and 422 answers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<ProblemField>,
 }
 

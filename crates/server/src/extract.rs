@@ -1,7 +1,7 @@
 //! Request extractors that answer in problem details instead of axum's plain-text
 //! rejections: JSON bodies (syntax errors are 400 with line and column; wrong types,
-//! missing fields and unknown enum values are 422 naming the field by its JSON path),
-//! and path ids.
+//! missing fields and unknown enum values are 422 naming the field by its JSON path;
+//! text holding U+0000 is a 422 too, see [`nul`]), query strings, and path ids.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -10,8 +10,27 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
+mod nul;
+
 /// Largest JSON body accepted, in bytes (bulk endpoints set their own).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Largest body of a bulk route (its path ends in `:bulk`): room for 50,000 leads with
+/// some callData each.
+pub const BULK_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The body limit of the route matched as `route` (its template, e.g.
+/// `/api/v1/campaigns/{id}/leads:bulk`), for layers that read the body before the
+/// route does (the `Idempotency-Key` layer). Bulk routes are the ones named `…:bulk`
+/// and set [`BULK_BODY_LIMIT`] with `DefaultBodyLimit`; every other route keeps
+/// [`BODY_LIMIT`].
+pub fn body_limit_of(route: &str) -> usize {
+    if route.ends_with(":bulk") {
+        BULK_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
 
 /// A JSON body, parsed with the field path kept for errors.
 pub struct ApiJson<T>(pub T);
@@ -42,8 +61,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     // Syntax first, over the whole body: a typed parse stops at the first field of the
     // wrong shape and would answer 422 for a body that is not even JSON (`{} trailing`,
-    // a truncated document).
-    serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|error| not_json(&error))?;
+    // a truncated document). The same pass refuses text holding U+0000 by its path.
+    let mut checker = serde_json::Deserializer::from_slice(body);
+    if let Err(error) = serde_path_to_error::deserialize::<_, nul::NulFree>(&mut checker) {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.classify() != serde_json::error::Category::Data {
+            return Err(not_json(&inner));
+        }
+        let field = if path == "." { "body".to_owned() } else { path };
+        return Err(ApiError::field(&field, strip_position(&inner.to_string())));
+    }
+    checker.end().map_err(|error| not_json(&error))?;
     // Every endpoint takes an object; serde would otherwise read an array field by field.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::field("body", "must be a JSON object"));
@@ -177,6 +206,9 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(name) = parts.uri.query().and_then(nul::query_parameter_with_nul) {
+            return Err(ApiError::field(&name, nul::NUL_MESSAGE));
+        }
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|axum::extract::Query(value)| ApiQuery(value))
             .map_err(|rejection| {
@@ -230,6 +262,16 @@ mod tests {
             "items[0].count"
         );
         assert_eq!(field_of("[]"), "body");
+    }
+
+    #[test]
+    fn bulk_routes_take_the_bulk_limit() {
+        assert_eq!(
+            body_limit_of("/api/v1/campaigns/{id}/leads:bulk"),
+            BULK_BODY_LIMIT
+        );
+        assert_eq!(body_limit_of("/api/v1/users"), BODY_LIMIT);
+        assert_eq!(body_limit_of(""), BODY_LIMIT);
     }
 
     #[test]

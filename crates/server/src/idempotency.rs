@@ -7,41 +7,57 @@
 //! same request (a SHA-256 of method, path with query, and body bytes) gets that answer
 //! byte for byte with `Idempotent-Replayed: true`, and the handler does not run. The
 //! same key on a different request is a 422; a repeat while the first is still running
-//! is a 409. Answers of 500 and above are not kept: the key is released so the client
-//! can retry. Keys are 1 to 255 printable ASCII characters (400 otherwise) and expire
-//! after 24 hours ([`leadline_store::idempotency::IDEMPOTENCY_KEY_TTL`]).
+//! is a 409. Answers of 500 and above, and 413s, are not kept: the key is released so
+//! the client can retry. Keys are 1 to 255 printable ASCII characters (400 otherwise)
+//! and expire after 24 hours ([`leadline_store::idempotency::IDEMPOTENCY_KEY_TTL`]);
+//! the [`sweeper`] deletes expired keys.
+//!
+//! **A request that dies.** A request holding a key runs at most
+//! [`IdempotencyOptions::request_timeout`] (60 s by default; `--idempotency-timeout-seconds`):
+//! past it the handler is stopped and the client is answered 503. A claim still open
+//! [`TAKEOVER_MARGIN`] after that (its node crashed or was killed mid-request, or the
+//! request was stopped) is taken over by the next request with the same key and body,
+//! which runs it again; the old claim can then store nothing. So a crash blocks a key
+//! for about a minute and a half, not a day. The margin covers work a stopped handler
+//! handed to other tasks and clock differences between nodes.
 //!
 //! Requests without the header, other methods, and requests whose API key does not
 //! authenticate go straight to the handler (which answers 401 as usual): nothing is
 //! stored for them.
 //!
-//! Limits: request bodies are buffered up to [`BODY_LIMIT`] (413 above), so a route
-//! that accepts larger bodies must not rely on this layer for them; only status,
-//! content type and body are replayed, not other headers of the first answer.
+//! Limits: the body is read before the handler runs (it must be hashed before the key
+//! is claimed), up to its route's limit: [`crate::extract::BULK_BODY_LIMIT`] for
+//! `…:bulk` routes, [`crate::extract::BODY_LIMIT`] for the others (413 above, key left free). It is hashed as it streams
+//! and kept as the chunks that arrived. Only status, content type and body are
+//! replayed, not other headers of the first answer.
+
+mod answers;
+mod body;
+pub mod sweeper;
 
 use std::any::Any;
-use std::fmt::Write as _;
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::TimeDelta;
+use futures::FutureExt;
 use leadline_core::WorkspaceId;
-use leadline_store::idempotency::{KeyClaim, StoredAnswer};
-use leadline_store::{Store, StoreError};
-use sha2::{Digest, Sha256};
+use leadline_store::Store;
+use leadline_store::idempotency::{ClaimToken, KeyClaim, StoredAnswer};
 use tracing::Instrument;
 
+use self::answers::{Refusal, replay};
+pub use self::body::fingerprint;
+use self::body::{BodyRefusal, read_and_fingerprint};
 use crate::auth::workspace_of_key;
 use crate::error::ApiError;
-use crate::extract::BODY_LIMIT;
-use crate::routes::leadconnector::LeadConnectorError;
+use crate::extract::body_limit_of;
 use crate::state::AppState;
 
 /// The request header carrying the client's key.
@@ -60,7 +76,40 @@ pub const MAX_KEY_LENGTH: usize = 255;
 /// Where the LeadConnector seed endpoint lives; it answers errors in its own JSON.
 const LEAD_CONNECTOR_PREFIX: &str = "/conversations/";
 
-/// The middleware; install with `axum::middleware::from_fn_with_state`.
+/// The longest a request holding a key runs by default: far more than any route needs
+/// (a bulk add of 50,000 leads takes seconds), short enough that a key whose request
+/// died is usable again soon.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long after its request's timeout a claim is still respected: room for work a
+/// stopped handler handed to other tasks (the contact writer) to commit, for the
+/// answer's own write, and for clock differences between nodes.
+pub const TAKEOVER_MARGIN: Duration = Duration::from_secs(30);
+
+/// How the layer treats requests that run long.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyOptions {
+    /// The longest a request holding a key runs before it is stopped (503).
+    pub request_timeout: Duration,
+}
+
+impl Default for IdempotencyOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+impl IdempotencyOptions {
+    /// How old a claim still in progress must be before another request takes it over.
+    pub fn takeover_after(&self) -> TimeDelta {
+        TimeDelta::from_std(self.request_timeout + TAKEOVER_MARGIN).unwrap_or(TimeDelta::MAX)
+    }
+}
+
+/// The middleware; install with `axum::middleware::from_fn_with_state` through
+/// `Router::layer`, so the matched route (and with it the body limit) is known.
 pub async fn honour_idempotency_key(
     State(state): State<AppState>,
     request: Request,
@@ -78,34 +127,59 @@ pub async fn honour_idempotency_key(
         Ok(key) => key,
         Err(refusal) => return refusal.into_response(&path),
     };
-    let body = match buffer_body(body, BODY_LIMIT).await {
+    let limit = body_limit_of(
+        parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or("", MatchedPath::as_str),
+    );
+    let body = match read_and_fingerprint(&parts.method, &parts.uri, body, limit).await {
         Ok(body) => body,
-        Err(refusal) => return refusal.into_response(&path),
+        Err(BodyRefusal::TooLarge) => return Refusal::TooLarge(limit).into_response(&path),
+        Err(BodyRefusal::Unreadable(why)) => {
+            return Refusal::UnreadableBody(why).into_response(&path);
+        }
     };
-    let fingerprint = fingerprint(&parts.method, &parts.uri, &body);
+    let options = state.idempotency;
     let claim = match state
         .store
-        .claim_idempotency_key(workspace_id, &key, &fingerprint)
+        .claim_idempotency_key(
+            workspace_id,
+            &key,
+            &body.fingerprint,
+            options.takeover_after(),
+        )
         .await
     {
-        Ok(KeyClaim::Claimed) => Claim {
-            store: state.store.clone(),
-            workspace_id,
-            key,
-            fingerprint,
-        },
+        Ok(KeyClaim::Claimed { token, took_over }) => {
+            if took_over {
+                tracing::warn!(
+                    workspace = %workspace_id,
+                    "took over an Idempotency-Key whose request did not finish in time (stopped, or its node died); running the request again"
+                );
+            }
+            Claim {
+                store: state.store.clone(),
+                workspace_id,
+                key,
+                token,
+                options,
+            }
+        }
         Ok(KeyClaim::Replay(answer)) => return replay(answer),
-        Ok(KeyClaim::InProgress) => return Refusal::InProgress.into_response(&path),
+        Ok(KeyClaim::InProgress { takeover_at }) => {
+            return Refusal::InProgress(takeover_at).into_response(&path);
+        }
         Ok(KeyClaim::Mismatch) => return Refusal::Mismatch.into_response(&path),
         Err(error) => return Refusal::Store(error).into_response(&path),
     };
     // The handler and the recording of its answer run in their own task: if the client
     // hangs up, this future is dropped, yet the work it started is still recorded (or
     // the key released) instead of leaving the key claimed with nothing to replay.
-    let request = Request::from_parts(parts, Body::from(body));
+    let request = Request::from_parts(parts, body.into_body());
     let task = tokio::spawn(
         claim
-            .run_handler(request, next)
+            .run_handler(request, next, path)
             .instrument(tracing::Span::current()),
     );
     match task.await {
@@ -124,26 +198,43 @@ struct Claim {
     store: Store,
     workspace_id: WorkspaceId,
     key: String,
-    fingerprint: String,
+    token: ClaimToken,
+    options: IdempotencyOptions,
 }
 
 impl Claim {
-    /// Runs the handler and records its answer: kept below 500, released otherwise.
-    /// A panic is handed back (after releasing) for the caller to resume.
+    /// Runs the handler within the request timeout and records its answer: kept below
+    /// 500 (but for a 413), released otherwise. A panic is handed back (after
+    /// releasing) for the caller to resume. A handler stopped at the timeout keeps the
+    /// claim, to be taken over later like that of a request whose node died.
     async fn run_handler(
         self,
         request: Request,
         next: Next,
+        path: String,
     ) -> Result<Response, Box<dyn Any + Send>> {
-        let response = match CatchUnwind(Box::pin(next.run(request))).await {
-            Ok(response) => response,
-            Err(panic) => {
+        let handled = async {
+            let response = AssertUnwindSafe(next.run(request)).catch_unwind().await?;
+            let (parts, body) = response.into_parts();
+            Ok((parts, axum::body::to_bytes(body, usize::MAX).await))
+        };
+        let (parts, body) = match tokio::time::timeout(self.options.request_timeout, handled).await
+        {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(panic)) => {
                 self.release().await;
                 return Err(panic);
             }
+            Err(_) => {
+                tracing::warn!(
+                    workspace = %self.workspace_id,
+                    timeout_seconds = self.options.request_timeout.as_secs_f64(),
+                    "a request holding an Idempotency-Key ran past its timeout and was stopped"
+                );
+                return Ok(Refusal::TimedOut(self.options).into_response(&path));
+            }
         };
-        let (parts, body) = response.into_parts();
-        let body = match axum::body::to_bytes(body, usize::MAX).await {
+        let body = match body {
             Ok(body) => body,
             Err(error) => {
                 self.release().await;
@@ -153,7 +244,9 @@ impl Claim {
                 );
             }
         };
-        if parts.status.as_u16() >= 500 {
+        // A 413 comes from reading the body, before the handler did anything: like a
+        // 5xx it is not kept, so the key stays usable with a smaller body.
+        if parts.status.as_u16() >= 500 || parts.status == StatusCode::PAYLOAD_TOO_LARGE {
             self.release().await;
         } else {
             let answer = StoredAnswer {
@@ -170,13 +263,13 @@ impl Claim {
         Ok(Response::from_parts(parts, Body::from(body)))
     }
 
-    /// Stores the answer. On failure the key stays claimed (409 to repeats until it
-    /// expires) rather than released: the handler's work is done, and releasing would
-    /// let a retry do it twice.
+    /// Stores the answer. On failure the key stays claimed (409 to repeats until it is
+    /// taken over) rather than released: the handler's work is done, and releasing at
+    /// once would let a retry do it twice while this answer is still on its way.
     async fn complete(&self, answer: &StoredAnswer) {
         match self
             .store
-            .complete_idempotency_key(self.workspace_id, &self.key, &self.fingerprint, answer)
+            .complete_idempotency_key(self.workspace_id, &self.key, &self.token, answer)
             .await
         {
             Ok(true) => {}
@@ -187,7 +280,7 @@ impl Claim {
             Err(error) => tracing::error!(
                 workspace = %self.workspace_id,
                 %error,
-                "could not store the answer of an Idempotency-Key request; the key stays claimed until it expires"
+                "could not store the answer of an Idempotency-Key request; the key stays claimed until it is taken over"
             ),
         }
     }
@@ -195,31 +288,14 @@ impl Claim {
     async fn release(&self) {
         if let Err(error) = self
             .store
-            .release_idempotency_key(self.workspace_id, &self.key, &self.fingerprint)
+            .release_idempotency_key(self.workspace_id, &self.key, &self.token)
             .await
         {
             tracing::error!(
                 workspace = %self.workspace_id,
                 %error,
-                "could not release an Idempotency-Key; repeats get 409 until it expires"
+                "could not release an Idempotency-Key; repeats get 409 until it is taken over"
             );
-        }
-    }
-}
-
-/// Polls a future, turning a panic into `Err(payload)`: `FutureExt::catch_unwind` of
-/// the futures crate, which this crate does not otherwise need.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(panic) => Poll::Ready(Err(panic)),
         }
     }
 }
@@ -246,106 +322,10 @@ fn presented_key(headers: &HeaderMap) -> Result<String, Refusal> {
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// Reads the whole body, refusing it once it passes `limit` bytes.
-async fn buffer_body(mut body: Body, limit: usize) -> Result<Bytes, Refusal> {
-    if body.size_hint().lower() > limit as u64 {
-        return Err(Refusal::TooLarge);
-    }
-    let mut buffer = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|error| Refusal::UnreadableBody(error.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            if buffer.len() + data.len() > limit {
-                return Err(Refusal::TooLarge);
-            }
-            buffer.extend_from_slice(&data);
-        }
-    }
-    Ok(Bytes::from(buffer))
-}
-
-/// SHA-256 of method, path with query, and body, in hex. The NUL separators cannot
-/// occur in a method or a path, so no two requests share the hashed bytes.
-fn fingerprint(method: &Method, uri: &Uri, body: &[u8]) -> String {
-    let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let mut hasher = Sha256::new();
-    hasher.update(method.as_str().as_bytes());
-    hasher.update([0]);
-    hasher.update(target.as_bytes());
-    hasher.update([0]);
-    hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
-}
-
-/// The stored answer, as it was first sent, marked as a replay.
-fn replay(answer: StoredAnswer) -> Response {
-    let Ok(status) = StatusCode::from_u16(answer.status) else {
-        return ApiError::Internal(format!("stored answer status {}", answer.status))
-            .into_response();
-    };
-    let mut response = Response::new(Body::from(answer.body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if let Some(content_type) = answer
-        .content_type
-        .and_then(|value| HeaderValue::from_str(&value).ok())
-    {
-        headers.insert(CONTENT_TYPE, content_type);
-    }
-    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    response
-}
-
-/// Why the layer answers itself instead of running the handler.
-enum Refusal {
-    InvalidKey(&'static str),
-    UnreadableBody(String),
-    TooLarge,
-    InProgress,
-    Mismatch,
-    Store(StoreError),
-}
-
-impl Refusal {
-    /// Problem details, or LeadConnector's own error shape on its path (DESIGN §8).
-    fn into_response(self, path: &str) -> Response {
-        let error = match self {
-            Refusal::InvalidKey(why) => {
-                ApiError::BadRequest(format!("the {HEADER_NAME} header {why}"))
-            }
-            Refusal::UnreadableBody(why) => {
-                ApiError::BadRequest(format!("could not read the body: {why}"))
-            }
-            Refusal::TooLarge => ApiError::PayloadTooLarge(BODY_LIMIT),
-            Refusal::InProgress => ApiError::Conflict {
-                detail: format!(
-                    "a request with this {HEADER_NAME} is still being processed; retry later"
-                ),
-                field: Some(HEADER_NAME.to_owned()),
-            },
-            Refusal::Mismatch => ApiError::field(
-                HEADER_NAME,
-                "was already used for a different request (method, path or body); send a \
-                 new key with a new request",
-            ),
-            Refusal::Store(error) => ApiError::from(error),
-        };
-        if path.starts_with(LEAD_CONNECTOR_PREFIX) {
-            LeadConnectorError::from(error).into_response()
-        } else {
-            error.into_response()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     fn key(value: &str) -> Result<String, ()> {
@@ -369,14 +349,10 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_covers_method_path_and_body() {
-        let uri: Uri = "/api/v1/users".parse().unwrap();
-        let base = fingerprint(&Method::POST, &uri, b"{}");
-        assert_eq!(base.len(), 64);
-        assert_eq!(base, fingerprint(&Method::POST, &uri, b"{}"));
-        assert_ne!(base, fingerprint(&Method::PUT, &uri, b"{}"));
-        assert_ne!(base, fingerprint(&Method::POST, &uri, b"{ }"));
-        let other: Uri = "/api/v1/users?x=1".parse().unwrap();
-        assert_ne!(base, fingerprint(&Method::POST, &other, b"{}"));
+    fn a_claim_is_taken_over_after_the_timeout_and_the_margin() {
+        let options = IdempotencyOptions {
+            request_timeout: Duration::from_secs(60),
+        };
+        assert_eq!(options.takeover_after(), TimeDelta::seconds(90));
     }
 }

@@ -3,8 +3,9 @@
 //! finish within the shutdown timeout, abort what is still running at the deadline,
 //! and close.
 //!
-//! The background workers (the dispatcher, the agent runner, the scheduler) run under
-//! the [`supervisor`], which starts a worker again after it panics.
+//! The background workers (the dispatcher, the agent runner, the scheduler, the sweeper
+//! of expired idempotency keys) run under the [`supervisor`], which starts a worker
+//! again after it panics.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::auth::{KeyCache, key_cache};
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
+use crate::idempotency::{self, IdempotencyOptions};
 use crate::numbers::{NumberPools, SenderAssigner};
 use crate::rate_limit::{RateLimitOptions, RateLimits};
 use crate::routes;
@@ -55,7 +57,7 @@ struct Worker {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stopped {
     /// The parts still busy at the deadline, whose tasks were aborted: `http` (requests
-    /// in flight), `dispatcher`, `agent`, `scheduler`.
+    /// in flight), `dispatcher`, `agent`, `scheduler`, `idempotency_sweeper`.
     pub abandoned: Vec<&'static str>,
 }
 
@@ -124,6 +126,8 @@ pub struct ServerOptions {
     pub outbound: OutboundPolicy,
     /// The server's own rate limits (per client address, per webhook channel).
     pub rate_limits: RateLimitOptions,
+    /// How long a request holding an `Idempotency-Key` may run.
+    pub idempotency: IdempotencyOptions,
 }
 
 impl Default for ServerOptions {
@@ -137,6 +141,7 @@ impl Default for ServerOptions {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             outbound: OutboundPolicy::default(),
             rate_limits: RateLimitOptions::default(),
+            idempotency: IdempotencyOptions::default(),
         }
     }
 }
@@ -192,6 +197,7 @@ pub async fn start_with(
         scheduler_wake: scheduler_wake.clone(),
         numbers: numbers.clone(),
         agent_wake: agent_wake.clone(),
+        idempotency: options.idempotency,
     };
     let shutdown = CancellationToken::new();
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
@@ -244,7 +250,8 @@ struct Wakes {
     agent: Arc<Notify>,
 }
 
-/// Starts the dispatcher, the agent runner and the scheduler, each under the supervisor.
+/// Starts the dispatcher, the agent runner, the scheduler and the sweeper of expired
+/// idempotency keys, each under the supervisor.
 fn start_workers(
     store: Store,
     providers: ChannelProviders,
@@ -281,6 +288,16 @@ fn start_workers(
             agent::runner::run(agent.clone(), options.clone(), wake.clone(), token.clone())
         })
     };
+    let sweeper = {
+        let (store, token) = (store.clone(), shutdown.clone());
+        supervisor::supervise("idempotency_sweeper", shutdown.clone(), move || {
+            idempotency::sweeper::run(
+                store.clone(),
+                idempotency::sweeper::SWEEP_INTERVAL,
+                token.clone(),
+            )
+        })
+    };
     let scheduler = {
         let token = shutdown.clone();
         supervisor::supervise("scheduler", shutdown.clone(), move || {
@@ -305,6 +322,10 @@ fn start_workers(
         Worker {
             name: "scheduler",
             task: scheduler,
+        },
+        Worker {
+            name: "idempotency_sweeper",
+            task: sweeper,
         },
     ]
 }
@@ -340,6 +361,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             per_channel: args.webhook_rate_limit,
             client_address_header: args.client_address_header.clone(),
             ..RateLimitOptions::default()
+        },
+        idempotency: IdempotencyOptions {
+            request_timeout: Duration::from_secs(args.idempotency_timeout_seconds),
         },
         ..ServerOptions::default()
     };

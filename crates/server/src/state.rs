@@ -27,6 +27,8 @@ pub struct AppState {
     pub numbers: NumberPools,
     /// Wakes the agent's worker when an inbound message is filed.
     pub agent_wake: Arc<Notify>,
+    /// How long a request holding an `Idempotency-Key` may run.
+    pub idempotency: crate::idempotency::IdempotencyOptions,
 }
 
 impl AppState {

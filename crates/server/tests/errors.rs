@@ -215,3 +215,27 @@ both_stores!(hostile_bodies_never_cause_500, |app| {
         }
     }
 });
+
+// PostgreSQL cannot store U+0000 in text; it is refused at the edge on both stores,
+// by field, rather than failing in the database with a 500.
+both_stores!(nul_characters_are_refused_by_field, |app| {
+    let (status, problem) = app
+        .post(
+            "/api/v1/users",
+            serde_json::json!({"email": "a@acme.com", "firstName": "a\u{0}b"}),
+        )
+        .await;
+    common::assert_invalid(status, &problem, "firstName");
+    let (status, problem) = app
+        .post(
+            "/api/v1/dnc",
+            serde_json::json!({"phoneNumber": "+14155550100", "reason": ["x", "\u{0}"]}),
+        )
+        .await;
+    common::assert_invalid(status, &problem, "reason[1]");
+    let (status, problem) = app.get("/api/v1/dnc?limit=5&cursor=a%00").await;
+    common::assert_invalid(status, &problem, "cursor");
+    let (status, users) = app.get("/api/v1/users").await;
+    assert_eq!(status, 200);
+    assert_eq!(users["data"], serde_json::json!([]), "nothing was stored");
+});

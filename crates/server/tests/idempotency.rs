@@ -272,6 +272,7 @@ async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
             std::time::Duration::from_secs(1),
         ),
         agent_wake: Arc::new(Notify::new()),
+        idempotency: Default::default(),
     };
     let flaky_calls = calls.clone();
     let router = Router::new()

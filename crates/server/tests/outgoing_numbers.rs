@@ -183,6 +183,30 @@ both_stores!(a_conversations_override_is_set_and_cleared, |app| {
     assert_eq!(status, 200, "{next}");
     assert_eq!(next["phoneNumberId"], local, "{next}");
     assert_eq!(next["selectionReason"], "StickyConversation");
+    // The body may repeat the path's conversation, never name another one.
+    let (status, same) = app
+        .post(&path, json!({"conversationId": conversation}))
+        .await;
+    assert_eq!(
+        (status, &same["phoneNumberId"]),
+        (200, &next["phoneNumberId"])
+    );
+    let (status, problem) = app
+        .post(
+            &path,
+            json!({"conversationId": "01900000-0000-7000-8000-000000000000"}),
+        )
+        .await;
+    common::assert_invalid(status, &problem, "conversationId");
+    // No body is none; a body of whitespace is not JSON.
+    let (status, content_type, problem) = app
+        .send(
+            app.request(reqwest::Method::POST, &path)
+                .header("content-type", "application/json")
+                .body("\n"),
+        )
+        .await;
+    common::assert_problem(status, &content_type, &problem, 400);
 
     let (status, overridden) = app
         .post(

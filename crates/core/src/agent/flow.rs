@@ -53,29 +53,40 @@ use crate::ids::TeamId;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FlowScript {
     /// Asked in order; a question whose attribute the contact already has is skipped.
+    /// At most 50, each attribute once.
+    #[schema(max_items = 50)]
     pub questions: Vec<FlowQuestion>,
     /// All must hold for the lead to be qualified.
     #[serde(default)]
     pub qualification: Vec<QualificationRule>,
     /// Sent with the hand-off when the lead qualifies.
     #[serde(default = "default_qualified_message")]
+    #[schema(schema_with = crate::schema::text::<1000>)]
     pub qualified_message: String,
     /// Sent when the lead answered everything but does not qualify; the conversation
     /// then ends.
     #[serde(default = "default_not_qualified_message")]
+    #[schema(schema_with = crate::schema::text::<1000>)]
     pub not_qualified_message: String,
     /// Sent with the hand-off when the lead asks for a person.
     #[serde(default = "default_person_message")]
+    #[schema(schema_with = crate::schema::text::<1000>)]
     pub person_requested_message: String,
     /// Put before a question asked again after an answer that did not fit.
     #[serde(default = "default_retry_prefix")]
+    #[schema(schema_with = crate::schema::text::<1000>)]
     pub retry_prefix: String,
-    /// Unrecognised answers to one question before the agent hands off.
-    #[serde(default = "default_max_retries")]
+    /// Unrecognised answers to one question before the agent hands off (0 to 10).
+    #[serde(
+        default = "default_max_retries",
+        deserialize_with = "crate::integral::u32"
+    )]
+    #[schema(maximum = 10)]
     pub max_retries: u32,
-    /// The team whose advisors take this script's hand-offs (else the workspace's).
+    /// The team whose advisors take this script's hand-offs (else the workspace's); a
+    /// team of the workspace (422 otherwise).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::optional_uuid)]
     pub handoff_team_id: Option<TeamId>,
 }
 
@@ -100,8 +111,9 @@ impl Default for FlowScript {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FlowQuestion {
-    /// The key of a custom attribute of the workspace.
+    /// The key of a custom attribute of the workspace (422 otherwise).
     pub attribute: String,
+    #[schema(schema_with = crate::schema::text::<1000>)]
     pub text: String,
 }
 

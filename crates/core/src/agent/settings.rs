@@ -41,34 +41,45 @@ crate::wire_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct AgentSettings {
-    /// `FLOW` or `LLM`.
-    #[schema(value_type = String)]
+    /// `FLOW` or `LLM` (which needs `llm`).
     pub agent: AgentKind,
     /// Sent when a lead writes HELP (or INFO, AYUDA).
+    #[schema(schema_with = crate::schema::bounded_text::<1000>)]
     pub help_reply: String,
     /// Sent once when a lead opts out.
+    #[schema(schema_with = crate::schema::bounded_text::<1000>)]
     pub opt_out_confirmation: String,
     /// Sent when a lead writes START or UNSTOP after opting out.
+    #[schema(schema_with = crate::schema::bounded_text::<1000>)]
     pub opt_in_confirmation: String,
     /// Sent when the agent hands off because it cannot go on (LLM errors, the turn
     /// limit, a closed WhatsApp window); empty sends nothing.
+    #[schema(schema_with = crate::schema::empty_or_bounded_text::<1000>)]
     pub handoff_message: String,
-    /// Agent replies per conversation before it hands off to a person.
+    /// Agent replies per conversation before it hands off to a person (1 to 200).
+    #[schema(minimum = 1, maximum = 200)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub max_turns: u32,
-    /// The least time between two agent replies in one conversation.
+    /// The least time between two agent replies in one conversation (at most a day).
+    #[schema(maximum = 86400)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub min_reply_delay_seconds: u32,
     /// Hold replies outside the recipient's allowed hours (the federal 8:00–21:00 and
     /// the state rules of the send gate, and `replyHours` when given).
     pub respect_quiet_hours: bool,
     /// Extra windows (recipient's local time) when the agent may reply; empty means
-    /// only the gate's rules.
+    /// only the gate's rules. At most 56 windows, each ending after it starts.
+    #[schema(max_items = 56)]
     pub reply_hours: Vec<CallingWindowInput>,
     /// The team whose advisors take hand-offs in turn, when the conversation has no
-    /// pre-assigned user and the contact no owner.
-    #[schema(value_type = Option<String>)]
+    /// pre-assigned user and the contact no owner; a team of the workspace (422
+    /// otherwise).
+    #[schema(schema_with = crate::schema::optional_uuid)]
     pub handoff_team_id: Option<TeamId>,
     /// An approved WhatsApp template that asks the lead to write again, sent when the
-    /// 24-hour window has closed; without one the agent hands off.
+    /// 24-hour window has closed; without one the agent hands off. A template of the
+    /// workspace (422 otherwise).
+    #[schema(schema_with = crate::schema::optional_bounded_text::<200>)]
     pub whatsapp_reopen_template: Option<String>,
     /// The chat-completions endpoint of the LLM agent.
     pub llm: Option<LlmSettings>,
@@ -98,22 +109,31 @@ impl Default for AgentSettings {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LlmSettings {
     /// The API base, e.g. `https://api.openai.com/v1`; `/chat/completions` is appended.
+    /// An `http://` or `https://` URL with a host (a DNS name, an IPv4 or a bracketed
+    /// IPv6 address) and an optional port, without credentials, query or fragment.
+    #[schema(schema_with = crate::schema::base_url)]
     pub base_url: String,
+    #[schema(schema_with = crate::schema::bounded_text::<200>)]
     pub model: String,
     /// Sent as `Authorization: Bearer …`; never shown back: responses leave it out
     /// and answer `apiKeySet`. A PUT without it keeps the stored key while `baseUrl`
     /// stays the same; an empty string removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::optional_header_value::<500>)]
     pub api_key: Option<Secret>,
     /// Whether a key is stored (read-only).
     #[serde(default)]
     pub api_key_set: bool,
-    /// How long one completion may take before the agent hands off.
-    #[serde(default = "default_llm_timeout")]
+    /// How long one completion may take before the agent hands off (1 to 120).
+    #[serde(
+        default = "default_llm_timeout",
+        deserialize_with = "crate::integral::u32"
+    )]
+    #[schema(minimum = 1, maximum = 120)]
     pub timeout_seconds: u32,
     /// Instructions put before the conversation; a sensible one is used when absent.
     #[serde(default)]
+    #[schema(max_length = 8000)]
     pub system_prompt: Option<String>,
 }
 

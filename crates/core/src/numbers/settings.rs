@@ -17,19 +17,45 @@ pub const DEFAULT_RAMP: [u32; 7] = [100, 250, 500, 750, 1500, 2250, 3000];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct NumberPoolSettings {
-    /// The zone whose midnight resets the daily counters (IANA or Windows name).
+    /// The zone whose midnight resets the daily counters (IANA or Windows name;
+    /// default `UTC`).
+    #[schema(schema_with = crate::schema::time_zone)]
     pub time_zone: String,
-    /// Daily SMS caps of a new number's first days, one per day.
+    /// Daily SMS caps of a new number's first days, one per day: at most 60, each at
+    /// least 1, never decreasing, the last at most `steadyDailyCap` (422 otherwise).
+    #[schema(schema_with = ramp_schema)]
+    #[serde(deserialize_with = "crate::integral::vec_u32")]
     pub warmup_ramp: Vec<u32>,
     /// The daily SMS cap once the ramp is over.
+    #[schema(format = Int64, minimum = 1, maximum = 4_294_967_295_u64)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub steady_daily_cap: u32,
     /// The daily cap of calls placed from one number.
+    #[schema(format = Int64, minimum = 1, maximum = 4_294_967_295_u64)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub daily_call_cap: u32,
-    /// Sends per second from one number (SMS and calls alike).
+    /// Sends per second from one number (SMS and calls alike), 0.01 to 1000.
+    #[schema(minimum = 0.01, maximum = 1000)]
     pub sends_per_second: f64,
-    /// How long a recipient keeps the number that last reached them.
+    /// How long a recipient keeps the number that last reached them (at most 3650).
+    #[schema(maximum = 3650)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub sticky_window_days: u32,
     pub health: HealthThresholds,
+}
+
+/// What `warmupRamp` may hold, as far as a schema can say.
+fn ramp_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(u32::MAX)),
+        )
+        .max_items(Some(60))
+        .build()
 }
 
 impl Default for NumberPoolSettings {
@@ -52,23 +78,37 @@ impl Default for NumberPoolSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct HealthThresholds {
+    /// 1 to 90.
+    #[schema(minimum = 1, maximum = 90)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub window_days: u32,
+    #[schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub min_sample: u32,
     /// Delivered / (delivered + failed) below this: Needs Attention.
+    #[schema(minimum = 0, maximum = 1)]
     pub min_delivery_rate: f64,
-    /// … and below this: paused automatically.
+    /// … and below this: paused automatically (at most `minDeliveryRate`).
+    #[schema(minimum = 0, maximum = 1)]
     pub pause_below_delivery_rate: f64,
     /// Carrier-filtered (Twilio 30007, Telnyx 40002) / sent above this: Needs Attention.
+    #[schema(minimum = 0, maximum = 1)]
     pub max_filtered_rate: f64,
-    /// … and above this: paused automatically.
+    /// … and above this: paused automatically (at least `maxFilteredRate`).
+    #[schema(minimum = 0, maximum = 1)]
     pub pause_above_filtered_rate: f64,
     /// Opt-outs / sent above this: Needs Attention.
+    #[schema(minimum = 0, maximum = 1)]
     pub max_opt_out_rate: f64,
-    /// … and above this: paused automatically.
+    /// … and above this: paused automatically (at least `maxOptOutRate`).
+    #[schema(minimum = 0, maximum = 1)]
     pub pause_above_opt_out_rate: f64,
     /// Replies / sent below this: Needs Attention (0 turns the check off).
+    #[schema(minimum = 0, maximum = 1)]
     pub min_reply_rate: f64,
     /// Permanent carrier blocks (Telnyx 40003) in the window that block the number.
+    #[schema(format = Int64, minimum = 1, maximum = 4_294_967_295_u64)]
+    #[serde(deserialize_with = "crate::integral::u32")]
     pub block_after_carrier_blocks: u32,
 }
 

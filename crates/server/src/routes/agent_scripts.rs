@@ -45,13 +45,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentScriptRequest {
+    #[schema(schema_with = leadline_core::schema::text::<100>)]
     name: String,
     /// The conversations' campaign id this script answers (free text, at most 200
     /// characters); not together with `channelId`.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<200>)]
     campaign_id: Option<String>,
-    /// A channel of the workspace whose conversations this script answers.
+    /// A channel of the workspace whose conversations this script answers (422 when
+    /// none has this id).
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     channel_id: Option<String>,
     script: FlowScript,
 }

@@ -30,22 +30,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase")]
 pub struct PartialContactRequest {
     /// E.164 cellphone; the upsert key.
+    #[schema(schema_with = leadline_core::schema::e164)]
     cellphone: String,
+    /// Absent keeps it, `null` clears it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<100>)]
     first_name: Patch<String>,
+    /// Absent keeps it, `null` clears it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<100>)]
     last_name: Patch<String>,
+    /// Absent keeps it, `null` clears it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_email)]
     email: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<LanguageCode>)]
     language_code: Patch<LanguageCode>,
+    /// The owner, a user of the workspace (422 when none matches); `null` clears it.
     #[serde(default, deserialize_with = "crate::extract::patch_object")]
     #[schema(value_type = Option<UserIdentifier>)]
     owner_identifier: Patch<UserIdentifier>,
+    /// Values by attribute id or key; each must name a custom attribute of the
+    /// workspace, CLOSED ones with option ids of that attribute (422 otherwise).
+    /// `null` clears every value.
     #[serde(default, deserialize_with = "crate::extract::patch_object")]
     #[schema(value_type = Option<CustomAttributesRequest>)]
     custom_attributes: Patch<CustomAttributesRequest>,
@@ -55,6 +63,7 @@ pub struct PartialContactRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentifier {
+    /// An email address for `EMAIL`, a user id (a UUID) for `ID`.
     identifier: String,
     identifier_type: IdentifierType,
 }
@@ -70,10 +79,8 @@ pub enum IdentifierType {
 #[serde(rename_all = "camelCase")]
 pub struct CustomAttributesRequest {
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     open_attributes: Vec<OpenAttributeInput>,
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     closed_attributes: Vec<ClosedAttributeInput>,
 }
 

@@ -42,18 +42,26 @@ const MAX_CONCURRENCY: u32 = 1000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignRequest {
+    #[schema(schema_with = leadline_core::schema::text::<200>)]
     name: String,
+    /// A channel of the workspace (404 otherwise).
+    #[schema(schema_with = leadline_core::schema::uuid)]
     channel_id: String,
     /// IANA ("America/New_York") or Windows ("Eastern Standard Time") zone name.
+    #[schema(schema_with = leadline_core::schema::time_zone)]
     default_time_zone: String,
     /// ISO 3166 region for national phone numbers (default US).
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_region)]
     default_country: Option<String>,
-    /// When leads may be contacted, in their local time; empty: any lawful time.
+    /// When leads may be contacted, in their local time; empty: any lawful time. At
+    /// most 56 windows, each ending after it starts.
     #[serde(default)]
+    #[schema(max_items = 56)]
     calling_hours: Vec<CallingWindowInput>,
     /// 1 to 10 (default 3).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "leadline_core::integral::option_u32")]
+    #[schema(minimum = 1, maximum = 10)]
     max_attempts: Option<u32>,
     /// Every3h, Every6h, Daily (default), Every3Days, Weekly or Monthly.
     #[serde(default)]
@@ -67,8 +75,9 @@ pub struct CampaignRequest {
     /// The opening sentence with `{{variable}}`s (required for voice channels).
     #[serde(default)]
     opening_script: Option<String>,
-    /// Attempts in flight at once (default 10).
-    #[serde(default)]
+    /// Attempts in flight at once, 1 to 1000 (default 10).
+    #[serde(default, deserialize_with = "leadline_core::integral::option_u32")]
+    #[schema(minimum = 1, maximum = 1000)]
     concurrency: Option<u32>,
 }
 

@@ -35,13 +35,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateChannelRequest {
+    #[schema(schema_with = leadline_core::schema::text::<100>)]
     name: String,
     message_provider_type: MessageProviderType,
     /// sandbox (default), twilio, whatsapp_cloud, http or kannel.
     #[serde(default)]
     provider: Option<ProviderKind>,
     /// The from-number (E.164) for SMS and VOICE, the WhatsApp phone-number id for
-    /// whatsapp_cloud, or the Kannel sender (a number or short code).
+    /// whatsapp_cloud, or the Kannel sender (a number or short code); at most 64
+    /// characters. Which of these the provider needs is checked with the provider
+    /// (422 naming `sender`), as are its settings and secrets.
+    #[schema(schema_with = leadline_core::schema::text::<64>)]
     sender: String,
     /// The adapter's settings (returned as given).
     #[serde(default)]

@@ -78,6 +78,7 @@ impl ContactResponse {
 #[into_params(parameter_in = Query)]
 pub struct ContactListParams {
     /// Only the contact with this E.164 cellphone.
+    #[param(pattern = r"^\+[0-9]{8,15}$")]
     cellphone: Option<String>,
 }
 

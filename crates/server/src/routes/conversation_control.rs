@@ -33,11 +33,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HandoffRequest {
-    /// The advisor taking over (a user id or email); absent keeps the assigned user.
+    /// The advisor taking over (a user id or email of a user of the workspace, 422
+    /// otherwise); absent keeps the assigned user.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_user_reference)]
     user_id: Option<String>,
     /// Why, for the decision log.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text_up_to::<500>)]
     reason: Option<String>,
 }
 
@@ -45,7 +48,7 @@ pub struct HandoffRequest {
 /// and the agent never answers in it again unless it is released.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/handoff", tag = "conversations",
     params(("id" = String, Path, description = "The conversation's id")),
-    request_body = HandoffRequest,
+    request_body(content = Option<HandoffRequest>, description = "Optional (an empty body, not `null`)"),
     responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 409, body = Problem),
               (status = 422, body = Problem)))]
 async fn hand_off(
@@ -55,8 +58,9 @@ async fn hand_off(
     body: Bytes,
 ) -> ApiResult<axum::Json<ConversationResponse>> {
     let conversation = load_conversation(&state, workspace, &id).await?;
-    // The body is optional: an empty one keeps the assigned user.
-    let body: HandoffRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // The body is optional: none keeps the assigned user; anything else must be a JSON
+    // object (400 otherwise).
+    let body: HandoffRequest = if body.is_empty() {
         HandoffRequest::default()
     } else {
         parse_json(&body)?

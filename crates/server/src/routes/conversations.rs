@@ -218,15 +218,21 @@ impl From<Message> for MessageResponse {
 #[into_params(parameter_in = Query)]
 pub struct ConversationQuery {
     /// Only this contact's conversations.
+    #[param(value_type = Option<uuid::Uuid>)]
     contact_id: Option<String>,
     /// Only conversations on this channel.
+    #[param(value_type = Option<uuid::Uuid>)]
     channel_id: Option<String>,
     /// Only conversations in this status.
     #[param(value_type = Option<ConversationStatus>)]
     status: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
+    #[param(
+        pattern = r"^(?:|[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}|urn:uuid:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
+    )]
     cursor: Option<String>,
 }
 
@@ -348,8 +354,11 @@ async fn list_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PostMessageRequest {
-    /// The advisor writing (a user id or email).
+    /// The advisor writing: the id or the email of a user of the workspace (422
+    /// otherwise).
+    #[schema(schema_with = leadline_core::schema::user_reference)]
     user_id: String,
+    #[schema(schema_with = leadline_core::schema::text::<1600>)]
     text: String,
 }
 

@@ -22,12 +22,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCustomAttributeRequest {
-    /// Identifier-like key, unique in the workspace (e.g. `budget`).
+    /// Identifier-like key, unique in the workspace (e.g. `budget`): a letter, then
+    /// letters, digits, `_`, `-` or `.`, at most 64 characters.
+    #[schema(pattern = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
     key: String,
+    #[schema(schema_with = leadline_core::schema::text::<200>)]
     label: String,
     kind: AttributeKind,
-    /// The options of a CLOSED attribute.
+    /// The options of a CLOSED attribute: 1 to 200, with labels distinct regardless of
+    /// case; an OPEN attribute has none (422 otherwise).
     #[serde(default)]
+    #[schema(max_items = 200)]
     options: Vec<OptionRequest>,
     /// Whether a contact needs a value to be NORMAL.
     #[serde(default)]
@@ -36,6 +41,7 @@ pub struct CreateCustomAttributeRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OptionRequest {
+    #[schema(schema_with = leadline_core::schema::text::<200>)]
     label: String,
 }
 

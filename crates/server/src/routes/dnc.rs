@@ -25,9 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DoNotContactRequest {
-    /// E.164.
+    #[schema(schema_with = leadline_core::schema::e164)]
     phone_number: String,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<500>)]
     reason: Option<String>,
 }
 
@@ -71,7 +72,7 @@ async fn add_number(
 }
 
 /// List the do-not-contact numbers, in number order.
-#[utoipa::path(get, path = "/api/v1/dnc", tag = "dnc", params(PageParams),
+#[utoipa::path(get, path = "/api/v1/dnc", tag = "dnc", params(crate::pagination::TextCursorPageParams),
     responses((status = 200, body = Page<DoNotContactResponse>)))]
 async fn list_numbers(
     State(state): State<AppState>,

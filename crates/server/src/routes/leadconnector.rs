@@ -40,16 +40,25 @@ const MAX_ATTACHMENTS: usize = 20;
 pub struct OutboundCallRequest {
     /// Must be `Call`.
     #[serde(rename = "type")]
+    #[schema(schema_with = call_type_schema)]
     message_type: String,
+    /// At most 20 `http://` or `https://` URLs.
     #[serde(default)]
+    #[schema(schema_with = attachments_schema)]
     attachments: Vec<String>,
+    /// A conversation of the workspace (404 otherwise).
+    #[schema(schema_with = leadline_core::schema::uuid)]
     conversation_id: String,
+    #[schema(schema_with = leadline_core::schema::not_blank)]
     conversation_provider_id: String,
-    /// The caller's own id of the call; unique per conversation.
+    /// The caller's own id of the call; unique per conversation (at most 200
+    /// characters; blank is none).
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text_up_to::<200>)]
     alt_id: Option<String>,
     /// When the call happened (RFC 3339); default now.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_date_time)]
     date: Option<String>,
     #[serde(default)]
     call: Option<CallRequest>,
@@ -58,12 +67,37 @@ pub struct OutboundCallRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CallRequest {
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_e164)]
     to: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_e164)]
     from: Option<String>,
     /// pending, completed, answered, busy, no-answer, failed, canceled or voicemail.
     #[serde(default)]
+    #[schema(value_type = Option<CallStatus>)]
     status: Option<String>,
+}
+
+fn call_type_schema() -> utoipa::openapi::schema::Object {
+    leadline_core::schema::one_of(&["Call"])
+}
+
+fn attachments_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(leadline_core::schema::base_url())
+        .max_items(Some(MAX_ATTACHMENTS))
+        .build()
+}
+
+/// `message` of an error: one sentence, or one line per invalid field for 422.
+fn error_message_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    utoipa::openapi::RefOr::T(Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,7 +117,7 @@ pub struct OutboundCallResponse {
 pub struct LeadConnectorErrorBody {
     status_code: u16,
     /// One line per invalid field for 422, else one sentence.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = error_message_schema)]
     message: serde_json::Value,
     error: String,
 }
@@ -238,7 +272,8 @@ fn check(body: &OutboundCallRequest) -> Result<CheckedCall, FieldErrors> {
 /// Record an outbound call made outside leadline.
 #[utoipa::path(post, path = "/conversations/messages/outbound", tag = "leadconnector",
     request_body = OutboundCallRequest,
-    params(("Version" = String, Header, description = "API version: 2021-07-28 or 2021-04-15")),
+    params(("Version" = String, Header, description = "API version: 2021-07-28 or 2021-04-15",
+        pattern = "^(?:2021-07-28|2021-04-15)$")),
     responses((status = 200, body = OutboundCallResponse), (status = 400, body = LeadConnectorErrorBody),
               (status = 401, body = LeadConnectorErrorBody), (status = 404, body = LeadConnectorErrorBody),
               (status = 422, body = LeadConnectorErrorBody)))]

@@ -18,10 +18,12 @@ use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, BULK_BODY_LIMIT, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::routes::campaigns::{StoredOpening, load_campaign};
 use crate::state::AppState;
+
+mod schema;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let bulk = OpenApiRouter::new()
@@ -37,24 +39,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 const MAX_CALL_DATA: usize = 100;
 /// Most leads in one bulk request (NLPearl's own limit).
 pub const MAX_BULK_LEADS: usize = 50_000;
-/// Room for 50,000 leads with some callData each.
-const BULK_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddLeadRequest {
     /// E.164, or national digits of the campaign's default country.
+    #[schema(schema_with = leadline_core::schema::lead_phone)]
     pub phone_number: String,
     /// Your id of the lead: adding it again updates the same lead.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<200>)]
     pub external_id: Option<String>,
     /// Windows ("Pacific Standard Time") or IANA ("America/Los_Angeles") zone name;
     /// default: the area code's zone, else the campaign's.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_time_zone)]
     pub time_zone_id: Option<String>,
-    /// Variables for the opening (strings; numbers and booleans are taken as text).
+    /// Variables for the opening (strings; numbers and booleans are taken as text;
+    /// null is left out), at most 100. Every variable the campaign's opening uses
+    /// must be given (422 naming `callData.<name>` otherwise).
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = schema::call_data)]
     pub call_data: Option<serde_json::Map<String, Value>>,
 }
 
@@ -224,8 +229,12 @@ pub struct LeadQuery {
     #[param(value_type = Option<LeadStatus>)]
     status: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// `nextCursor` of the previous page.
+    #[param(
+        pattern = r"^(?:|[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}|urn:uuid:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
+    )]
     cursor: Option<String>,
 }
 
@@ -286,7 +295,11 @@ async fn get_lead(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkLeadsRequest {
-    /// Up to 50,000 leads.
+    /// Up to 50,000 leads, each as the add-lead endpoint takes it. Each is checked on
+    /// its own: one whose values are invalid (a number, a zone, a missing variable) is
+    /// listed in the answer's `rejected` and never stops the rest, so the items here
+    /// state only their shape.
+    #[schema(schema_with = schema::bulk_items)]
     leads: Vec<AddLeadRequest>,
 }
 

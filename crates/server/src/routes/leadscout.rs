@@ -56,34 +56,68 @@ pub struct LeadscoutOutboundRequest {
     force_send: bool,
     /// Free text for the agent.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<4000>)]
     agent_context: Option<String>,
     /// Up to 5 messages the agent sends only after the lead replies.
     #[serde(default)]
+    #[schema(schema_with = additional_messages_schema)]
     additional_messages: Vec<String>,
     #[serde(default)]
     consent: Option<Consent>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<200>)]
     campaign_id: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<200>)]
     brand_id: Option<String>,
+}
+
+fn additional_messages_schema() -> utoipa::openapi::schema::Array {
+    leadline_core::schema::texts(
+        MAX_ADDITIONAL_MESSAGES,
+        crate::routes::conversations::MAX_TEXT,
+    )
+}
+
+fn contact_identifier_types() -> utoipa::openapi::schema::Object {
+    leadline_core::schema::one_of(&["ID", "CELLPHONE", "EMAIL"])
+}
+
+fn user_identifier_types() -> utoipa::openapi::schema::Object {
+    leadline_core::schema::one_of(&["ID", "EMAIL"])
+}
+
+fn ordered_params_schema() -> utoipa::openapi::schema::Array {
+    leadline_core::schema::strings(None, 1024)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboundContact {
+    /// A contact id (a UUID) for `ID`, an E.164 number for `CELLPHONE`, an email
+    /// address for `EMAIL` (422 when it is not).
     identifier: String,
     /// ID, CELLPHONE or EMAIL.
+    #[schema(schema_with = contact_identifier_types)]
     identifier_type: String,
-    /// SMS, WHATSAPP or VOICE.
+    /// SMS, WHATSAPP or VOICE: what the channel carries (422 otherwise).
+    #[schema(value_type = MessageProviderType)]
     message_provider_type: String,
+    /// A channel of the workspace (404 otherwise).
+    #[schema(schema_with = leadline_core::schema::uuid)]
     provider_channel_id: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboundTemplate {
+    /// An APPROVED template of the workspace (422 otherwise).
+    #[schema(schema_with = leadline_core::schema::text::<200>)]
     name: String,
+    /// Exactly as many as the template has placeholders (422 otherwise), each at most
+    /// 1024 characters.
     #[serde(default)]
+    #[schema(schema_with = ordered_params_schema)]
     ordered_params: Vec<String>,
 }
 
@@ -97,8 +131,11 @@ pub struct HandoffOverride {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PreAssignedUser {
+    /// A user id (a UUID) for `ID`, an email address for `EMAIL`; a user of the
+    /// workspace (422 otherwise).
     identifier: String,
     /// ID or EMAIL.
+    #[schema(schema_with = user_identifier_types)]
     identifier_type: String,
 }
 
@@ -106,6 +143,7 @@ pub struct PreAssignedUser {
 #[serde(rename_all = "camelCase")]
 pub struct Consent {
     /// When the lead consented (RFC 3339).
+    #[schema(schema_with = leadline_core::schema::optional_date_time)]
     captured_at: Option<String>,
 }
 

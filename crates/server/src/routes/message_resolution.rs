@@ -37,6 +37,7 @@ pub struct ResolveRequest {
     /// What the person found, up to 500 characters: logged, and kept as the message's
     /// `errorMessage` when it is marked failed.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text_up_to::<500>)]
     note: Option<String>,
 }
 

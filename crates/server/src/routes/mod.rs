@@ -19,6 +19,7 @@ pub mod leadscout;
 pub mod message_resolution;
 pub mod number_settings;
 pub mod number_warmup;
+pub mod openapi;
 pub mod ops;
 pub mod opt_outs;
 pub mod outgoing_numbers;
@@ -41,7 +42,6 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
@@ -50,33 +50,9 @@ use crate::extract::BODY_LIMIT;
 use crate::state::AppState;
 use crate::telemetry;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "leadline", description = "Self-hosted outbound lead engagement server."),
-    modifiers(&SecuritySchemes),
-    security(("apiKey" = []), ("bearer" = []))
-)]
-struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl utoipa::Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "apiKey",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
-        );
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The routers and the OpenAPI document describing exactly them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(ops::router())
         .merge(users::router())
         .merge(custom_attributes::router())
@@ -112,19 +88,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
     let (api, mut openapi) = api();
-    openapi.paths.paths.insert(
-        "/openapi.json".to_owned(),
-        utoipa::openapi::PathItem::new(
-            utoipa::openapi::HttpMethod::Get,
-            utoipa::openapi::path::OperationBuilder::new()
-                .summary(Some("This OpenAPI document"))
-                .tag("operations")
-                .response(
-                    "200",
-                    utoipa::openapi::Response::new("The OpenAPI 3.1 document"),
-                ),
-        ),
-    );
+    openapi::complete_document(&mut openapi);
     let document = Arc::new(openapi.clone());
     api.route(
         "/openapi.json",

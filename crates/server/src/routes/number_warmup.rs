@@ -112,7 +112,7 @@ impl Metrics {
 
 /// A number's warm-up stage, today's cap and usage, and its health.
 #[utoipa::path(get, path = "/api/v1/phone-numbers/{id}/warmup", tag = "phone numbers",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, description = "The phone number's id")),
     responses((status = 200, body = WarmupResponse), (status = 404, body = Problem)))]
 async fn warmup_status(
     State(state): State<AppState>,
@@ -124,7 +124,7 @@ async fn warmup_status(
 
 /// The same, at Leadping's path.
 #[utoipa::path(get, path = "/phone-numbers/{phoneNumberId}/warmup", tag = "phone numbers",
-    params(("phoneNumberId" = String, Path)),
+    params(("phoneNumberId" = String, Path, description = "The phone number's id")),
     responses((status = 200, body = WarmupResponse), (status = 404, body = Problem)))]
 async fn leadping_warmup_status(
     State(state): State<AppState>,

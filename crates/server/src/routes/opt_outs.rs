@@ -30,6 +30,7 @@ pub struct OptOutRequest {
     message_provider_type: MessageProviderType,
     /// How the lead opted out, in a sentence ("asked on a call on 2026-11-20").
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<1000>)]
     evidence: Option<String>,
 }
 

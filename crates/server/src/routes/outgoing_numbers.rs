@@ -44,20 +44,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutgoingNumberRequest {
+    /// Ids name rows of the workspace (404 otherwise).
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     conversation_id: Option<String>,
     /// A contact id, or the id of a campaign lead (which uses its contact's number).
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     lead_id: Option<String>,
+    #[schema(schema_with = leadline_core::schema::optional_e164)]
     recipient_phone_number: Option<String>,
     /// `sms` (default) or `call`.
     channel: Option<Capability>,
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     campaign_id: Option<String>,
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     source_id: Option<String>,
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     team_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManualOverrideRequest {
+    /// A number of the workspace's pool (404 otherwise) with the capability the send
+    /// needs (422 otherwise).
+    #[schema(schema_with = leadline_core::schema::uuid)]
     from_phone_number_id: String,
     #[serde(default)]
     selection: Option<OutgoingNumberRequest>,
@@ -66,7 +76,10 @@ pub struct ManualOverrideRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConversationOverrideRequest {
+    /// A number of the workspace's pool (404 otherwise) with the capability the
+    /// conversation's channel needs (422 otherwise); `phoneNumberId` is read as well.
     #[serde(alias = "phoneNumberId")]
+    #[schema(schema_with = leadline_core::schema::uuid)]
     from_phone_number_id: String,
 }
 
@@ -124,20 +137,34 @@ async fn outgoing_for_new(
 
 /// Choose the number for the next message of an existing conversation.
 #[utoipa::path(post, path = "/phone-numbers/outgoing/conversation/{conversationId}", tag = "phone numbers",
-    params(("conversationId" = String, Path)),
-    request_body(content = Option<OutgoingNumberRequest>, description = "Optional; the conversation fills what is absent"),
-    responses((status = 200, body = OutgoingNumberResponse), (status = 404, body = Problem)))]
+    params(("conversationId" = uuid::Uuid, Path, description = "The conversation's id")),
+    request_body(content = Option<OutgoingNumberRequest>, description = "Optional (an empty body, not `null`); the conversation fills what is absent"),
+    responses((status = 200, body = OutgoingNumberResponse), (status = 404, body = Problem),
+              (status = 422, description = "An invalid field, or `conversationId` that is not an id", body = Problem)))]
 async fn outgoing_for_conversation(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
     Path(conversation_id): Path<String>,
     body: Bytes,
 ) -> ApiResult<axum::Json<OutgoingNumberResponse>> {
-    let mut body: OutgoingNumberRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body at all is none; anything else must be a JSON object (400 otherwise).
+    let mut body: OutgoingNumberRequest = if body.is_empty() {
         OutgoingNumberRequest::default()
     } else {
         parse_json(&body)?
     };
+    // The path names the conversation; a body that names another one is a mistake the
+    // client should hear about rather than have ignored.
+    if body
+        .conversation_id
+        .as_deref()
+        .is_some_and(|given| given.trim() != conversation_id.trim())
+    {
+        return Err(ApiError::field(
+            "conversationId",
+            "names another conversation than the path; leave it out of the body",
+        ));
+    }
     body.conversation_id = Some(conversation_id);
     let request = resolve(&state, workspace, body, None).await?;
     Ok(axum::Json(request.answer()))
@@ -165,7 +192,7 @@ async fn check_manual_override(
 
 /// Make every send of a conversation go out from one number until cleared.
 #[utoipa::path(post, path = "/phone-numbers/outgoing/conversation/{conversationId}/override", tag = "phone numbers",
-    params(("conversationId" = String, Path)), request_body = ConversationOverrideRequest,
+    params(("conversationId" = uuid::Uuid, Path, description = "The conversation's id")), request_body = ConversationOverrideRequest,
     responses((status = 200, body = OutgoingNumberResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn set_conversation_override(
     State(state): State<AppState>,
@@ -194,8 +221,9 @@ async fn set_conversation_override(
 
 /// Clear a conversation's override: selection picks its number again.
 #[utoipa::path(delete, path = "/phone-numbers/outgoing/conversation/{conversationId}/override", tag = "phone numbers",
-    params(("conversationId" = String, Path)),
-    responses((status = 200, body = OutgoingNumberResponse), (status = 404, body = Problem)))]
+    params(("conversationId" = uuid::Uuid, Path, description = "The conversation's id")),
+    responses((status = 200, body = OutgoingNumberResponse), (status = 404, body = Problem),
+              (status = 422, description = "`conversationId` is not an id", body = Problem)))]
 async fn clear_conversation_override(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,

@@ -62,24 +62,33 @@ fn yes() -> bool {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreatePhoneNumberRequest {
     /// E.164, e.g. `+14155552671`.
+    #[schema(schema_with = leadline_core::schema::e164)]
     number: String,
     /// How people read it; derived from the number when absent ("(415) 555-2671").
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<40>)]
     display_number: Option<String>,
-    /// Default `{"sms": true, "call": true}`; at least one must be true.
+    /// Default `{"sms": true, "call": true}`; at least one must be true (422
+    /// otherwise).
     #[serde(default)]
     capabilities: Option<CapabilitiesBody>,
     /// The SMS or VOICE channel it sends through; absent: any channel of its type.
+    /// Ids name rows of the workspace (404 otherwise).
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     channel_id: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<100>)]
     label: Option<String>,
     /// The team it is reserved for.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     team_id: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::uuid_list::<200>)]
     campaign_ids: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::uuid_list::<200>)]
     source_ids: Vec<String>,
     /// Tried before the general pool.
     #[serde(default)]
@@ -89,6 +98,7 @@ pub struct CreatePhoneNumberRequest {
     is_default: bool,
     /// YYYY-MM-DD, for a number warmed up elsewhere; absent: it starts on its first send.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_date)]
     warmup_started_on: Option<String>,
 }
 
@@ -96,40 +106,46 @@ pub struct CreatePhoneNumberRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdatePhoneNumberRequest {
+    /// A new number (not `null`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::e164)]
     number: Patch<String>,
     /// `null` derives it from the number again (as does a new number without one).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<40>)]
     display_number: Patch<String>,
-    /// Either flag may be left out to keep it.
+    /// Either flag may be left out to keep it (not `null`); at least one must stay
+    /// true (422 otherwise).
     #[serde(default, deserialize_with = "crate::extract::patch_object")]
-    #[schema(value_type = Option<CapabilitiesPatch>)]
+    #[schema(value_type = CapabilitiesPatch)]
     capabilities: Patch<CapabilitiesPatch>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     channel_id: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<100>)]
     label: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     team_id: Patch<String>,
+    /// Replaces the list; `null` empties it.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid_list::<200>)]
     campaign_ids: Patch<Vec<String>>,
+    /// Replaces the list; `null` empties it.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid_list::<200>)]
     source_ids: Patch<Vec<String>>,
+    /// Not `null`.
     #[serde(default)]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     preferred: Patch<bool>,
+    /// Not `null`.
     #[serde(default)]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     is_default: Patch<bool>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_date)]
     warmup_started_on: Patch<String>,
 }
 
@@ -298,8 +314,10 @@ async fn create_phone_number(
 #[into_params(parameter_in = Query)]
 pub struct PhoneNumberListParams {
     /// Only the numbers of this team.
+    #[param(value_type = Option<uuid::Uuid>)]
     team_id: Option<String>,
     /// Only the numbers bound to this channel.
+    #[param(value_type = Option<uuid::Uuid>)]
     channel_id: Option<String>,
 }
 

@@ -26,10 +26,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxInboundRequest {
-    /// A sandbox channel of the workspace.
+    /// A sandbox channel of the workspace (404 when none has this id, 422 when the
+    /// channel uses another provider).
+    #[schema(schema_with = leadline_core::schema::uuid)]
     channel_id: String,
     /// The lead's E.164 cellphone.
+    #[schema(schema_with = leadline_core::schema::e164)]
     from: String,
+    #[schema(schema_with = leadline_core::schema::text::<1600>)]
     text: String,
 }
 

@@ -29,9 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSourceRequest {
-    /// Unique in the workspace.
+    /// Unique in the workspace; 1 to 100 characters.
+    #[schema(schema_with = leadline_core::schema::text::<100>)]
     name: String,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<1000>)]
     description: Option<String>,
 }
 
@@ -39,11 +41,12 @@ pub struct CreateSourceRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSourceRequest {
+    /// A new name (not `null`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::text::<100>)]
     name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<1000>)]
     description: Patch<String>,
 }
 

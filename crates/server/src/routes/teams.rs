@@ -31,12 +31,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTeamRequest {
-    /// Unique in the workspace.
+    /// Unique in the workspace; 1 to 100 characters.
+    #[schema(schema_with = leadline_core::schema::text::<100>)]
     name: String,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<1000>)]
     description: Option<String>,
     /// Users of the workspace, in the order to show them.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::uuid_list::<200>)]
     member_user_ids: Vec<String>,
 }
 
@@ -44,15 +47,16 @@ pub struct CreateTeamRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateTeamRequest {
+    /// A new name (not `null`).
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::text::<100>)]
     name: Patch<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<1000>)]
     description: Patch<String>,
     /// Replaces the members as a whole.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid_list::<200>)]
     member_user_ids: Patch<Vec<String>>,
 }
 

@@ -31,14 +31,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTemplateRequest {
+    #[schema(schema_with = leadline_core::schema::text::<200>)]
     name: String,
-    /// The language code the provider knows the template by, e.g. `en` or `es`.
+    /// The language code the provider knows the template by, e.g. `en`, `es` or
+    /// `en_US`: letters and digits in parts joined by `_` or `-`, at most 16 characters.
+    #[schema(schema_with = language_schema)]
     language: String,
-    /// Text with placeholders `{{1}}`…`{{n}}`, numbered without gaps.
+    /// Text with placeholders `{{1}}`…`{{n}}`, numbered without gaps (at most 100;
+    /// 422 otherwise).
+    #[schema(schema_with = leadline_core::schema::not_blank)]
     body: String,
     channel_type: MessageProviderType,
     /// When given and it is a sandbox channel, the template is approved at once.
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_uuid)]
     provider_channel_id: Option<String>,
     /// The provider's verdict, when already known. Default: APPROVED for SMS and VOICE
     /// (carriers do not pre-approve texts) and for sandbox channels, PENDING for
@@ -86,6 +92,18 @@ impl From<Template> for TemplateResponse {
     }
 }
 
+/// What [`check_language`] accepts, but for spaces around the code, which it trims
+/// and the schema leaves out (a length limit after trimming needs a lookahead that
+/// generators of examples cannot use).
+fn language_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$"))
+        .max_length(Some(16))
+        .examples(["en", "es", "en_US"])
+        .build()
+}
+
 fn check_language(value: &str) -> Result<String, leadline_core::FieldError> {
     let language = text("language", value, 16)?;
     let valid = language
@@ -103,7 +121,9 @@ fn check_language(value: &str) -> Result<String, leadline_core::FieldError> {
 
 /// Create a template.
 #[utoipa::path(post, path = "/api/v1/templates", tag = "templates", request_body = CreateTemplateRequest,
-    responses((status = 201, body = TemplateResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = TemplateResponse),
+              (status = 404, description = "`providerChannelId` names no channel of the workspace", body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_template(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,

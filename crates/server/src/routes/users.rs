@@ -28,10 +28,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUserRequest {
+    #[schema(schema_with = leadline_core::schema::email)]
     email: String,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<100>)]
     first_name: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_text::<100>)]
     last_name: Option<String>,
     /// ADVISOR (default) or ADMIN.
     #[serde(default)]

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ContactNumberRequest {
     /// The number's id, or `null` to lift the assignment. Required.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(required = true, schema_with = leadline_core::schema::optional_uuid)]
     phone_number_id: Patch<String>,
 }
 

@@ -30,6 +30,7 @@ const MAX_REASON: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct HoldRequest {
     /// Why, in a sentence; shown with the number.
+    #[schema(schema_with = leadline_core::schema::text::<500>)]
     reason: String,
 }
 

@@ -1,0 +1,76 @@
+//! Deletes expired idempotency keys. Keys presented again after they expire are freed
+//! on the spot, but most keys are never presented again; without a sweep their rows,
+//! answers included, would stay forever. The sweeper runs under the server's
+//! supervisor: every [`SWEEP_INTERVAL`] it deletes expired keys, [`SWEEP_BATCH`] per
+//! statement, oldest first, until none is left. Each batch is its own short statement
+//! through the `created_at` index, so a sweep never holds locks for long, and several
+//! nodes sweeping at once only share the work.
+
+use std::time::Duration;
+
+use leadline_store::{Store, StoreError};
+use tokio_util::sync::CancellationToken;
+
+/// Keys deleted per statement.
+pub const SWEEP_BATCH: u32 = 1_000;
+
+/// How often expired keys are swept. Keys live 24 hours; ten minutes more costs
+/// nothing, and an idle server does one indexed lookup per interval.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swept {
+    /// Deleted this many keys; more may be left.
+    Worked(u64),
+    /// Nothing was left to delete.
+    Idle,
+}
+
+/// Deletes one batch of expired keys.
+pub async fn sweep_once(store: &Store, batch: u32) -> Result<Swept, StoreError> {
+    match store.delete_expired_idempotency_keys(batch).await? {
+        0 => Ok(Swept::Idle),
+        deleted => Ok(Swept::Worked(deleted)),
+    }
+}
+
+/// Sweeps at once and then every `interval` until `shutdown` fires.
+pub async fn run(store: Store, interval: Duration, shutdown: CancellationToken) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let mut deleted = 0;
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            match sweep_once(&store, SWEEP_BATCH).await {
+                Ok(Swept::Worked(n)) => {
+                    deleted += n;
+                    if n < u64::from(SWEEP_BATCH) {
+                        break;
+                    }
+                }
+                Ok(Swept::Idle) => break,
+                Err(error) if error.is_unavailable() => {
+                    // The outage is reported by /readyz and the other workers; the next
+                    // interval tries again.
+                    tracing::debug!(%error, "idempotency sweep: the database is unreachable");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "idempotency sweep failed; trying again at the next interval");
+                    break;
+                }
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(deleted, "deleted expired idempotency keys");
+        }
+    }
+}
