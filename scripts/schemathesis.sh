@@ -63,7 +63,13 @@ workspace_id=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["workspa
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
+# Requests without a valid key are limited per client address, and every request of
+# this run comes from 127.0.0.1: lift that limit so the run tests the API, not the limit
+# (tests/rate_limits.rs tests the limits). The seeded gateway channel points at
+# 127.0.0.1's discard port, which the outbound guard allows only when told to; the rest
+# of the loopback network, private networks and metadata addresses stay refused.
 "$LEADLINE_BIN" serve --database-url "$database" --listen "127.0.0.1:$port" \
+  --anonymous-rate-limit 100000/1000000 --allow-outbound 127.0.0.1/32 \
   --shutdown-timeout 5 >"$report_dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
@@ -90,10 +96,15 @@ for part in sys.argv[1].split("."):
     value = value[part]
 print(value)' "$3" "$1" <<<"$answer"
 }
+# The key's own limit, lifted likewise (the most a workspace may set).
+create /api/v1/settings/rate-limits '{"requestsPerSecond": 100000, "burst": 1000000}' \
+  requestsPerSecond PUT >/dev/null
 export LEADLINE_CHANNEL_ID LEADLINE_TEMPLATE_ID LEADLINE_CAMPAIGN_ID LEADLINE_USER_ID \
   LEADLINE_TEAM_ID LEADLINE_SOURCE_ID LEADLINE_NUMBER_ID LEADLINE_CONTACT_ID \
   LEADLINE_CONVERSATION_ID LEADLINE_MESSAGE_ID LEADLINE_LEAD_ID LEADLINE_SCRIPT_ID \
-  LEADLINE_WEBHOOK_CHANNEL_ID
+  LEADLINE_WEBHOOK_CHANNEL_ID LEADLINE_SPARE_KEY_ID
+# A key for DELETE /api/v1/api-keys/{id} to revoke: never the key the run uses.
+LEADLINE_SPARE_KEY_ID=$(create /api/v1/api-keys '{"name": "spare"}' id)
 LEADLINE_CHANNEL_ID=$(create /api/v1/channels \
   '{"name": "Sandbox SMS", "messageProviderType": "SMS", "sender": "+14155550100"}' id)
 # Sends on it would go to the discard port; none are made.
@@ -121,21 +132,36 @@ LEADLINE_LEAD_ID=$(create "/v1/Outbound/$LEADLINE_CAMPAIGN_ID/Lead" \
   '{"phoneNumber": "+14155552672", "callData": {"firstName": "Bo"}}' leadId PUT)
 LEADLINE_SCRIPT_ID=$(create /api/v1/agent-scripts '{"name": "Default", "script": {"questions": []}}' id)
 
-echo "== schemathesis run: $examples examples per operation, seed $seed"
 status=0
 config=$PWD/scripts/schemathesis.toml
-# From the scratch directory: schemathesis keeps a cache (`.schemathesis/`) where it runs.
-(cd "$work" && LEADLINE_API_KEY=$api_key LEADLINE_WORKSPACE_ID=$workspace_id \
-  "$venv/bin/schemathesis" --config-file "$config" run "$base/openapi.json" \
-    --checks all \
-    --header "x-api-key: $api_key" \
-    --max-examples "$examples" \
-    --seed "$seed" \
-    --workers 2 \
-    --request-timeout 30 \
-    --generation-database none \
-    --no-color \
-    --report junit --report-dir "$report_dir") || status=$?
+# PUT /api/v1/settings/rate-limits may set the workspace's limit to one request a
+# second, which would leave every later operation of the run answering 429: it runs on
+# its own afterwards, with a second workspace's key.
+limits="PUT /api/v1/settings/rate-limits"
+run_schemathesis() { # $1 = the API key, $2 = the workspace id, then filters
+  local key=$1 workspace=$2
+  shift 2
+  # From the scratch directory: schemathesis keeps a cache (`.schemathesis/`) there.
+  (cd "$work" && LEADLINE_API_KEY=$key LEADLINE_WORKSPACE_ID=$workspace \
+    "$venv/bin/schemathesis" --config-file "$config" run "$base/openapi.json" \
+      --checks all \
+      --header "x-api-key: $key" \
+      --max-examples "$examples" \
+      --seed "$seed" \
+      --workers 2 \
+      --request-timeout 30 \
+      --generation-database none \
+      --no-color \
+      "$@") || status=$?
+}
+echo "== schemathesis run: $examples examples per operation, seed $seed"
+run_schemathesis "$api_key" "$workspace_id" --exclude-name "$limits" \
+  --report junit --report-dir "$report_dir/all"
+echo "== schemathesis run: $limits, on a workspace of its own"
+second=$("$LEADLINE_BIN" workspace create --name schemathesis-limits --database-url "$database")
+run_schemathesis "$(python3 -c 'import json, sys; print(json.load(sys.stdin)["apiKey"])' <<<"$second")" \
+  "$(python3 -c 'import json, sys; print(json.load(sys.stdin)["workspaceId"])' <<<"$second")" \
+  --include-name "$limits" --report junit --report-dir "$report_dir/limits"
 
 if grep -q "panicked" "$report_dir/server.log"; then
   echo "the server panicked during the run (see $report_dir/server.log)" >&2

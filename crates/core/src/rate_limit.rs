@@ -63,8 +63,12 @@ impl std::fmt::Display for Bucket {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RateLimitSettings {
     /// Requests per second each key may sustain (1 to 100000; default 100).
+    #[serde(deserialize_with = "crate::integral::u32")]
+    #[schema(minimum = 1, maximum = 100_000)]
     pub requests_per_second: u32,
     /// Requests a key may send at once after a quiet spell (1 to 1000000; default 200).
+    #[serde(deserialize_with = "crate::integral::u32")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub burst: u32,
 }
 

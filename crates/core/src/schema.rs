@@ -62,6 +62,29 @@ pub fn optional_text<const MAX: usize>() -> Object {
         .build()
 }
 
+/// Optional free text: `null`, or 1 to `MAX` characters once trimmed, with no control
+/// characters (such as line breaks) inside: what [`crate::api_key::key_name`] accepts.
+pub fn optional_single_line<const MAX: usize>() -> Object {
+    const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+    let (space, solid) = (
+        format!("[{WHITESPACE}]"),
+        format!("[^{WHITESPACE}{CONTROL}]"),
+    );
+    let pattern = match MAX {
+        0 | 1 => format!("^{space}*{solid}{space}*$"),
+        _ => format!(
+            "^{space}*{solid}(?:[^{CONTROL}]{{0,{middle}}}{solid})?{space}*$",
+            middle = MAX - 2
+        ),
+    };
+    string(true)
+        .pattern(Some(pattern))
+        .description(Some(format!(
+            "One line of 1 to {MAX} characters once leading and trailing spaces are trimmed."
+        )))
+        .build()
+}
+
 /// Text that is not only whitespace, of any length the body limit allows.
 pub fn not_blank() -> Object {
     string(false)

@@ -11,6 +11,8 @@ use leadline_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub mod leadconnector;
+
 #[derive(Debug)]
 pub enum ApiError {
     /// 400: the body is not JSON, or a required header is missing.

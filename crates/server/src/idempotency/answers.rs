@@ -15,7 +15,7 @@ use super::{
     HEADER_NAME, IDEMPOTENT_REPLAYED, IdempotencyOptions, LEAD_CONNECTOR_PREFIX, TAKEOVER_MARGIN,
 };
 use crate::error::ApiError;
-use crate::routes::leadconnector::LeadConnectorError;
+use crate::error::leadconnector::LeadConnectorError;
 
 /// The stored answer, as it was first sent, marked as a replay.
 pub(super) fn replay(answer: StoredAnswer) -> Response {

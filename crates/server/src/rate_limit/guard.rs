@@ -32,7 +32,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if path.starts_with(WEBHOOK_PREFIX) {
         return next.run(request).await;
     }
-    let shape = if path.starts_with(crate::routes::leadconnector::PATH_PREFIX) {
+    let shape = if path.starts_with(crate::error::leadconnector::PATH_PREFIX) {
         Shape::LeadConnector
     } else {
         Shape::Problem

@@ -92,7 +92,7 @@ pub fn too_many_requests(limited: &Limited, shape: Shape) -> Response {
             );
             response
         }
-        Shape::LeadConnector => crate::routes::leadconnector::refusal(status, detail(limited)),
+        Shape::LeadConnector => crate::error::leadconnector::refusal(status, detail(limited)),
     };
     let headers = response.headers_mut();
     headers.insert(RETRY_AFTER, HeaderValue::from(limited.retry_after));
@@ -114,7 +114,7 @@ pub fn refusal(error: crate::error::ApiError, shape: Shape) -> Response {
     match shape {
         Shape::Problem => error.into_response(),
         Shape::LeadConnector => {
-            crate::routes::leadconnector::LeadConnectorError::from(error).into_response()
+            crate::error::leadconnector::LeadConnectorError::from(error).into_response()
         }
     }
 }

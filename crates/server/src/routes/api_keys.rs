@@ -35,9 +35,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CreateApiKeyRequest {
     /// A label to tell keys apart (1 to 100 characters).
     #[serde(default)]
+    #[schema(schema_with = leadline_core::schema::optional_single_line::<100>)]
     name: Option<String>,
     /// When the key stops working (RFC 3339, in the future); never when absent.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<String>,
     /// `full` (default) or `read_only` (GET and HEAD only).
     #[serde(default)]
@@ -112,7 +114,7 @@ fn checked(body: CreateApiKeyRequest, now: DateTime<Utc>) -> Result<NewApiKey, F
 
 /// Create an API key for the workspace; the answer shows the key once.
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api keys",
-    request_body(content = CreateApiKeyRequest, description = "Optional: an empty body makes a full-scope key without name or expiry"),
+    request_body(content = Option<CreateApiKeyRequest>, description = "Optional: no body, or `{}`, makes a full-scope key without name or expiry"),
     responses((status = 201, body = CreatedApiKeyResponse), (status = 401, body = Problem),
               (status = 403, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn create_api_key(

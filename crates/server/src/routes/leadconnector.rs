@@ -5,9 +5,8 @@
 //! Errors use that API's own shape: `{"statusCode", "message", "error"}`.
 
 use axum::extract::{FromRequestParts, State};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use bytes_body::RawBody;
 use chrono::{DateTime, Utc};
 use leadline_core::message::CallStatus;
@@ -20,6 +19,8 @@ use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::error::leadconnector::LeadConnectorError;
+pub use crate::error::leadconnector::LeadConnectorErrorBody;
 use crate::extract::{parse_json, timestamp};
 use crate::routes::conversations::load_conversation;
 use crate::state::AppState;
@@ -27,9 +28,6 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(add_outbound_call))
 }
-
-/// Where this endpoint lives: errors on paths under it use its own shape.
-pub const PATH_PREFIX: &str = "/conversations/";
 
 /// The API versions this endpoint answers to.
 const VERSIONS: [&str; 2] = ["2021-07-28", "2021-04-15"];
@@ -89,17 +87,6 @@ fn attachments_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-/// `message` of an error: one sentence, or one line per invalid field for 422.
-fn error_message_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
-    utoipa::openapi::RefOr::T(Schema::OneOf(
-        OneOfBuilder::new()
-            .item(ObjectBuilder::new().schema_type(Type::String))
-            .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
-            .build(),
-    ))
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboundCallResponse {
@@ -109,65 +96,6 @@ pub struct OutboundCallResponse {
     message: String,
     contact_id: String,
     date_added: String,
-}
-
-/// The error shape of the LeadConnector API.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LeadConnectorErrorBody {
-    status_code: u16,
-    /// One line per invalid field for 422, else one sentence.
-    #[schema(schema_with = error_message_schema)]
-    message: serde_json::Value,
-    error: String,
-}
-
-/// Any failure of this endpoint, answered in the LeadConnector shape.
-pub struct LeadConnectorError(ApiError);
-
-impl From<ApiError> for LeadConnectorError {
-    fn from(error: ApiError) -> Self {
-        Self(error)
-    }
-}
-
-impl From<FieldErrors> for LeadConnectorError {
-    fn from(errors: FieldErrors) -> Self {
-        Self(errors.into())
-    }
-}
-
-impl From<leadline_store::StoreError> for LeadConnectorError {
-    fn from(error: leadline_store::StoreError) -> Self {
-        Self(error.into())
-    }
-}
-
-impl IntoResponse for LeadConnectorError {
-    fn into_response(self) -> Response {
-        let (status, detail, lines) = self.0.status_and_messages();
-        let message = if status == StatusCode::UNPROCESSABLE_ENTITY && !lines.is_empty() {
-            serde_json::json!(lines)
-        } else {
-            serde_json::json!(detail)
-        };
-        let body = LeadConnectorErrorBody {
-            status_code: status.as_u16(),
-            message,
-            error: status.canonical_reason().unwrap_or("Error").to_owned(),
-        };
-        crate::error::with_retry_after((status, axum::Json(body)).into_response())
-    }
-}
-
-/// A refusal made before the handler runs (a rate limit), in this endpoint's shape.
-pub fn refusal(status: StatusCode, message: String) -> Response {
-    let body = LeadConnectorErrorBody {
-        status_code: status.as_u16(),
-        message: serde_json::json!(message),
-        error: status.canonical_reason().unwrap_or("Error").to_owned(),
-    };
-    (status, axum::Json(body)).into_response()
 }
 
 /// The `Version` header, required.
