@@ -79,7 +79,7 @@ both_stores!(settings_have_defaults_and_every_field_is_checked, |app| {
             vec!["requestsPerSecond", "burst"],
         ),
         (
-            json!({"requestsPerSecond": 10_001, "burst": 100_001}),
+            json!({"requestsPerSecond": 100_001, "burst": 1_000_001}),
             vec!["requestsPerSecond", "burst"],
         ),
         (

@@ -106,7 +106,11 @@ async fn rotation_while_a_server_sends(kind: BackendKind) {
     let store = Store::open(&database.url, options, Arc::new(SystemClock))
         .await
         .unwrap();
-    let app = TestApp::serve(database, store, ServerOptions::default()).await;
+    let options = ServerOptions {
+        outbound: common::loopback_gateways(),
+        ..ServerOptions::default()
+    };
+    let app = TestApp::serve(database, store, options).await;
 
     let gateway = MockServer::start().await;
     Mock::given(method("POST"))
