@@ -3,6 +3,10 @@
 
 use chrono::{DateTime, Duration, Months, Utc};
 
+mod opening;
+
+pub use opening::Opening;
+
 crate::wire_enum! {
     pub enum CampaignStatus {
         Draft = "DRAFT",

@@ -229,6 +229,22 @@ impl From<FieldError> for ApiError {
     }
 }
 
+impl From<crate::numbers::SenderUnavailable> for ApiError {
+    fn from(error: crate::numbers::SenderUnavailable) -> Self {
+        use crate::numbers::SenderUnavailable;
+        match error {
+            SenderUnavailable::NoNumberCanSend { retry_at, reason } => ApiError::Conflict {
+                detail: format!(
+                    "no phone number can send this now ({reason}); one can from {}",
+                    crate::extract::timestamp(retry_at)
+                ),
+                field: None,
+            },
+            SenderUnavailable::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

@@ -18,7 +18,7 @@ use leadline_store::campaigns::Campaign;
 use leadline_store::leads::NewLead;
 use serde_json::{Map, Value, json};
 
-use crate::routes::leads::{AddLeadRequest, check_lead};
+use crate::lead_intake::{AddLeadRequest, check_lead};
 
 const BATCH: usize = 5_000;
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod import;
+pub mod lead_intake;
 pub mod numbers;
 pub mod pagination;
 pub mod rate_limit;

@@ -5,5 +5,5 @@
 pub mod assign;
 pub mod pools;
 
-pub use assign::{Assigned, SenderAssigner, SenderRequest};
+pub use assign::{Assigned, SenderAssigner, SenderRequest, SenderUnavailable};
 pub use pools::{NumberPools, PoolSnapshot};

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use leadline_core::calling_hours::{CallingHours, CallingWindowInput};
-use leadline_core::campaign::LeadStatus;
+use leadline_core::campaign::{LeadStatus, Opening};
 use leadline_core::channel::MessageProviderType;
 use leadline_core::conversation::Controller;
 use leadline_core::gate::{self, GateDecision, GateInput};
@@ -38,7 +38,6 @@ use tokio::sync::Notify;
 
 use crate::numbers::assign::Exclusions;
 use crate::numbers::{Assigned, NumberPools, SenderAssigner, SenderRequest};
-use crate::routes::campaigns::StoredOpening;
 
 pub use calls::{call_outcome, record_call_outcome};
 pub use worker::run;
@@ -55,7 +54,7 @@ struct CampaignTick<'a> {
     channel: Option<Channel>,
     /// The opening template (its first language version), for SMS and WhatsApp.
     template: Option<Template>,
-    opening: StoredOpening,
+    opening: Opening,
 }
 
 pub struct Scheduler {
@@ -141,7 +140,7 @@ impl Scheduler {
             zone: campaign.fields.default_time_zone.parse().ok(),
             channel,
             template,
-            opening: StoredOpening::of(campaign),
+            opening: Opening::from_stored(&campaign.fields.opening),
         })
     }
 

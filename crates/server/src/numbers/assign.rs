@@ -145,6 +145,19 @@ pub fn capability_of(carries: MessageProviderType) -> Option<Capability> {
     }
 }
 
+/// Why a message an API request queues gets no sender. Callers answer it their own
+/// way (the HTTP layer with a 409 naming when a number can send).
+#[derive(Debug, thiserror::Error)]
+pub enum SenderUnavailable {
+    #[error("no phone number can send this now ({reason}); one can from {retry_at}")]
+    NoNumberCanSend {
+        retry_at: DateTime<Utc>,
+        reason: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Assigns sending numbers; cheap to clone.
 #[derive(Clone)]
 pub struct SenderAssigner {
@@ -154,24 +167,20 @@ pub struct SenderAssigner {
 
 impl SenderAssigner {
     /// The sender of a message an API request queues: `None` for the channel's own
-    /// sender, or a 409 that says why no number can send now and when one can.
+    /// sender, or why no number can send now and when one can.
     pub async fn assign_for_request(
         &self,
         request: &SenderRequest<'_>,
-    ) -> Result<Option<OutboundSender>, crate::error::ApiError> {
+    ) -> Result<Option<OutboundSender>, SenderUnavailable> {
         match self.assign(request, &mut Exclusions::default()).await? {
             Assigned::ChannelSender => Ok(None),
             Assigned::Number { sender, reason } => {
                 tracing::debug!(from = %sender.number, %reason, "sending number chosen");
                 Ok(Some(sender))
             }
-            Assigned::Unavailable { retry_at, reason } => Err(crate::error::ApiError::Conflict {
-                detail: format!(
-                    "no phone number can send this now ({reason}); one can from {}",
-                    crate::extract::timestamp(retry_at)
-                ),
-                field: None,
-            }),
+            Assigned::Unavailable { retry_at, reason } => {
+                Err(SenderUnavailable::NoNumberCanSend { retry_at, reason })
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::calling_hours::{CallingHours, CallingWindowInput};
-use leadline_core::campaign::{CampaignStatus, RetryInterval};
+use leadline_core::campaign::{CampaignStatus, Opening, RetryInterval};
 use leadline_core::channel::MessageProviderType;
 use leadline_core::script::Script;
 use leadline_core::validation::text;
@@ -104,46 +104,9 @@ pub struct CampaignResponse {
     updated_at: String,
 }
 
-/// The opening as stored: the script, and the template parameters after it.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredOpening {
-    #[serde(default)]
-    pub script: Option<String>,
-    #[serde(default)]
-    pub template_params: Vec<String>,
-}
-
-impl StoredOpening {
-    pub fn of(campaign: &Campaign) -> Self {
-        serde_json::from_value(campaign.fields.opening.clone()).unwrap_or_default()
-    }
-
-    /// Every piece of text filled from a lead's callData.
-    pub fn scripts(&self) -> Vec<Script> {
-        self.script
-            .iter()
-            .chain(self.template_params.iter())
-            .filter_map(|text| Script::parse("opening", text).ok())
-            .collect()
-    }
-
-    /// The variables a lead must carry.
-    pub fn required_variables(&self) -> Vec<String> {
-        let mut all: Vec<String> = self
-            .scripts()
-            .iter()
-            .flat_map(|s| s.variables().iter().cloned())
-            .collect();
-        all.sort();
-        all.dedup();
-        all
-    }
-}
-
 impl CampaignResponse {
     fn new(campaign: Campaign) -> Self {
-        let opening = StoredOpening::of(&campaign);
+        let opening = Opening::from_stored(&campaign.fields.opening);
         Self {
             required_variables: opening.required_variables(),
             id: campaign.id.to_string(),
@@ -261,7 +224,7 @@ async fn check(
         }
         MessageProviderType::Voice => {}
     }
-    let opening = StoredOpening {
+    let opening = Opening {
         script,
         template_params: body.opening_template_params,
     };
@@ -274,7 +237,7 @@ async fn check(
         max_attempts,
         retry_interval: body.retry_interval.unwrap_or(RetryInterval::Daily),
         opening_template: body.opening_template,
-        opening: serde_json::to_value(&opening).expect("opening serializes"),
+        opening: opening.to_stored(),
         concurrency,
     })
 }

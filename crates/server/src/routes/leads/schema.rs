@@ -1,9 +1,9 @@
 //! The schemas of the leads' request fields that derive cannot state: `callData`'s
 //! values and the bulk request's items.
 
-use super::{MAX_BULK_LEADS, MAX_CALL_DATA};
+use super::MAX_BULK_LEADS;
 
-/// The leads of a bulk request: the shape of [`AddLeadRequest`], whose values are
+/// The leads of a bulk request: the shape of [`crate::lead_intake::AddLeadRequest`], whose values are
 /// checked lead by lead and reported in the answer.
 pub(super) fn bulk_items() -> utoipa::openapi::schema::Array {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
@@ -27,21 +27,5 @@ pub(super) fn bulk_items() -> utoipa::openapi::schema::Array {
     ArrayBuilder::new()
         .items(lead)
         .max_items(Some(MAX_BULK_LEADS))
-        .build()
-}
-
-/// What `callData` may hold.
-pub(super) fn call_data() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-    let value = ObjectBuilder::new().schema_type(SchemaType::from_iter([
-        Type::String,
-        Type::Number,
-        Type::Boolean,
-        Type::Null,
-    ]));
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
-        .additional_properties(Some(value))
-        .max_properties(Some(MAX_CALL_DATA))
         .build()
 }
