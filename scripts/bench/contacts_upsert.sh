@@ -16,6 +16,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 export WRK_THREADS=${WRK_THREADS:-2}
 PORT=${PORT:-18181}
 PG_ADMIN=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+# Stored secrets are sealed under a key outside the database; a PostgreSQL server is
+# never given one by itself, so the run makes a throwaway key for both stores.
+export LEADLINE_SECRET_KEY=${LEADLINE_SECRET_KEY:-$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')}
 OUT=bench-results
 mkdir -p "$OUT"
 

@@ -102,11 +102,14 @@ impl Scope {
 }
 
 /// A request admitted by a bucket, with what is left of it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Admitted {
     pub scope: Scope,
     pub bucket: Bucket,
     pub remaining: u32,
+    /// The `RateLimit-Policy` field of the bucket, made once with the bucket rather
+    /// than formatted for every answer.
+    pub policy: axum::http::HeaderValue,
 }
 
 /// A request refused by a bucket.
@@ -126,6 +129,7 @@ type Limiter = RateLimiter<NotKeyed, InMemoryState, LimiterClock, StateInformati
 struct Held {
     bucket: Bucket,
     limiter: Limiter,
+    policy: axum::http::HeaderValue,
 }
 
 /// Buckets of one kind, by whom they limit.
@@ -153,6 +157,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + std::fmt::Display + 'static> Buckets<K
                 bucket,
                 limiter: RateLimiter::direct_with_clock(quota(bucket), clock.clone())
                     .with_middleware::<StateInformationMiddleware>(),
+                policy: response::policy(self.scope, bucket),
             })
         };
         let mut held = self.held.get_with_by_ref(who, make);
@@ -165,6 +170,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + std::fmt::Display + 'static> Buckets<K
                 scope: self.scope,
                 bucket,
                 remaining: snapshot.remaining_burst_capacity(),
+                policy: held.policy.clone(),
             }),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(clock.now());

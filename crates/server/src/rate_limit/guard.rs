@@ -9,7 +9,8 @@
 //! verified since the key generation last moved, read again because the node's cache is
 //! not trusted right now (its poll of the generation is late), spends no address token,
 //! so a flood from a shared address does not lock out its known keys. Provider webhooks pass
-//! through: their handler limits them per channel, once it knows the channel.
+//! through: their handler limits them per channel, once it knows the channel. So does
+//! the liveness probe, which does no work to protect.
 
 use std::net::SocketAddr;
 
@@ -25,11 +26,16 @@ use crate::state::AppState;
 /// Where provider webhooks arrive.
 const WEBHOOK_PREFIX: &str = "/webhooks/providers/";
 
+/// The liveness probe: it reads nothing and answers a constant, so a bucket would cost
+/// more than the request it guards, and an orchestrator probing often must never see
+/// a 429 that reads as "dead". `/readyz` (which asks the database) stays limited.
+const LIVENESS: &str = "/healthz";
+
 /// The middleware; install with `axum::middleware::from_fn_with_state`, outside every
 /// layer that authenticates (the Idempotency-Key layer).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with(WEBHOOK_PREFIX) {
+    if path.starts_with(WEBHOOK_PREFIX) || path == LIVENESS {
         return next.run(request).await;
     }
     let shape = if path.starts_with(crate::error::leadconnector::PATH_PREFIX) {

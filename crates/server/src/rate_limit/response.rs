@@ -32,7 +32,7 @@ pub enum Shape {
     LeadConnector,
 }
 
-fn policy(scope: Scope, bucket: Bucket) -> HeaderValue {
+pub(super) fn policy(scope: Scope, bucket: Bucket) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "\"{}\";q={};w=1;ll-burst={}",
         scope.as_str(),
@@ -44,7 +44,7 @@ fn policy(scope: Scope, bucket: Bucket) -> HeaderValue {
 
 /// Adds the policy and what is left of it to an admitted request's answer.
 pub fn add_headers(admitted: &Admitted, headers: &mut HeaderMap) {
-    headers.insert(RATELIMIT_POLICY, policy(admitted.scope, admitted.bucket));
+    headers.insert(RATELIMIT_POLICY, admitted.policy.clone());
     let remaining = format!("\"{}\";r={}", admitted.scope.as_str(), admitted.remaining);
     headers.insert(
         RATELIMIT,
