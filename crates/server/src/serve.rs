@@ -32,7 +32,7 @@ use crate::numbers::{NumberPools, SenderAssigner};
 use crate::rate_limit::{RateLimitOptions, RateLimits};
 use crate::routes;
 use crate::scheduler;
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 use crate::supervisor;
 use crate::telemetry::metrics_handle;
 
@@ -187,7 +187,7 @@ pub async fn start_with(
     let numbers = NumberPools::new(store.clone(), options.number_pool_ttl);
     let agent_wake = Arc::new(Notify::new());
     let keys = key_cache();
-    let state = AppState {
+    let state = AppState::new(Services {
         store: store.clone(),
         keys: keys.clone(),
         limits: RateLimits::new(options.rate_limits.clone()),
@@ -198,7 +198,7 @@ pub async fn start_with(
         numbers: numbers.clone(),
         agent_wake: agent_wake.clone(),
         idempotency: options.idempotency,
-    };
+    });
     let shutdown = CancellationToken::new();
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
     tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));

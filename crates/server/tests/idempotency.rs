@@ -13,7 +13,7 @@ use common::{TestApp, assert_invalid, assert_problem, problem_fields};
 use leadline_server::auth::key_cache;
 use leadline_server::channel_providers::ChannelProviders;
 use leadline_server::idempotency::honour_idempotency_key;
-use leadline_server::state::AppState;
+use leadline_server::state::{AppState, Services};
 use leadline_server::telemetry::metrics_handle;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
@@ -259,7 +259,7 @@ both_stores!(concurrent_repeats_create_once, |app| {
 /// A server of two test routes behind the idempotency layer: `/flaky` answers 500 the
 /// first time and 201 afterwards, `/panics` panics the first time; both count calls.
 async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
-    let state = AppState {
+    let state = AppState::new(Services {
         store: app.store.clone(),
         keys: key_cache(),
         limits: leadline_server::rate_limit::RateLimits::new(Default::default()),
@@ -273,7 +273,7 @@ async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
         ),
         agent_wake: Arc::new(Notify::new()),
         idempotency: Default::default(),
-    };
+    });
     let flaky_calls = calls.clone();
     let router = Router::new()
         .route(

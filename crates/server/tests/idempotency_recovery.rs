@@ -22,7 +22,7 @@ use leadline_server::idempotency::{
     IdempotencyOptions, TAKEOVER_MARGIN, fingerprint, honour_idempotency_key,
 };
 use leadline_server::serve::ServerOptions;
-use leadline_server::state::AppState;
+use leadline_server::state::{AppState, Services};
 use leadline_server::telemetry::metrics_handle;
 use leadline_store::idempotency::{IDEMPOTENCY_KEY_TTL, KeyClaim};
 use reqwest::header::HeaderMap;
@@ -168,7 +168,7 @@ on_both_stores!(
 /// A server with one route behind the idempotency layer, over `app`'s store, whose
 /// first call never ends and whose later calls answer 201; it counts calls.
 async fn hanging_server(app: &TestApp, timeout: Duration, calls: Arc<AtomicUsize>) -> String {
-    let state = AppState {
+    let state = AppState::new(Services {
         store: app.store.clone(),
         keys: key_cache(),
         limits: leadline_server::rate_limit::RateLimits::new(Default::default()),
@@ -184,7 +184,7 @@ async fn hanging_server(app: &TestApp, timeout: Duration, calls: Arc<AtomicUsize
         idempotency: IdempotencyOptions {
             request_timeout: timeout,
         },
-    };
+    });
     let router = Router::new()
         .route(
             "/hangs",
