@@ -15,6 +15,26 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use tokio::net::TcpListener;
 
+/// The shared state of a server over `store` with default services and no workers, for
+/// tests that mount a middleware on routes of their own.
+pub fn app_state(
+    store: leadline_store::Store,
+    idempotency: crate::idempotency::IdempotencyOptions,
+) -> crate::state::AppState {
+    crate::state::AppState::new(crate::state::Services {
+        numbers: crate::numbers::NumberPools::new(store.clone(), Duration::from_secs(1)),
+        store,
+        keys: crate::auth::key_cache(),
+        limits: crate::rate_limit::RateLimits::new(Default::default()),
+        metrics: crate::telemetry::metrics_handle(),
+        providers: crate::channel_providers::ChannelProviders::new("http://127.0.0.1:1"),
+        outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        scheduler_wake: Arc::new(tokio::sync::Notify::new()),
+        agent_wake: Arc::new(tokio::sync::Notify::new()),
+        idempotency,
+    })
+}
+
 /// What the servers of tests and benchmarks may call besides the public internet: the
 /// sinks and mock gateways they start on 127.0.0.1, allowed as an operator allows a
 /// self-hosted Kannel or LLM (`--allow-outbound 127.0.0.0/8`).

@@ -9,38 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
+use common::idempotency::{json_of, replayed, send_raw};
 use common::{TestApp, assert_invalid, assert_problem, problem_fields};
-use leadline_server::auth::key_cache;
-use leadline_server::channel_providers::ChannelProviders;
 use leadline_server::idempotency::honour_idempotency_key;
-use leadline_server::state::{AppState, Services};
-use leadline_server::telemetry::metrics_handle;
-use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
-use serde_json::{Value, json};
-use tokio::sync::Notify;
+use serde_json::json;
 use tokio::task::JoinSet;
 use tower_http::catch_panic::CatchPanicLayer;
 
 const KEY: &str = "idempotency-key";
-const REPLAYED: &str = "idempotent-replayed";
-
-/// Status, headers and the exact body bytes.
-async fn send_raw(request: RequestBuilder) -> (u16, HeaderMap, Vec<u8>) {
-    let response = request.send().await.expect("the request is sent");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.expect("a body").to_vec();
-    (status, headers, body)
-}
-
-fn json_of(body: &[u8]) -> Value {
-    serde_json::from_slice(body).unwrap_or(Value::Null)
-}
-
-fn replayed(headers: &HeaderMap) -> bool {
-    headers.get(REPLAYED).and_then(|v| v.to_str().ok()) == Some("true")
-}
 
 fn create_user(app: &TestApp, key: &str, email: &str) -> RequestBuilder {
     app.request(Method::POST, "/api/v1/users")
@@ -259,21 +236,7 @@ both_stores!(concurrent_repeats_create_once, |app| {
 /// A server of two test routes behind the idempotency layer: `/flaky` answers 500 the
 /// first time and 201 afterwards, `/panics` panics the first time; both count calls.
 async fn flaky_server(app: &TestApp, calls: Arc<AtomicUsize>) -> String {
-    let state = AppState::new(Services {
-        store: app.store.clone(),
-        keys: key_cache(),
-        limits: leadline_server::rate_limit::RateLimits::new(Default::default()),
-        metrics: metrics_handle(),
-        providers: ChannelProviders::new("http://127.0.0.1:1"),
-        outbox_wake: Arc::new(Notify::new()),
-        scheduler_wake: Arc::new(Notify::new()),
-        numbers: leadline_server::numbers::NumberPools::new(
-            app.store.clone(),
-            std::time::Duration::from_secs(1),
-        ),
-        agent_wake: Arc::new(Notify::new()),
-        idempotency: Default::default(),
-    });
+    let state = leadline_server::testing::app_state(app.store.clone(), Default::default());
     let flaky_calls = calls.clone();
     let router = Router::new()
         .route(

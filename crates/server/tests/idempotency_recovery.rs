@@ -13,27 +13,21 @@ use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::routing::post;
 use chrono::{TimeDelta, TimeZone, Utc};
+use common::idempotency::{json_of, replayed, send_raw};
 use common::{TestApp, assert_problem};
 use leadline_core::{ManualClock, WorkspaceId};
-use leadline_server::auth::key_cache;
-use leadline_server::channel_providers::ChannelProviders;
 use leadline_server::idempotency::sweeper::{Swept, sweep_once};
 use leadline_server::idempotency::{
     IdempotencyOptions, TAKEOVER_MARGIN, fingerprint, honour_idempotency_key,
 };
 use leadline_server::serve::ServerOptions;
-use leadline_server::state::{AppState, Services};
-use leadline_server::telemetry::metrics_handle;
 use leadline_store::idempotency::{IDEMPOTENCY_KEY_TTL, KeyClaim};
-use reqwest::header::HeaderMap;
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 
 const KEY: &str = "idempotency-key";
-const REPLAYED: &str = "idempotent-replayed";
 
 /// The request timeout of these apps: what a claim is measured against.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,23 +67,6 @@ async fn simulated(kind: leadline_store::BackendKind) -> Option<(TestApp, Arc<Ma
 
 fn takeover_after() -> TimeDelta {
     TimeDelta::from_std(TIMEOUT + TAKEOVER_MARGIN).unwrap()
-}
-
-/// Status, headers and the exact body bytes.
-async fn send_raw(request: RequestBuilder) -> (u16, HeaderMap, Vec<u8>) {
-    let response = request.send().await.expect("the request is sent");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.expect("a body").to_vec();
-    (status, headers, body)
-}
-
-fn json_of(body: &[u8]) -> Value {
-    serde_json::from_slice(body).unwrap_or(Value::Null)
-}
-
-fn replayed(headers: &HeaderMap) -> bool {
-    headers.get(REPLAYED).and_then(|v| v.to_str().ok()) == Some("true")
 }
 
 async fn a_key_whose_request_died_is_usable_after_the_timeout(kind: leadline_store::BackendKind) {
@@ -168,23 +145,12 @@ on_both_stores!(
 /// A server with one route behind the idempotency layer, over `app`'s store, whose
 /// first call never ends and whose later calls answer 201; it counts calls.
 async fn hanging_server(app: &TestApp, timeout: Duration, calls: Arc<AtomicUsize>) -> String {
-    let state = AppState::new(Services {
-        store: app.store.clone(),
-        keys: key_cache(),
-        limits: leadline_server::rate_limit::RateLimits::new(Default::default()),
-        metrics: metrics_handle(),
-        providers: ChannelProviders::new("http://127.0.0.1:1"),
-        outbox_wake: Arc::new(Notify::new()),
-        scheduler_wake: Arc::new(Notify::new()),
-        numbers: leadline_server::numbers::NumberPools::new(
-            app.store.clone(),
-            Duration::from_secs(1),
-        ),
-        agent_wake: Arc::new(Notify::new()),
-        idempotency: IdempotencyOptions {
+    let state = leadline_server::testing::app_state(
+        app.store.clone(),
+        IdempotencyOptions {
             request_timeout: timeout,
         },
-    });
+    );
     let router = Router::new()
         .route(
             "/hangs",

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod fault_proxy;
+pub mod idempotency;
 pub mod messaging;
 
 use std::sync::Arc;
