@@ -274,22 +274,6 @@ async fn expiry_and_last_use_follow_the_clock(kind: BackendKind) {
     app.stop().await;
 }
 
-macro_rules! on_both_stores {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(leadline_store::BackendKind::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(leadline_store::BackendKind::Postgres).await;
-            }
-        }
-    };
-}
-
 on_both_stores!(expiry_and_last_use_follow_the_clock);
 
 /// Runs `leadline ARGS`: success, stdout, stderr.

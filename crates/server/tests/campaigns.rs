@@ -226,22 +226,6 @@ both_stores!(do_not_contact_list, |app| {
 
 /// Defines `NAME::sqlite` and `NAME::postgres`, each running `run(kind)` (for tests
 /// that build their own app, on a simulated clock).
-macro_rules! on_both_stores {
-    ($name:ident, $run:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$run(leadline_store::BackendKind::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$run(leadline_store::BackendKind::Postgres).await;
-            }
-        }
-    };
-}
-
 /// A scheduler over the app's store, ticked by hand.
 fn scheduler(app: &TestApp) -> Scheduler {
     Scheduler::new(

@@ -33,22 +33,6 @@ const KEY: &str = "idempotency-key";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Defines `NAME::sqlite` and `NAME::postgres`, each running `run(kind)`.
-macro_rules! on_both_stores {
-    ($name:ident, $run:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$run(leadline_store::BackendKind::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$run(leadline_store::BackendKind::Postgres).await;
-            }
-        }
-    };
-}
-
 /// An app without background workers on a clock the test moves.
 async fn simulated(kind: leadline_store::BackendKind) -> Option<(TestApp, Arc<ManualClock>)> {
     let clock = Arc::new(ManualClock::new(

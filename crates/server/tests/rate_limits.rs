@@ -309,22 +309,6 @@ async fn webhooks_are_limited_per_channel(kind: BackendKind) {
     app.stop().await;
 }
 
-macro_rules! on_both_stores {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(leadline_store::BackendKind::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(leadline_store::BackendKind::Postgres).await;
-            }
-        }
-    };
-}
-
 on_both_stores!(a_key_over_its_limit_waits_for_its_window);
 on_both_stores!(the_lead_connector_path_is_limited_in_its_own_shape);
 on_both_stores!(unknown_keys_cost_bounded_store_reads);

@@ -203,6 +203,28 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Defines `NAME::sqlite` and `NAME::postgres` tests that call `RUN(kind)` (by default
+/// the function `NAME` itself), for tests that start their own app on each store.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident) => {
+        $crate::on_both_stores!($name, $name);
+    };
+    ($name:ident, $run:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$run(leadline_store::BackendKind::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$run(leadline_store::BackendKind::Postgres).await;
+            }
+        }
+    };
+}
+
 /// Defines `NAME::sqlite` and `NAME::postgres` tests running the same body against a
 /// fresh app on each store.
 #[macro_export]
