@@ -22,6 +22,7 @@ pub mod serve;
 pub mod state;
 pub mod supervisor;
 pub mod telemetry;
+pub mod usecases;
 
 #[cfg(feature = "testing")]
 pub mod testing;
