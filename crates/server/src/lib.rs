@@ -23,6 +23,7 @@ pub mod state;
 pub mod supervisor;
 pub mod telemetry;
 pub mod usecases;
+pub mod worker_step;
 
 #[cfg(feature = "testing")]
 pub mod testing;
