@@ -45,6 +45,17 @@ impl RetryInterval {
 }
 
 crate::wire_enum! {
+    /// What the scheduler last decided for a lead: the send gate's verdict, or the
+    /// attempt's (an allowed lead whose attempt could not be made is `allowed` with the
+    /// reason it ended).
+    pub enum LeadDecision {
+        Allowed = "allowed",
+        Deferred = "deferred",
+        Refused = "refused",
+    }
+}
+
+crate::wire_enum! {
     /// A lead's status, in NLPearl's taxonomy (and spelling).
     pub enum LeadStatus {
         New = "New",

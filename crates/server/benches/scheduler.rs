@@ -1,5 +1,5 @@
 //! Scheduler tick cost: how long finding (and claiming) the due leads of a campaign takes among
-//! 1,000,000 leads, and one full tick (gate decisions and updates for a batch), on
+//! 1,000,000 leads, and one full scheduler step (gate decisions and updates for a batch), on
 //! SQLite and PostgreSQL.
 //!
 //!     cargo bench -p leadline-server --bench scheduler
@@ -159,9 +159,13 @@ async fn run(kind: BackendKind, url: &str, count: usize) {
         Arc::new(tokio::sync::Notify::new()),
     );
     let started = Instant::now();
-    let decided = scheduler.tick().await.expect("a tick");
+    let step = scheduler.run_once().await.expect("a step");
+    let decided = match step {
+        leadline_server::worker_step::Step::Worked(n) => n,
+        leadline_server::worker_step::Step::Idle => 0,
+    };
     println!(
-        "{kind:?}: one tick deciding {decided} leads (gate, attempt, update): {:.0} ms",
+        "{kind:?}: one step deciding {decided} leads (gate, attempt, update): {:.0} ms",
         ms(started.elapsed())
     );
     store.close().await;

@@ -3,6 +3,7 @@
 //! outbound message with its capacity reserved in the store ([`assign`]).
 
 pub mod assign;
+pub mod batch;
 pub mod pools;
 
 pub use assign::{Assigned, SenderAssigner, SenderRequest, SenderUnavailable};

@@ -287,7 +287,7 @@ async fn campaign_over_us_zones_is_worked_lawfully(kind: leadline_store::Backend
     let scheduler = scheduler(&app);
 
     // 7:00 in New York: nobody may be contacted yet; each lead waits for its own 9:00.
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     let expected_opening = [
         ("+12125550101", 14), // 9:00 EST = 14:00 UTC
         ("+14155550102", 17), // 9:00 PST
@@ -310,7 +310,7 @@ async fn campaign_over_us_zones_is_worked_lawfully(kind: leadline_store::Backend
     // Walk the day in 30-minute steps: every lead is attempted once, inside its window.
     for _ in 0..24 {
         clock.advance(Duration::minutes(30));
-        scheduler.tick().await.unwrap();
+        scheduler.run_once().await.unwrap();
     }
     for (n, (_, hour)) in expected_opening.iter().enumerate() {
         let lead = app.lead(&ids[n]).await;
@@ -355,7 +355,7 @@ async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
         .await;
     let lead_id = added["leadId"].as_str().unwrap().to_owned();
     let scheduler = scheduler(&app);
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     assert_eq!(
         app.lead(&lead_id).await["attempts"],
         0,
@@ -365,7 +365,7 @@ async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
         .await;
     app.post(&format!("/api/v1/campaigns/{campaign}/pause"), json!({}))
         .await;
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     assert_eq!(
         app.lead(&lead_id).await["attempts"],
         0,
@@ -373,7 +373,7 @@ async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
     );
     app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     let lead = app.lead(&lead_id).await;
     assert_eq!(lead["attempts"], 1, "{lead}");
     assert_eq!(lead["status"], "Complete");
@@ -438,7 +438,7 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
     app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
     let scheduler = scheduler(&app);
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
 
     let answered = wait_for_lead(&app, &ids[0], "Success").await;
     let unreachable = wait_for_lead(&app, &chosen, "Unreachable").await;
@@ -459,11 +459,11 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
 
     // Not yet due: nothing happens.
     clock.advance(Duration::hours(12));
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     assert_eq!(app.lead(&ids[2]).await["attempts"], 1);
     // Due: the second and last attempt ends the leads.
     clock.advance(Duration::hours(12));
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     let busy = wait_for_lead(&app, &ids[2], "NotSuccessfull").await;
     assert_eq!(busy["attempts"], 2);
     assert!(busy["nextAttemptAt"].is_null());
@@ -516,7 +516,7 @@ async fn opted_out_contacts_are_refused(kind: leadline_store::BackendKind) {
     app.post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
         .await;
     let scheduler = scheduler(&app);
-    scheduler.tick().await.unwrap();
+    scheduler.run_once().await.unwrap();
     let lead = app.lead(&lead_id).await;
     assert_eq!(lead["status"], "Refused", "{lead}");
     assert_eq!(lead["attempts"], 0);

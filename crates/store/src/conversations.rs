@@ -140,6 +140,24 @@ pub struct OpenConversation {
     pub opening: Option<NewOutbound>,
 }
 
+/// Where an outbound message goes.
+#[derive(Debug, Clone)]
+pub enum PlannedConversation {
+    /// A conversation to open with the message.
+    Open(Conversation),
+    /// The contact's active conversation on the channel.
+    Existing(Conversation),
+}
+
+/// An outbound message and where it goes, as the use case decided: the rows to write.
+#[derive(Debug, Clone)]
+pub struct PlannedOpening {
+    pub conversation: PlannedConversation,
+    pub message: Message,
+    /// When the send job is due: now, or the slot reserved on its pool number.
+    pub run_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub enum OpenOutcome {
     /// A new conversation, with its queued opening message.
@@ -480,7 +498,7 @@ fn pair_args(workspace_id: WorkspaceId, contact_id: ContactId, channel_id: Chann
 
 /// The message to queue for `outbound`, and when its send job is due: the reserved
 /// slot of its pool number, else now.
-pub(crate) fn outbound_message(
+pub fn outbound_message(
     conversation: &Conversation,
     outbound: NewOutbound,
     now: DateTime<Utc>,

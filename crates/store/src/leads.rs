@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use leadline_core::campaign::LeadStatus;
+use leadline_core::campaign::{LeadDecision, LeadStatus};
 use leadline_core::{CampaignId, ContactId, ConversationId, E164, LeadId, WorkspaceId};
 
 use crate::backend::on_write;
@@ -35,8 +35,8 @@ pub struct Lead {
     pub attempt_times: Vec<DateTime<Utc>>,
     /// When the scheduler looks at the lead again; `None` once it is finished.
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// The last gate decision (`allowed`, `deferred`, `refused`) and its reason.
-    pub last_decision: Option<String>,
+    /// The last gate decision and its reason.
+    pub last_decision: Option<LeadDecision>,
     pub last_decision_reason: Option<String>,
     pub last_decision_at: Option<DateTime<Utc>>,
     pub conversation_id: Option<ConversationId>,
@@ -59,7 +59,7 @@ pub struct LeadUpdate {
     pub status: LeadStatus,
     pub attempted_at: Option<DateTime<Utc>>,
     pub next_attempt_at: Option<DateTime<Utc>>,
-    pub decision: &'static str,
+    pub decision: LeadDecision,
     pub reason: String,
     pub conversation_id: Option<ConversationId>,
 }
@@ -91,7 +91,7 @@ impl FromStoreRow for Lead {
                 .map(crate::rows::from_micros)
                 .collect::<Result<_, _>>()?,
             next_attempt_at: row.optional_time("next_attempt_at")?,
-            last_decision: row.optional_text("last_decision")?,
+            last_decision: row.optional_parsed("last_decision", LeadDecision::parse)?,
             last_decision_reason: row.optional_text("last_decision_reason")?,
             last_decision_at: row.optional_time("last_decision_at")?,
             conversation_id: row.optional_id("conversation_id")?,
@@ -99,6 +99,21 @@ impl FromStoreRow for Lead {
             updated_at: row.time("updated_at")?,
         })
     }
+}
+
+/// The lead's attempt count and stored attempt times (a JSON array of microseconds)
+/// after `update`.
+pub(crate) fn lead_row(lead: &Lead, update: &LeadUpdate) -> (i64, String) {
+    let mut attempts = lead.attempts;
+    let mut times: Vec<i64> = lead.attempt_times.iter().map(|t| to_micros(*t)).collect();
+    if let Some(at) = update.attempted_at {
+        attempts += 1;
+        times.push(to_micros(at));
+        let excess = times.len().saturating_sub(KEPT_ATTEMPT_TIMES);
+        times.drain(..excess);
+    }
+    let times = serde_json::to_string(&times).expect("numbers serialize");
+    (i64::from(attempts), times)
 }
 
 impl Store {
@@ -239,14 +254,7 @@ impl Store {
     /// made).
     pub async fn update_lead(&self, lead: &Lead, update: LeadUpdate) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut attempts = lead.attempts;
-        let mut times: Vec<i64> = lead.attempt_times.iter().map(|t| to_micros(*t)).collect();
-        if let Some(at) = update.attempted_at {
-            attempts += 1;
-            times.push(to_micros(at));
-            let excess = times.len().saturating_sub(KEPT_ATTEMPT_TIMES);
-            times.drain(..excess);
-        }
+        let (attempts, times) = lead_row(lead, &update);
         on_write!(&self.backend, pool => {
             sqlx::query(
                 "UPDATE leads SET status = $1, attempts = $2, attempt_times = $3, next_attempt_at = $4, \
@@ -254,10 +262,10 @@ impl Store {
                  conversation_id = COALESCE($8, conversation_id), updated_at = $7 WHERE id = $9",
             )
             .bind(update.status.as_str())
-            .bind(i64::from(attempts))
-            .bind(serde_json::to_string(&times).expect("numbers serialize"))
+            .bind(attempts)
+            .bind(times)
             .bind(update.next_attempt_at.map(to_micros))
-            .bind(update.decision)
+            .bind(update.decision.as_str())
             .bind(&update.reason)
             .bind(to_micros(now))
             .bind(update.conversation_id.map(|c| c.to_string()))

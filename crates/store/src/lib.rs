@@ -12,6 +12,8 @@ pub mod agent;
 pub mod agent_settings;
 pub mod api_keys;
 mod backend;
+pub mod bulk_reads;
+pub mod campaign_batch;
 pub mod campaigns;
 pub mod channels;
 mod contact_upsert;

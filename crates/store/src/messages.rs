@@ -149,49 +149,53 @@ pub(crate) const INSERT_MESSAGE: &str = concat!(
 );
 
 /// Binds every column of a [`Message`] to [`INSERT_MESSAGE`]. A macro rather than a
-/// function so one text serves both databases' query types.
+/// function so one text serves both databases' query types. `@with push_bind` binds
+/// the same columns into one row of a multi-row `VALUES` list (a `QueryBuilder`).
 macro_rules! bind_message {
-    ($query:expr, $message:expr) => {{
+    ($query:expr, $message:expr) => {
+        $crate::messages::bind_message!(@with bind, $query, $message)
+    };
+    (@with $bind:ident, $query:expr, $message:expr) => {{
         let message: &$crate::messages::Message = $message;
         let call = message.call.as_ref();
         $query
-            .bind(message.id.to_string())
-            .bind(message.workspace_id.to_string())
-            .bind(message.conversation_id.to_string())
-            .bind(message.contact_id.to_string())
-            .bind(message.channel_id.to_string())
-            .bind(message.direction.as_str())
-            .bind(message.message_type.as_str())
-            .bind(message.status.as_str())
-            .bind(message.body.clone())
-            .bind(message.template.as_ref().map(|t| t.name.clone()))
-            .bind(message.template.as_ref().map(|t| t.language.clone()))
-            .bind(
+            .$bind(message.id.to_string())
+            .$bind(message.workspace_id.to_string())
+            .$bind(message.conversation_id.to_string())
+            .$bind(message.contact_id.to_string())
+            .$bind(message.channel_id.to_string())
+            .$bind(message.direction.as_str())
+            .$bind(message.message_type.as_str())
+            .$bind(message.status.as_str())
+            .$bind(message.body.clone())
+            .$bind(message.template.as_ref().map(|t| t.name.clone()))
+            .$bind(message.template.as_ref().map(|t| t.language.clone()))
+            .$bind(
                 message
                     .template
                     .as_ref()
                     .map(|t| serde_json::to_string(&t.params).expect("strings serialize")),
             )
-            .bind(message.author_user_id.map(|u| u.to_string()))
-            .bind(message.provider_message_id.clone())
-            .bind(message.error_code.clone())
-            .bind(message.error_message.clone())
-            .bind(call.and_then(|c| c.to.clone()))
-            .bind(call.and_then(|c| c.from.clone()))
-            .bind(call.and_then(|c| c.status).map(|s| s.as_str()))
-            .bind(call.and_then(|c| c.duration_seconds))
-            .bind(
+            .$bind(message.author_user_id.map(|u| u.to_string()))
+            .$bind(message.provider_message_id.clone())
+            .$bind(message.error_code.clone())
+            .$bind(message.error_message.clone())
+            .$bind(call.and_then(|c| c.to.clone()))
+            .$bind(call.and_then(|c| c.from.clone()))
+            .$bind(call.and_then(|c| c.status).map(|s| s.as_str()))
+            .$bind(call.and_then(|c| c.duration_seconds))
+            .$bind(
                 (!message.attachments.is_empty()).then(|| {
                     serde_json::to_string(&message.attachments).expect("strings serialize")
                 }),
             )
-            .bind(message.alt_id.clone())
-            .bind(message.sent_at.map($crate::rows::to_micros))
-            .bind(message.delivered_at.map($crate::rows::to_micros))
-            .bind($crate::rows::to_micros(message.created_at))
-            .bind($crate::rows::to_micros(message.updated_at))
-            .bind(message.from_number_id.map(|n| n.to_string()))
-            .bind(message.from_number.as_ref().map(|n| n.as_str().to_owned()))
+            .$bind(message.alt_id.clone())
+            .$bind(message.sent_at.map($crate::rows::to_micros))
+            .$bind(message.delivered_at.map($crate::rows::to_micros))
+            .$bind($crate::rows::to_micros(message.created_at))
+            .$bind($crate::rows::to_micros(message.updated_at))
+            .$bind(message.from_number_id.map(|n| n.to_string()))
+            .$bind(message.from_number.as_ref().map(|n| n.as_str().to_owned()))
     }};
 }
 pub(crate) use bind_message;

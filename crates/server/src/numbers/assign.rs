@@ -24,7 +24,7 @@ use leadline_store::{Store, StoreError};
 use super::pools::{NumberPools, PoolSnapshot};
 
 /// Selections tried for one send before giving up on the pool for now.
-const MAX_TRIES: usize = 16;
+pub(super) const MAX_TRIES: usize = 16;
 /// How long a paused or blocked pool is left before the next try.
 const HELD_RETRY: TimeDelta = TimeDelta::minutes(15);
 
@@ -67,17 +67,47 @@ pub struct Exclusions {
 }
 
 impl Exclusions {
-    fn full(&mut self, id: PhoneNumberId) {
+    pub(super) fn numbers(&self) -> &[PhoneNumberId] {
+        &self.numbers
+    }
+
+    pub(super) fn earliest_slot(&self) -> Option<DateTime<Utc>> {
+        self.earliest_slot
+    }
+
+    pub(super) fn full(&mut self, id: PhoneNumberId) {
         self.numbers.push(id);
         self.any_full = true;
     }
 
-    fn busy(&mut self, id: PhoneNumberId, next_slot_at: DateTime<Utc>) {
+    pub(super) fn busy(&mut self, id: PhoneNumberId, next_slot_at: DateTime<Utc>) {
         self.numbers.push(id);
         self.earliest_slot = Some(
             self.earliest_slot
                 .map_or(next_slot_at, |slot| slot.min(next_slot_at)),
         );
+    }
+
+    /// No number can send `selection`'s message now: when to try again (the earliest
+    /// slot seen, else tomorrow when numbers are capped, else after a while), and why.
+    pub(super) fn unavailable(
+        &self,
+        snapshot: &PoolSnapshot,
+        selection: &leadline_core::numbers::Selection,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Assigned {
+        let capped = self.any_full
+            || selection
+                .candidates
+                .iter()
+                .any(|c| snapshot.pool.numbers()[c.index].health.state.can_send());
+        let retry_at = match self.earliest_slot {
+            Some(slot) => slot,
+            None if capped => snapshot.next_reset(),
+            None => now + HELD_RETRY,
+        };
+        Assigned::Unavailable { retry_at, reason }
     }
 }
 
@@ -244,7 +274,12 @@ impl SenderAssigner {
                     .and_then(|s| s.warning.clone())
                     .or(selection.setup_message.clone())
                     .unwrap_or_else(|| "no number can send now".into());
-                return Ok(self.unavailable(&snapshot, exclusions, &selection, reason));
+                return Ok(exclusions.unavailable(
+                    &snapshot,
+                    &selection,
+                    reason,
+                    self.store.clock().now(),
+                ));
             };
             let number = &snapshot.pool.numbers()[chosen.index];
             let now = self.store.clock().now();
@@ -305,26 +340,5 @@ impl SenderAssigner {
                 .unwrap_or_else(|| self.store.clock().now() + TimeDelta::seconds(1)),
             reason: "every number tried was full or busy; trying again shortly".into(),
         })
-    }
-
-    fn unavailable(
-        &self,
-        snapshot: &PoolSnapshot,
-        exclusions: &Exclusions,
-        selection: &leadline_core::numbers::Selection,
-        reason: String,
-    ) -> Assigned {
-        let now = self.store.clock().now();
-        let capped = exclusions.any_full
-            || selection
-                .candidates
-                .iter()
-                .any(|c| snapshot.pool.numbers()[c.index].health.state.can_send());
-        let retry_at = match exclusions.earliest_slot {
-            Some(slot) => slot,
-            None if capped => snapshot.next_reset(),
-            None => now + HELD_RETRY,
-        };
-        Assigned::Unavailable { retry_at, reason }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use leadline_core::campaign::LeadStatus;
+use leadline_core::campaign::{LeadDecision, LeadStatus};
 use leadline_core::{CampaignId, LeadId};
 use leadline_store::leads::Lead;
 use serde::{Deserialize, Serialize};
@@ -75,8 +75,7 @@ async fn add_lead(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GateDecisionResponse {
-    /// allowed, deferred or refused.
-    decision: String,
+    decision: LeadDecision,
     reason: Option<String>,
     at: Option<String>,
 }

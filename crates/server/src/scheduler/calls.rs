@@ -2,7 +2,7 @@
 //! taxonomy and, when attempts remain, its next attempt. Used alike by the provider
 //! webhooks and the sandbox's simulated calls.
 
-use leadline_core::campaign::{AttemptOutcome, after_attempt};
+use leadline_core::campaign::{AttemptOutcome, LeadDecision, after_attempt};
 use leadline_core::message::CallStatus;
 use leadline_store::conversations::Conversation;
 use leadline_store::leads::LeadUpdate;
@@ -53,7 +53,7 @@ pub async fn record_call_outcome(
                 status: next_status,
                 attempted_at: None,
                 next_attempt_at: next_attempt,
-                decision: "allowed",
+                decision: LeadDecision::Allowed,
                 reason: format!("call ended: {status}"),
                 conversation_id: None,
             },

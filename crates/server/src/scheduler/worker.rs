@@ -1,5 +1,5 @@
-//! The scheduler's loop: a tick, then a pause until the next one (a second, or sooner
-//! when a request wakes it). When a tick fails the pause grows instead (1 s doubling to
+//! The scheduler's loop: steps while there are due leads, then a pause until the next
+//! one (a second, or sooner when a request wakes it). When a tick fails the pause grows instead (1 s doubling to
 //! 30 s, back to a second after a tick that succeeds), and an unreachable database is
 //! logged once when it goes and once when it returns.
 
@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::Scheduler;
 use crate::backoff::StoreBackoff;
 use crate::numbers::NumberPools;
+use crate::worker_step::Step;
 
 /// The longest a scheduler sleeps between ticks.
 const TICK: Duration = Duration::from_secs(1);
@@ -30,8 +31,9 @@ pub async fn run(
     let scheduler = Scheduler::new(store, numbers, outbox_wake);
     let mut health = StoreBackoff::new("scheduler");
     while !shutdown.is_cancelled() {
-        match scheduler.tick().await {
-            Ok(_) => {
+        match scheduler.run_once().await {
+            Ok(Step::Worked(_)) => health.succeeded(),
+            Ok(Step::Idle) => {
                 health.succeeded();
                 tokio::select! {
                     _ = wake.notified() => {}
