@@ -170,6 +170,24 @@ pub enum OpenOutcome {
     AlreadyActive { conversation: Conversation },
 }
 
+/// What [`Store::write_opening`] did.
+#[derive(Debug, Clone)]
+pub enum OpeningWritten {
+    /// The planned conversation was opened with the message.
+    Opened {
+        conversation: Conversation,
+        message: Box<Message>,
+    },
+    /// The message was queued in the existing conversation the plan named.
+    Queued {
+        conversation: Conversation,
+        message: Box<Message>,
+    },
+    /// The contact got an active conversation on the channel meanwhile; nothing was
+    /// written.
+    AlreadyActive { conversation: Conversation },
+}
+
 /// Filters of the conversation list.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
@@ -277,6 +295,52 @@ impl Store {
         let message = open
             .opening
             .map(|opening| outbound_message(&conversation, opening, now));
+        self.insert_conversation(conversation, message).await
+    }
+
+    /// Writes what the outbound use case planned: a new conversation with its first
+    /// message (unless the contact got an active one meanwhile:
+    /// [`OpenOutcome::AlreadyActive`], nothing written), or the message queued in the
+    /// existing conversation it names.
+    pub async fn write_opening(&self, plan: PlannedOpening) -> Result<OpeningWritten, StoreError> {
+        match plan.conversation {
+            PlannedConversation::Open(conversation) => Ok(
+                match self
+                    .insert_conversation(conversation, Some((plan.message, plan.run_at)))
+                    .await?
+                {
+                    OpenOutcome::Opened {
+                        conversation,
+                        message,
+                    } => OpeningWritten::Opened {
+                        conversation,
+                        message: message.expect("the opening was written"),
+                    },
+                    OpenOutcome::AlreadyActive { conversation } => {
+                        OpeningWritten::AlreadyActive { conversation }
+                    }
+                },
+            ),
+            PlannedConversation::Existing(conversation) => {
+                self.queue_planned(&conversation, &plan.message, plan.run_at)
+                    .await?;
+                Ok(OpeningWritten::Queued {
+                    conversation,
+                    message: Box::new(plan.message),
+                })
+            }
+        }
+    }
+
+    /// Inserts a new conversation and its first message; two concurrent inserts for
+    /// the same contact and channel open exactly one (the unique index on active
+    /// conversations turns the loser's into [`OpenOutcome::AlreadyActive`]).
+    async fn insert_conversation(
+        &self,
+        conversation: Conversation,
+        message: Option<(Message, DateTime<Utc>)>,
+    ) -> Result<OpenOutcome, StoreError> {
+        let now = conversation.created_at;
         let inserted = on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
             let inserted = sqlx::query(
@@ -298,8 +362,8 @@ impl Store {
             .bind(serde_json::to_string(&conversation.additional_messages).expect("strings serialize"))
             .bind(conversation.campaign_id.as_deref())
             .bind(conversation.consent_captured_at.map(to_micros))
-            .bind(to_micros(now))
-            .bind(to_micros(now))
+            .bind(to_micros(conversation.created_at))
+            .bind(to_micros(conversation.updated_at))
             .bind(conversation.sticky_number_id.map(|n| n.to_string()))
             .bind(conversation.override_number_id.map(|n| n.to_string()))
             .execute(&mut *tx)
@@ -324,7 +388,11 @@ impl Store {
             });
         }
         let conversation = self
-            .active_conversation(open.workspace_id, open.contact_id, open.channel_id)
+            .active_conversation(
+                conversation.workspace_id,
+                conversation.contact_id,
+                conversation.channel_id,
+            )
             .await?
             .ok_or_else(|| {
                 StoreError::WriteFailed(
@@ -342,13 +410,24 @@ impl Store {
         conversation: &Conversation,
         outbound: NewOutbound,
     ) -> Result<Message, StoreError> {
+        let (message, run_at) = outbound_message(conversation, outbound, self.clock.now());
+        self.queue_planned(conversation, &message, run_at).await?;
+        Ok(message)
+    }
+
+    /// Inserts `message` into `conversation` with its send job due at `run_at`.
+    async fn queue_planned(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+        run_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let takes_over = outbound.author_user_id.is_some();
-        let (message, run_at) = outbound_message(conversation, outbound, now);
+        let takes_over = message.author_user_id.is_some();
         on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await?;
-            queue_send_job!(&mut *tx, &message, run_at, now);
+            bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
+            queue_send_job!(&mut *tx, message, run_at, now);
             let controller = if takes_over { Controller::Human } else { conversation.controller };
             // A message from a pool number makes the conversation stick to that number.
             sqlx::query(
@@ -363,7 +442,7 @@ impl Store {
             .await?;
             tx.commit().await?;
         });
-        Ok(message)
+        Ok(())
     }
 
     /// Queues many messages, each in its own conversation, in one transaction (campaign

@@ -23,6 +23,7 @@ use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::numbers::SenderRequest;
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::usecases::outbound::send_in;
 
 /// The longest text message accepted (ten concatenated SMS parts).
 pub const MAX_TEXT: usize = 1600;
@@ -452,19 +453,16 @@ async fn post_message(
                 .and_then(|id| id.parse().ok()),
         })
         .await?;
-    let message = state
-        .store
-        .queue_message(
-            &conversation,
-            NewOutbound {
-                message_type,
-                body: text.expect("checked above"),
-                template: None,
-                author_user_id: Some(author),
-                sender,
-            },
-        )
-        .await?;
+    let outbound = NewOutbound {
+        message_type,
+        body: text.expect("checked above"),
+        template: None,
+        author_user_id: Some(author),
+        sender,
+    };
+    let plan = send_in(&conversation, outbound, state.store.clock().now());
+    let message = plan.message.clone();
+    state.store.write_opening(plan).await?;
     state.wake_dispatcher();
     tracing::info!(conversation = %conversation.id, message_id = %message.id, advisor = %author, "advisor message queued");
     Ok((StatusCode::ACCEPTED, axum::Json(message.into())))

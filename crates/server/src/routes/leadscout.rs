@@ -21,7 +21,7 @@ use leadline_core::{
     ChannelId, ContactId, E164, Email, FieldError, FieldErrors, UserId, WorkspaceId,
 };
 use leadline_store::contacts::ContactRecord;
-use leadline_store::conversations::{NewOutbound, OpenConversation, OpenOutcome};
+use leadline_store::conversations::{Conversation, NewOutbound, OpeningWritten};
 use leadline_store::messages::MessageTemplate;
 use leadline_store::templates::Template;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,7 @@ use crate::numbers::SenderRequest;
 use crate::routes::contacts::ContactResponse;
 use crate::routes::conversations::ConversationResponse;
 use crate::state::AppState;
+use crate::usecases::outbound::{NewConversation, WhenActive, open_outbound_conversation};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(leadscout_outbound))
@@ -449,82 +450,115 @@ async fn leadscout_outbound(
         });
     }
     let message_type = MessageType::carried_by(checked.carries);
-    // An active conversation means nothing is sent (409, or reuse with forceSend), so
-    // no capacity is reserved for it.
-    let sender = match state
+    let active = state
         .store
         .active_conversation(workspace, contact.id, channel.id)
-        .await?
-    {
-        Some(_) => None,
-        None => {
-            state
-                .senders()
-                .assign_for_request(&SenderRequest {
-                    workspace_id: workspace,
-                    channel: &channel,
-                    conversation: None,
-                    contact_id: contact.id,
-                    recipient: &contact.cellphone,
-                    campaign_id: checked
-                        .campaign_id
-                        .as_deref()
-                        .and_then(|id| id.parse().ok()),
-                })
-                .await?
-        }
+        .await?;
+    let refused = |conversation: &Conversation| ApiError::Conflict {
+        detail: format!(
+            "contact {} already has an active conversation ({}) on this channel; send forceSend: true to reuse it",
+            contact.id, conversation.id
+        ),
+        field: Some("contact.identifier".to_owned()),
     };
-    let outcome = state
-        .store
-        .open_conversation(OpenConversation {
+    // An active conversation means nothing is sent (409, or reuse with forceSend), so
+    // no capacity is reserved for it.
+    if let Some(conversation) = active {
+        if !force_send {
+            return Err(refused(&conversation));
+        }
+        tracing::info!(conversation = %conversation.id, "LeadScout outbound repeated with forceSend: reusing the active conversation, nothing sent");
+        return respond(
+            &state,
+            workspace,
+            contact,
+            conversation,
+            template.name,
+            None,
+            true,
+        )
+        .await;
+    }
+    let sender = state
+        .senders()
+        .assign_for_request(&SenderRequest {
             workspace_id: workspace,
+            channel: &channel,
+            conversation: None,
             contact_id: contact.id,
-            channel_id: channel.id,
-            name: channel.name.clone(),
-            controller: Controller::Ai,
-            assigned_user_id: assigned_user,
-            agent_context: checked.agent_context,
-            additional_messages: checked.additional_messages,
-            campaign_id: checked.campaign_id,
-            consent_captured_at: checked.consent_captured_at,
-            opening: Some(NewOutbound {
-                message_type,
-                body: rendered,
-                template: Some(MessageTemplate {
-                    name: template.name.clone(),
-                    language: template.language.clone(),
-                    params: checked.params,
-                }),
-                author_user_id: None,
-                sender,
-            }),
+            recipient: &contact.cellphone,
+            campaign_id: checked
+                .campaign_id
+                .as_deref()
+                .and_then(|id| id.parse().ok()),
         })
         .await?;
-    let (conversation, message_id, already_initiated) = match outcome {
-        OpenOutcome::Opened {
+    let open = NewConversation {
+        workspace_id: workspace,
+        contact_id: contact.id,
+        channel_id: channel.id,
+        name: channel.name.clone(),
+        controller: Controller::Ai,
+        assigned_user_id: assigned_user,
+        agent_context: checked.agent_context,
+        additional_messages: checked.additional_messages,
+        campaign_id: checked.campaign_id,
+        consent_captured_at: checked.consent_captured_at,
+    };
+    let outbound = NewOutbound {
+        message_type,
+        body: rendered,
+        template: Some(MessageTemplate {
+            name: template.name.clone(),
+            language: template.language.clone(),
+            params: checked.params,
+        }),
+        author_user_id: None,
+        sender,
+    };
+    let now = state.store.clock().now();
+    let plan = open_outbound_conversation(open, None, WhenActive::Refuse, outbound, now)
+        .expect("no active conversation was found");
+    let (conversation, message_id, already_initiated) = match state
+        .store
+        .write_opening(plan)
+        .await?
+    {
+        OpeningWritten::Opened {
             conversation,
             message,
         } => {
             state.wake_dispatcher();
-            let message_id = message.map(|m| m.id.to_string());
             tracing::info!(conversation = %conversation.id, contact = %contact.id, channel = %channel.id,
-                template = %template.name, "LeadScout conversation opened; opening template queued");
-            (conversation, message_id, false)
+                    template = %template.name, "LeadScout conversation opened; opening template queued");
+            (conversation, Some(message.id.to_string()), false)
         }
-        OpenOutcome::AlreadyActive { conversation } if force_send => {
-            tracing::info!(conversation = %conversation.id, "LeadScout outbound repeated with forceSend: reusing the active conversation, nothing sent");
-            (conversation, None, true)
-        }
-        OpenOutcome::AlreadyActive { conversation } => {
-            return Err(ApiError::Conflict {
-                detail: format!(
-                    "contact {} already has an active conversation ({}) on this channel; send forceSend: true to reuse it",
-                    contact.id, conversation.id
-                ),
-                field: Some("contact.identifier".to_owned()),
-            });
-        }
+        // Opened by a concurrent request meanwhile.
+        OpeningWritten::AlreadyActive { conversation } if force_send => (conversation, None, true),
+        OpeningWritten::AlreadyActive { conversation } => return Err(refused(&conversation)),
+        OpeningWritten::Queued { .. } => unreachable!("the plan opens a new conversation"),
     };
+    respond(
+        &state,
+        workspace,
+        contact,
+        conversation,
+        template.name,
+        message_id,
+        already_initiated,
+    )
+    .await
+}
+/// The answer: the conversation, the contact, and the opening sent (if one was).
+async fn respond(
+    state: &AppState,
+    workspace: WorkspaceId,
+    contact: ContactRecord,
+    conversation: Conversation,
+    template_name: String,
+    message_id: Option<String>,
+    already_initiated: bool,
+) -> ApiResult<(StatusCode, axum::Json<LeadscoutOutboundResponse>)> {
     let definitions = state.store.custom_attributes(workspace).await?;
     Ok((
         StatusCode::OK,
@@ -532,7 +566,7 @@ async fn leadscout_outbound(
             conversation: (&conversation).into(),
             contact: ContactResponse::new(contact, &definitions),
             template_sent: TemplateSent {
-                name: template.name,
+                name: template_name,
                 message_id,
             },
             already_initiated,
