@@ -12,6 +12,7 @@ pub mod flow;
 pub mod guardrails;
 pub mod person;
 pub mod settings;
+pub mod writes;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
