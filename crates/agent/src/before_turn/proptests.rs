@@ -12,6 +12,7 @@
 
 use chrono::{TimeDelta, Utc};
 use leadline_core::agent::{AgentAction, AgentTurn, DecisionKind};
+use leadline_core::channel::MessageProviderType;
 use leadline_core::conversation::{Controller, ConversationStatus};
 use leadline_core::custom_attribute::AttributeValue;
 use leadline_core::opt_out::{InboundIntent, classify};
