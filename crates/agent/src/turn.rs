@@ -1,8 +1,9 @@
 //! What an agent reads and answers: the [`TurnContext`] of one turn (the transcript,
 //! the lead's new messages and attributes, the flow script's position), the
 //! [`TurnResult`] it returns, and the [`Agent`] trait the flow-script and LLM agents
-//! implement. Agents never touch the store: the worker builds the context and writes
-//! what the pass rules make of the result.
+//! implement. Agents never touch the store: [`before_turn`](crate::before_turn) builds
+//! the context from the loaded conversation, and [`after_turn`](crate::after_turn)
+//! turns the result into what the worker writes.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
