@@ -3,15 +3,16 @@
 //! person, the guardrails that hold a reply back, and the workspace's agent settings.
 //!
 //! An agent turn reads the conversation and answers with [`AgentTurn`]: replies to
-//! send, attributes to set on the contact, and at most one hand-off or end. The server
-//! runs the turn, applies the actions in one transaction, and stores every decision
-//! with its reason on the conversation.
+//! send, attributes to set on the contact, and at most one hand-off or end. The
+//! `leadline-agent` crate's pass rules turn it into [`writes::TurnWrites`], which the
+//! store applies in one transaction with every decision and its reason.
 
 pub mod extract;
 pub mod flow;
 pub mod guardrails;
 pub mod person;
 pub mod settings;
+pub mod writes;
 
 use chrono::{DateTime, TimeDelta, Utc};
 

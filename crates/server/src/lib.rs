@@ -1,7 +1,7 @@
 //! leadline's server: the HTTP API, the workers, and the `leadline` command line.
 #![forbid(unsafe_code)]
 
-pub mod agent;
+pub mod agent_worker;
 pub mod auth;
 pub mod backoff;
 pub mod channel_providers;

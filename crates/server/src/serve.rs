@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{self, runner::RunnerDeps, runner::RunnerOptions};
+use crate::agent_worker::{AgentRunner, RunnerDeps, RunnerOptions};
 use crate::auth::{KeyCache, key_cache};
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
@@ -43,6 +43,7 @@ pub struct RunningServer {
     pub task: JoinHandle<std::io::Result<()>>,
     /// The node's API key cache (its counters show what it saved the store).
     pub keys: KeyCache,
+    agent: AgentRunner,
     workers: Vec<Worker>,
     shutdown_timeout: Duration,
 }
@@ -62,6 +63,12 @@ pub struct Stopped {
 }
 
 impl RunningServer {
+    /// The server's agent runner. Started with [`ServerOptions::background_agent`]
+    /// off, it runs only when stepped with [`AgentRunner::run_once`].
+    pub fn agent_runner(&self) -> &AgentRunner {
+        &self.agent
+    }
+
     /// Stops within the server's shutdown timeout ([`ServerOptions::shutdown_timeout`]).
     pub async fn stop(self) -> std::io::Result<()> {
         let timeout = self.shutdown_timeout;
@@ -118,6 +125,10 @@ pub struct ServerOptions {
     /// How long a workspace's number pool is reused before it is reloaded.
     pub number_pool_ttl: Duration,
     pub agent: RunnerOptions,
+    /// Whether the agent runner works on its own in the background (with the other
+    /// workers); off, it runs only when stepped through
+    /// [`RunningServer::agent_runner`], as tests that drain it do.
+    pub background_agent: bool,
     /// How long [`RunningServer::stop`] waits for in-flight work before aborting it.
     pub shutdown_timeout: Duration,
     /// What provider and LLM calls may reach besides the public internet
@@ -138,6 +149,7 @@ impl Default for ServerOptions {
             without_dispatcher: false,
             number_pool_ttl: DEFAULT_POOL_TTL,
             agent: RunnerOptions::default(),
+            background_agent: true,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             outbound: OutboundPolicy::default(),
             rate_limits: RateLimitOptions::default(),
@@ -202,10 +214,8 @@ pub async fn start_with(
     let shutdown = CancellationToken::new();
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
     tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));
-    let workers = if options.without_dispatcher {
-        Vec::new()
-    } else {
-        let agent = RunnerDeps {
+    let agent = AgentRunner::new(
+        RunnerDeps {
             store: store.clone(),
             senders: SenderAssigner {
                 store: store.clone(),
@@ -215,13 +225,28 @@ pub async fn start_with(
             http: OutboundClient::new(options.outbound.clone(), ClientOptions::default())
                 .context("cannot build the LLM's HTTP client")?,
             outbox_wake: outbox_wake.clone(),
-        };
+        },
+        options.agent.clone(),
+        shutdown.clone(),
+    );
+    let workers = if options.without_dispatcher {
+        Vec::new()
+    } else {
         let wakes = Wakes {
             outbox: outbox_wake,
             scheduler: scheduler_wake,
             agent: agent_wake,
         };
-        start_workers(store, providers, numbers, agent, wakes, &options, &shutdown)
+        let background_agent = options.background_agent.then(|| agent.clone());
+        start_workers(
+            store,
+            providers,
+            numbers,
+            background_agent,
+            wakes,
+            &options,
+            &shutdown,
+        )
     };
     let app = routes::app(state);
     let stop = shutdown.clone();
@@ -238,6 +263,7 @@ pub async fn start_with(
         shutdown,
         task,
         keys,
+        agent,
         workers,
         shutdown_timeout: options.shutdown_timeout,
     })
@@ -250,13 +276,13 @@ struct Wakes {
     agent: Arc<Notify>,
 }
 
-/// Starts the dispatcher, the agent runner, the scheduler and the sweeper of expired
-/// idempotency keys, each under the supervisor.
+/// Starts the dispatcher, the agent runner (when given), the scheduler and the sweeper
+/// of expired idempotency keys, each under the supervisor.
 fn start_workers(
     store: Store,
     providers: ChannelProviders,
     numbers: NumberPools,
-    agent: RunnerDeps,
+    agent: Option<AgentRunner>,
     wakes: Wakes,
     options: &ServerOptions,
     shutdown: &CancellationToken,
@@ -282,12 +308,12 @@ fn start_workers(
             supervisor::join_group(workers, group)
         })
     };
-    let runner = {
-        let (options, wake, token) = (options.agent.clone(), wakes.agent, shutdown.clone());
+    let runner = agent.map(|runner| {
+        let wake = wakes.agent;
         supervisor::supervise("agent", shutdown.clone(), move || {
-            agent::runner::run(agent.clone(), options.clone(), wake.clone(), token.clone())
+            runner.clone().run(wake.clone())
         })
-    };
+    });
     let sweeper = {
         let (store, token) = (store.clone(), shutdown.clone());
         supervisor::supervise("idempotency_sweeper", shutdown.clone(), move || {
@@ -310,15 +336,15 @@ fn start_workers(
             )
         })
     };
-    vec![
-        Worker {
-            name: "dispatcher",
-            task: dispatcher,
-        },
-        Worker {
-            name: "agent",
-            task: runner,
-        },
+    let mut workers = vec![Worker {
+        name: "dispatcher",
+        task: dispatcher,
+    }];
+    workers.extend(runner.map(|task| Worker {
+        name: "agent",
+        task,
+    }));
+    workers.extend([
         Worker {
             name: "scheduler",
             task: scheduler,
@@ -327,7 +353,8 @@ fn start_workers(
             name: "idempotency_sweeper",
             task: sweeper,
         },
-    ]
+    ]);
+    workers
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {

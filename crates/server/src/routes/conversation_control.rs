@@ -5,13 +5,11 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use leadline_core::DecisionId;
 use leadline_core::agent::DecisionKind;
 use leadline_core::conversation::{Controller, ConversationStatus};
-use leadline_core::user::UserRef;
-use leadline_core::{DecisionId, UserId};
 use leadline_store::agent::{ControlChange, Decision, NewDecision};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,6 +20,7 @@ use crate::extract::{ApiQuery, parse_json, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::routes::conversations::{ConversationResponse, load_conversation};
 use crate::state::AppState;
+use crate::usecases::hand_off::{self, HandOffError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,57 +71,23 @@ async fn hand_off(
         Some(reason) if !reason.is_empty() => reason.to_owned(),
         _ => "an advisor took the conversation over".to_owned(),
     };
-    let advisor: Option<UserId> = match &body.user_id {
-        Some(raw) => {
-            let reference = UserRef::from_id_or_email(raw)
-                .ok_or_else(|| ApiError::field("userId", "must be a user id or email"))?;
-            let user = state
-                .store
-                .user(workspace, &reference)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "userId",
-                        format!(
-                            "no user '{raw}' in this workspace; create it with POST /api/v1/users"
-                        ),
-                    )
-                })?;
-            Some(user.id)
-        }
-        None => None,
-    };
-    if matches!(
-        conversation.status,
-        ConversationStatus::OptedOut | ConversationStatus::Closed
-    ) {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "the conversation is {}; there is nothing to take over",
-                conversation.status
-            ),
+    hand_off::by_person(
+        &state.store,
+        &conversation,
+        body.user_id.as_deref(),
+        &reason,
+    )
+    .await
+    .map_err(|error| match error {
+        HandOffError::NotOpen(_) => ApiError::Conflict {
+            detail: error.to_string(),
             field: None,
-        });
-    }
-    let advisor_text = advisor
-        .or(conversation.assigned_user_id)
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| "no one in particular".into());
-    state
-        .store
-        .change_control(
-            &conversation,
-            ControlChange {
-                status: ConversationStatus::HandedOff,
-                controller: Controller::Human,
-                advisor,
-                handled_through: None,
-                decision: NewDecision::new(DecisionKind::HandOff, format!("{reason}; handed off to {advisor_text}"))
-                    .with_detail(json!({"advisorId": advisor.or(conversation.assigned_user_id).map(|u| u.to_string()), "rule": "manual"})),
-            },
-        )
-        .await?;
-    tracing::info!(conversation = %conversation.id, advisor = %advisor_text, "conversation taken over by an advisor");
+        },
+        HandOffError::InvalidAdvisor | HandOffError::UnknownAdvisor(_) => {
+            ApiError::field("userId", error.to_string())
+        }
+        HandOffError::Store(error) => error.into(),
+    })?;
     reload(&state, &conversation).await
 }
 

@@ -1,13 +1,13 @@
-//! Helpers of the agent suites: an app on a simulated clock with its workers running, a
-//! sandbox channel and the `welcome` template, LeadScout conversations, a lead's
-//! messages injected through the sandbox, and polling for the agent's decisions and
-//! replies.
+//! Helpers of the agent suites: an app on a simulated clock, a sandbox channel and the
+//! `welcome` template, LeadScout conversations, a lead's messages injected through the
+//! sandbox, and the agent's decisions and replies.
 //!
-//! Only the store's "now" is simulated: the workers run in real time, so every wait
-//! here polls (every 20 ms, up to 10 s) and panics with the last state it saw.
+//! The agent runner does not run in the background here: every wait for the agent
+//! drains it (see [`super::agent_steps`]) on the store's simulated "now", then reads
+//! what it wrote, and panics with what it saw when that is not there. The other
+//! workers (the dispatcher sending the replies) run in real time.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use leadline_core::ManualClock;
@@ -21,10 +21,6 @@ use super::TestApp;
 pub const SETTINGS: &str = "/api/v1/settings/agent";
 pub const SCRIPTS: &str = "/api/v1/agent-scripts";
 
-/// How often and how long the waits poll.
-const POLL: Duration = Duration::from_millis(20);
-const PATIENCE: Duration = Duration::from_secs(10);
-
 /// Monday 2026-11-23, 18:00 UTC: 10:00 in San Francisco, where the leads' +1 415
 /// cellphones are, so no quiet hours apply.
 pub fn monday_daytime() -> DateTime<Utc> {
@@ -36,8 +32,9 @@ pub fn monday_at(hour: u32, minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, hour, minute, 0).unwrap()
 }
 
-/// An app with its workers running on a [`ManualClock`], a sandbox SMS channel, the
-/// `welcome` template and agent settings without the minimum reply delay.
+/// An app on a [`ManualClock`] whose agent runner is stepped by the waits (the other
+/// workers run), a sandbox SMS channel, the `welcome` template and agent settings
+/// without the minimum reply delay.
 pub struct AgentApp {
     pub app: TestApp,
     pub clock: Arc<ManualClock>,
@@ -73,14 +70,22 @@ impl AgentApp {
     /// `None` when the backend is not available here (see `TestDatabase`).
     pub async fn start(kind: BackendKind) -> Option<Self> {
         let clock = Arc::new(ManualClock::new(monday_daytime()));
-        let app = TestApp::spawn_with(kind, clock.clone(), ServerOptions::default()).await?;
+        let options = ServerOptions {
+            background_agent: false,
+            ..ServerOptions::default()
+        };
+        let app = TestApp::spawn_with(kind, clock.clone(), options).await?;
         Some(Self::ready(app, clock).await)
     }
 
     /// Like [`AgentApp::start`], the server started with exactly `options` (see
-    /// [`TestApp::spawn_exact`]).
+    /// [`TestApp::spawn_exact`]) but for the agent runner, which the waits step.
     pub async fn start_exact(kind: BackendKind, options: ServerOptions) -> Option<Self> {
         let clock = Arc::new(ManualClock::new(monday_daytime()));
+        let options = ServerOptions {
+            background_agent: false,
+            ..options
+        };
         let app = TestApp::spawn_exact(kind, clock.clone(), options).await?;
         Some(Self::ready(app, clock).await)
     }
@@ -254,27 +259,23 @@ impl AgentApp {
             .collect()
     }
 
-    /// Waits for the first decision of `kind` made since `mark`, and returns it.
+    /// Lets the agent run what is due, then returns the first decision of `kind` made
+    /// since `mark`.
     pub async fn wait_for_decision(&self, lead: &Lead, kind: &str, mark: &Mark) -> Value {
-        let started = std::time::Instant::now();
-        loop {
-            let decisions = self.decisions(lead).await;
-            if let Some(found) = decisions
-                .iter()
-                .skip(mark.decisions)
-                .find(|d| d["kind"] == kind)
-            {
-                return found.clone();
-            }
-            if started.elapsed() > PATIENCE {
-                panic!(
-                    "no {kind} decision after the lead's message {}; decisions: {}; messages: {}",
-                    mark.message_id,
-                    Value::Array(decisions),
-                    Value::Array(self.messages_of(lead).await)
-                );
-            }
-            tokio::time::sleep(POLL).await;
+        self.drain_agent().await;
+        let decisions = self.decisions(lead).await;
+        match decisions
+            .iter()
+            .skip(mark.decisions)
+            .find(|d| d["kind"] == kind)
+        {
+            Some(found) => found.clone(),
+            None => panic!(
+                "no {kind} decision after the lead's message {}; decisions: {}; messages: {}",
+                mark.message_id,
+                Value::Array(decisions.clone()),
+                Value::Array(self.messages_of(lead).await)
+            ),
         }
     }
 
@@ -313,25 +314,19 @@ impl AgentApp {
         self.outbound_texts(lead).await[mark.outbound..].to_vec()
     }
 
-    /// Waits for `count` outbound messages since `mark` to be visible, and returns
-    /// their texts (panics on more).
+    /// Lets the agent run what is due, then returns the texts of the `count`
+    /// outbound messages queued since `mark` (panics on more or fewer).
     pub async fn wait_for_sent(&self, lead: &Lead, mark: &Mark, count: usize) -> Vec<String> {
-        let started = std::time::Instant::now();
-        loop {
-            let sent = self.sent_since(lead, mark).await;
-            if sent.len() >= count {
-                assert_eq!(sent.len(), count, "more replies than expected: {sent:?}");
-                return sent;
-            }
-            if started.elapsed() > PATIENCE {
-                panic!(
-                    "{count} replies expected since message {}, got {sent:?}; decisions: {}",
-                    mark.message_id,
-                    Value::Array(self.decisions(lead).await)
-                );
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        self.drain_agent().await;
+        let sent = self.sent_since(lead, mark).await;
+        assert_eq!(
+            sent.len(),
+            count,
+            "{count} replies expected since message {}, got {sent:?}; decisions: {}",
+            mark.message_id,
+            Value::Array(self.decisions(lead).await)
+        );
+        sent
     }
 
     /// Waits for the opening template to reach `delivered`.
@@ -346,7 +341,7 @@ impl AgentApp {
     }
 
     /// The agent's pass over the lead's message wrote `kind` (a SKIPPED, typically)
-    /// and sent nothing; a while later, still nothing.
+    /// and sent nothing; once the runner has nothing left to do, still nothing.
     pub async fn assert_no_reply(&self, lead: &Lead, mark: &Mark, kind: &str) -> Value {
         let decision = self.wait_for_decision(lead, kind, mark).await;
         assert_eq!(
@@ -354,8 +349,8 @@ impl AgentApp {
             Vec::<String>::new(),
             "nothing is sent after {decision}"
         );
-        // Longer than the agent worker's idle poll: no later pass sends anything either.
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        // No later pass sends anything either.
+        self.drain_agent().await;
         assert_eq!(
             self.sent_since(lead, mark).await,
             Vec::<String>::new(),

@@ -5,13 +5,16 @@
 //! A turn of the agent writes only while the conversation is still the agent's (active
 //! and AI-controlled): an advisor who took it over during the turn wins, and the turn's
 //! replies are never written. The opt-out handling writes whoever controls it.
+//!
+//! What a turn writes besides its replies ([`TurnWrites`] and its parts) is a domain
+//! type of `leadline_core::agent::writes`, built by the agent's pure pass rules;
+//! re-exported here for the store's callers.
 
 use chrono::{DateTime, Utc};
-use leadline_core::agent::DecisionKind;
-use leadline_core::channel::MessageProviderType;
-use leadline_core::conversation::{Controller, ConversationStatus};
-use leadline_core::custom_attribute::{AttributeValue, AttributeValues};
-use leadline_core::{CustomAttributeId, MessageId, UserId};
+pub use leadline_core::agent::writes::{
+    ConversationChange, NewDecision, OptOutChange, TaskNext, TurnWrites,
+};
+use leadline_core::custom_attribute::AttributeValues;
 
 use super::decisions::insert_decision;
 use super::tasks::{DEFER_TASK, TaskRef, finish_task};
@@ -32,90 +35,6 @@ pub struct AgentOutcome {
     /// Sent in this order.
     pub replies: Vec<NewOutbound>,
     pub writes: TurnWrites,
-}
-
-/// What a turn writes besides its replies.
-#[derive(Debug, Clone, Default)]
-pub struct TurnWrites {
-    /// Write only if the conversation is still active and AI-controlled.
-    pub requires_agent_control: bool,
-    /// The newest inbound message the opt-out handling read.
-    pub handled_through: Option<MessageId>,
-    /// The newest inbound message the agent's turn answered.
-    pub read_through: Option<MessageId>,
-    pub opt_out: Option<OptOutChange>,
-    /// Lift the contact's opt-out on this channel type (the lead wrote START).
-    pub opt_in: Option<MessageProviderType>,
-    pub attributes: Vec<(CustomAttributeId, AttributeValue)>,
-    pub change: ConversationChange,
-    /// A decision's `reply` indexes the outcome's replies.
-    pub decisions: Vec<NewDecision>,
-    pub next: TaskNext,
-}
-
-/// The lead opted out with a message: recorded with the words as evidence, and every
-/// queued send to the contact on that channel type canceled.
-#[derive(Debug, Clone)]
-pub struct OptOutChange {
-    pub channel_type: MessageProviderType,
-    pub evidence: String,
-    pub message_id: MessageId,
-}
-
-/// How the conversation changes; `None` keeps a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct ConversationChange {
-    pub status: Option<ConversationStatus>,
-    pub controller: Option<Controller>,
-    /// Becomes the assigned user and an internal participant.
-    pub advisor: Option<UserId>,
-    pub flow_state: Option<String>,
-    /// Agent replies this turn adds to the count the turn limit reads.
-    pub turns: u32,
-    pub additional_sent: bool,
-}
-
-/// A decision to log; `reply` is the index in `replies` of the message it sent.
-#[derive(Debug, Clone)]
-pub struct NewDecision {
-    pub kind: DecisionKind,
-    pub reason: String,
-    pub detail: Option<serde_json::Value>,
-    pub reply: Option<usize>,
-}
-
-impl NewDecision {
-    pub fn new(kind: DecisionKind, reason: impl Into<String>) -> Self {
-        Self {
-            kind,
-            reason: reason.into(),
-            detail: None,
-            reply: None,
-        }
-    }
-
-    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
-        self.detail = Some(detail);
-        self
-    }
-
-    pub fn with_reply(mut self, index: usize) -> Self {
-        self.reply = Some(index);
-        self
-    }
-}
-
-/// What becomes of the task once the outcome is written.
-#[derive(Debug, Clone, Default)]
-pub enum TaskNext {
-    /// Done, unless a new inbound message came in meanwhile.
-    #[default]
-    Done,
-    /// Run again at `until`; `waiting_for` says why (shown on the conversation).
-    Defer {
-        until: DateTime<Utc>,
-        waiting_for: String,
-    },
 }
 
 /// Whether the outcome was written.

@@ -5,7 +5,7 @@
 use futures::future::BoxFuture;
 use leadline_core::agent::flow::{FlowInput, FlowScript, flow_turn};
 
-use super::{Agent, TurnContext, TurnResult};
+use crate::{Agent, TurnContext, TurnResult};
 
 pub struct FlowAgent {
     pub script: FlowScript,

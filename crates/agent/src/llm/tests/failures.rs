@@ -13,7 +13,7 @@ use super::{
     KEY, Workspace, agent, client, completion, hand_off_reason, mount, run, settings,
     text_completion, tool_completion,
 };
-use crate::agent::llm::LlmAgent;
+use crate::llm::LlmAgent;
 
 #[tokio::test]
 async fn a_model_that_never_stops_calling_tools_hands_off_after_three_completions() {

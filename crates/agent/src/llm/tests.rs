@@ -17,7 +17,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use super::{LlmAgent, MAX_REPLY_CHARS, cap_reply, tools};
-use crate::agent::{Agent, Speaker, TranscriptLine, TurnContext};
+use crate::{Agent, Speaker, TranscriptLine, TurnContext};
 
 mod failures;
 mod tool_calls;

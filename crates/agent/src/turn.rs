@@ -1,15 +1,9 @@
-//! The AI agent at work (DESIGN §6): the [`Agent`] trait and its two agents (the flow
-//! script and the LLM client), and the runner that takes each conversation with unread
-//! inbound messages through opt-out handling, the guardrails, an agent turn and its
-//! outcome.
-
-mod advisor;
-pub mod flow;
-pub mod llm;
-mod pass;
-mod plan;
-pub mod runner;
-mod turn;
+//! What an agent reads and answers: the [`TurnContext`] of one turn (the transcript,
+//! the lead's new messages and attributes, the flow script's position), the
+//! [`TurnResult`] it returns, and the [`Agent`] trait the flow-script and LLM agents
+//! implement. Agents never touch the store: [`before_turn`](crate::before_turn) builds
+//! the context from the loaded conversation, and [`after_turn`](crate::after_turn)
+//! turns the result into what the worker writes.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -38,8 +32,7 @@ pub struct TranscriptLine {
     pub at: DateTime<Utc>,
 }
 
-/// Everything an agent turn may read. Built by the runner; agents never touch the
-/// store.
+/// Everything an agent turn may read, built by [`before_turn`](crate::before_turn).
 #[derive(Debug, Clone)]
 pub struct TurnContext {
     pub conversation_id: ConversationId,

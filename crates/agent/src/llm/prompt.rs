@@ -8,7 +8,7 @@ use leadline_core::contact::LanguageCode;
 use leadline_core::custom_attribute::{AttributeKind, display_values};
 
 use super::wire::Message;
-use crate::agent::{Speaker, TurnContext};
+use crate::{Speaker, TurnContext};
 
 /// The instructions when the workspace gave none.
 pub(super) const DEFAULT_SYSTEM_PROMPT: &str = "\

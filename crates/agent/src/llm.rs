@@ -1,4 +1,4 @@
-//! The LLM agent behind the [`Agent`](super::Agent) trait: one turn is a short
+//! The LLM agent behind the [`Agent`](crate::Agent) trait: one turn is a short
 //! conversation with an OpenAI-compatible chat-completions endpoint. The model reads
 //! the transcript and the lead's attributes, may store answers with `set_attribute`
 //! (resolved here against the workspace's attributes and reported back to it), and
@@ -31,7 +31,7 @@ use leadline_providers::outbound::{OutboundClient, error_chain, excerpt, read_ca
 
 use self::failure::{CompletionError, error_detail};
 use self::wire::{ChatRequest, ChatResponse, Message, ResponseMessage, Tool, ToolCall};
-use super::{Agent, TurnContext, TurnResult};
+use crate::{Agent, TurnContext, TurnResult};
 
 /// Completions one turn may use: the first, and up to two more to read the results of
 /// `set_attribute` calls. A model still calling tools after that is stuck.
