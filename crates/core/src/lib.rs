@@ -21,6 +21,7 @@ pub mod gate;
 pub mod holidays;
 pub mod ids;
 pub mod integral;
+pub mod job;
 pub mod message;
 pub mod nanp;
 pub mod numbers;

@@ -83,11 +83,11 @@ async fn run(kind: BackendKind, url: &str, count: usize) {
                 channel_id: channel.id,
                 default_time_zone: "America/New_York".into(),
                 default_country: "US".into(),
-                calling_hours: serde_json::json!([]),
+                calling_hours: Vec::new(),
                 max_attempts: 3,
                 retry_interval: RetryInterval::Daily,
                 opening_template: Some("welcome".into()),
-                opening: serde_json::json!({}),
+                opening: Default::default(),
                 concurrency: 500,
             },
         )

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use leadline_core::campaign::Opening;
 use leadline_core::validation::text;
 use leadline_core::{E164, FieldErrors};
 use leadline_store::campaigns::Campaign;
@@ -89,7 +88,7 @@ pub fn check_lead(
         };
         call_data.insert(key, value);
     }
-    for script in Opening::from_stored(&campaign.fields.opening).scripts() {
+    for script in campaign.fields.opening.scripts() {
         for missing in script.missing(&call_data) {
             errors.push(
                 field(&format!("callData.{missing}")),

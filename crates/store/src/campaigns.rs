@@ -1,8 +1,10 @@
-//! Outbound campaigns. The calling hours are kept as the JSON the API accepted (they
-//! are checked by the core's parser before they get here).
+//! Outbound campaigns. The calling hours and the opening are stored as JSON and typed
+//! in the core: read back once, with the row (they are checked by the core's parser
+//! before they get here).
 
 use chrono::{DateTime, Utc};
-use leadline_core::campaign::{CampaignStatus, RetryInterval};
+use leadline_core::calling_hours::CallingWindowInput;
+use leadline_core::campaign::{CampaignStatus, Opening, RetryInterval};
 use leadline_core::{CampaignId, ChannelId, WorkspaceId};
 
 use crate::backend::on_write;
@@ -29,14 +31,14 @@ pub struct CampaignFields {
     /// ISO 3166 region used to read national phone numbers, e.g. `US`.
     pub default_country: String,
     /// `[{day, start, end}]` as accepted.
-    pub calling_hours: serde_json::Value,
+    pub calling_hours: Vec<CallingWindowInput>,
     pub max_attempts: u32,
     pub retry_interval: RetryInterval,
     /// The template sent as the opening message (SMS and WhatsApp campaigns).
     pub opening_template: Option<String>,
     /// The opening's texts with `{{variable}}` placeholders (the voice script, the
-    /// template's parameters), as the API layer shapes them.
-    pub opening: serde_json::Value,
+    /// template's parameters).
+    pub opening: Opening,
     pub concurrency: u32,
 }
 
@@ -98,11 +100,11 @@ impl Store {
             .bind(campaign.fields.channel_id.to_string())
             .bind(&campaign.fields.default_time_zone)
             .bind(&campaign.fields.default_country)
-            .bind(campaign.fields.calling_hours.to_string())
+            .bind(serde_json::to_string(&campaign.fields.calling_hours).expect("windows serialize"))
             .bind(i64::from(campaign.fields.max_attempts))
             .bind(campaign.fields.retry_interval.as_str())
             .bind(campaign.fields.opening_template.as_deref())
-            .bind(campaign.fields.opening.to_string())
+            .bind(serde_json::to_string(&campaign.fields.opening).expect("an opening serializes"))
             .bind(i64::from(campaign.fields.concurrency))
             .bind(campaign.status.as_str())
             .bind(to_micros(now))
@@ -131,11 +133,11 @@ impl Store {
             .bind(fields.channel_id.to_string())
             .bind(&fields.default_time_zone)
             .bind(&fields.default_country)
-            .bind(fields.calling_hours.to_string())
+            .bind(serde_json::to_string(&fields.calling_hours).expect("windows serialize"))
             .bind(i64::from(fields.max_attempts))
             .bind(fields.retry_interval.as_str())
             .bind(fields.opening_template.as_deref())
-            .bind(fields.opening.to_string())
+            .bind(serde_json::to_string(&fields.opening).expect("an opening serializes"))
             .bind(i64::from(fields.concurrency))
             .bind(to_micros(now))
             .bind(workspace_id.to_string())

@@ -18,17 +18,6 @@ pub struct Opening {
 }
 
 impl Opening {
-    /// Reads the stored JSON. It was written from a checked request, so a value that
-    /// does not read (a row written by hand) is treated as an opening without texts.
-    pub fn from_stored(value: &serde_json::Value) -> Self {
-        serde_json::from_value(value.clone()).unwrap_or_default()
-    }
-
-    /// The JSON to store.
-    pub fn to_stored(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("an opening is plain strings")
-    }
-
     /// Every piece of text filled from a lead's callData.
     pub fn scripts(&self) -> Vec<Script> {
         self.script
@@ -61,20 +50,16 @@ mod tests {
             script: Some("Hi {{firstName}}, about your {{car}}".into()),
             template_params: vec!["{{firstName}}".into(), "{{city}}".into()],
         };
-        let stored = opening.to_stored();
+        let stored = serde_json::to_value(&opening).expect("plain strings");
         assert_eq!(
             stored,
             serde_json::json!({"script": "Hi {{firstName}}, about your {{car}}",
                                "templateParams": ["{{firstName}}", "{{city}}"]})
         );
-        assert_eq!(Opening::from_stored(&stored), opening);
+        assert_eq!(
+            serde_json::from_value::<Opening>(stored).expect("reads"),
+            opening
+        );
         assert_eq!(opening.required_variables(), ["car", "city", "firstName"]);
-    }
-
-    #[test]
-    fn a_value_that_does_not_read_is_an_opening_without_texts() {
-        let opening = Opening::from_stored(&serde_json::json!({"script": 5}));
-        assert_eq!(opening, Opening::default());
-        assert!(opening.required_variables().is_empty());
     }
 }

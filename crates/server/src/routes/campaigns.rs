@@ -106,7 +106,7 @@ pub struct CampaignResponse {
 
 impl CampaignResponse {
     fn new(campaign: Campaign) -> Self {
-        let opening = Opening::from_stored(&campaign.fields.opening);
+        let opening = campaign.fields.opening;
         Self {
             required_variables: opening.required_variables(),
             id: campaign.id.to_string(),
@@ -115,8 +115,7 @@ impl CampaignResponse {
             channel_id: campaign.fields.channel_id.to_string(),
             default_time_zone: campaign.fields.default_time_zone,
             default_country: campaign.fields.default_country,
-            calling_hours: serde_json::from_value(campaign.fields.calling_hours)
-                .unwrap_or_default(),
+            calling_hours: campaign.fields.calling_hours,
             max_attempts: campaign.fields.max_attempts,
             retry_interval: campaign.fields.retry_interval,
             opening_template: campaign.fields.opening_template,
@@ -233,11 +232,11 @@ async fn check(
         channel_id,
         default_time_zone: zone.expect("checked above").name().to_owned(),
         default_country: country,
-        calling_hours: serde_json::to_value(&body.calling_hours).expect("windows serialize"),
+        calling_hours: body.calling_hours,
         max_attempts,
         retry_interval: body.retry_interval.unwrap_or(RetryInterval::Daily),
         opening_template: body.opening_template,
-        opening: opening.to_stored(),
+        opening,
         concurrency,
     })
 }

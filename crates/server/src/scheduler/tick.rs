@@ -3,8 +3,8 @@
 //! the opening message one lead gets from them.
 
 use chrono::{DateTime, Utc};
-use leadline_core::calling_hours::{CallingHours, CallingWindowInput};
-use leadline_core::campaign::{LeadStatus, Opening};
+use leadline_core::calling_hours::CallingHours;
+use leadline_core::campaign::LeadStatus;
 use leadline_core::channel::MessageProviderType;
 use leadline_core::message::MessageType;
 use leadline_core::script::Script;
@@ -40,10 +40,7 @@ impl<'a> CampaignTick<'a> {
         let corrupt = |what: String| {
             StoreError::Corrupt(format!("campaign {} calling hours: {what}", campaign.id))
         };
-        let windows: Vec<CallingWindowInput> =
-            serde_json::from_value(campaign.fields.calling_hours.clone())
-                .map_err(|e| corrupt(e.to_string()))?;
-        let hours = CallingHours::parse("callingHours", &windows)
+        let hours = CallingHours::parse("callingHours", &campaign.fields.calling_hours)
             .map_err(|errors| corrupt(format!("{errors:?}")))?;
         let channel = store
             .channel(campaign.workspace_id, campaign.fields.channel_id)
@@ -56,7 +53,7 @@ impl<'a> CampaignTick<'a> {
                 .next(),
             None => None,
         };
-        let opening = Opening::from_stored(&campaign.fields.opening);
+        let opening = &campaign.fields.opening;
         // The texts were checked when the campaign was saved; one that no longer parses
         // renders empty, as before.
         let parse = |text: &str| Script::parse("opening", text).ok();
