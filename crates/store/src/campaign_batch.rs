@@ -46,6 +46,8 @@ pub struct NumberBooking {
     pub phone_number_id: PhoneNumberId,
     pub capability: Capability,
     /// `next_slot_at` as the batch read it: the booking holds only if it is unchanged.
+    /// Every reservation moves it forward (a number's send interval is never zero), so
+    /// an unchanged value means no send was reserved on the number since.
     pub seen_next_slot_at: DateTime<Utc>,
     /// `next_slot_at` after the batch's sends.
     pub next_slot_at: DateTime<Utc>,

@@ -161,7 +161,9 @@ impl BatchPlan<'_> {
             ..hints.request(self.capability)
         };
         let settings = &self.snapshot.settings;
-        let interval = settings.send_interval();
+        // Every reservation must move `next_slot_at` forward: that is what the batch's
+        // write compares (settings allow at most 1,000 sends a second, 1 ms apart).
+        let interval = settings.send_interval().max(TimeDelta::microseconds(1));
         let max_wait = (interval * 2).max(TimeDelta::seconds(1));
         for _ in 0..MAX_TRIES {
             let selection = select(&self.snapshot.pool, &request);
