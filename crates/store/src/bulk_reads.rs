@@ -1,7 +1,8 @@
 //! Reads for a whole batch of leads at once: the campaign scheduler asks each of these
-//! once per batch instead of once per lead. A list of keys travels as one JSON array
-//! parameter (`json_each` on SQLite, `jsonb_array_elements_text` on PostgreSQL), so a
-//! statement's text does not depend on the batch's size and stays prepared.
+//! once per batch instead of once per lead. A list of keys travels as one parameter (a
+//! JSON array read with `json_each` on SQLite, a `text[]` on PostgreSQL, whose planner
+//! then probes the index once per key), so a statement's text does not depend on the
+//! batch's size and stays prepared.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,18 +15,29 @@ use crate::conversations::{Conversation, conversation_columns};
 use crate::rows::{FromStoreRow, StoreRow, to_micros};
 use crate::{Backend, Store, StoreError};
 
-/// `IN (…)` over the JSON array bound at `$n`, in the backend's dialect.
+/// "is one of the list bound at `$n`" (bind the list with [`list`]), in the backend's
+/// dialect.
 pub(crate) fn in_list(backend: &Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite { .. } => format!("IN (SELECT value FROM json_each(${n}))"),
-        Backend::Postgres(_) => format!("IN (SELECT jsonb_array_elements_text(${n}::jsonb))"),
+        Backend::Postgres(_) => format!("= ANY(CAST(${n} AS TEXT[]))"),
     }
 }
 
-/// The JSON array of `values`, as text.
-pub(crate) fn json_list<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
+/// `values` as one text parameter for [`in_list`]: a JSON array on SQLite, an array
+/// literal on PostgreSQL.
+pub(crate) fn list<T: ToString>(backend: &Backend, values: impl IntoIterator<Item = T>) -> String {
     let values: Vec<String> = values.into_iter().map(|v| v.to_string()).collect();
-    serde_json::to_string(&values).expect("strings serialize")
+    match backend {
+        Backend::Sqlite { .. } => serde_json::to_string(&values).expect("strings serialize"),
+        Backend::Postgres(_) => {
+            let quoted: Vec<String> = values
+                .iter()
+                .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                .collect();
+            format!("{{{}}}", quoted.join(","))
+        }
+    }
 }
 
 /// What a contact carries into an attempt: its owner (the conversation's advisor) and
@@ -75,7 +87,7 @@ impl Store {
         read_rows!(
             self,
             sql,
-            [channel_type.as_str(), json_list(contacts)],
+            [channel_type.as_str(), list(&self.backend, contacts)],
             |row| row.id("contact_id")
         )
     }
@@ -93,8 +105,8 @@ impl Store {
             "SELECT phone_number FROM do_not_contact WHERE workspace_id = $1 AND phone_number {}",
             in_list(&self.backend, 2)
         );
-        let list = json_list(phones.iter().map(|p| p.as_str()));
-        read_rows!(self, sql, [workspace_id.to_string(), list], |row| row
+        let phones = list(&self.backend, phones.iter().map(|p| p.as_str()));
+        read_rows!(self, sql, [workspace_id.to_string(), phones], |row| row
             .text("phone_number"))
     }
 
@@ -118,11 +130,11 @@ impl Store {
             in_list(&self.backend, 3)
         );
         let args = (workspace_id.to_string(), channel_id.to_string());
-        let list: Vec<Conversation> =
-            read_rows!(self, sql, [args.0, args.1, json_list(contacts)], |row| {
+        let found: Vec<Conversation> =
+            read_rows!(self, sql, [args.0, args.1, list(&self.backend, contacts)], |row| {
                 Conversation::from_row(row)
             })?;
-        Ok(list.into_iter().map(|c| (c.contact_id, c)).collect())
+        Ok(found.into_iter().map(|c| (c.contact_id, c)).collect())
     }
 
     /// The owner and assigned number of each of `contacts` in the workspace.
@@ -142,7 +154,7 @@ impl Store {
         read_rows!(
             self,
             sql,
-            [workspace_id.to_string(), json_list(contacts)],
+            [workspace_id.to_string(), list(&self.backend, contacts)],
             |row| Ok((
                 row.id("id")?,
                 ContactLinks {
@@ -169,11 +181,11 @@ impl Store {
              WHERE workspace_id = $1 AND last_used_at >= $2 AND recipient {}",
             in_list(&self.backend, 3)
         );
-        let list = json_list(recipients.iter().map(|r| r.as_str()));
+        let recipients = list(&self.backend, recipients.iter().map(|r| r.as_str()));
         read_rows!(
             self,
             sql,
-            [workspace_id.to_string(), to_micros(since), list],
+            [workspace_id.to_string(), to_micros(since), recipients],
             |row| Ok((row.text("recipient")?, row.id("phone_number_id")?))
         )
     }

@@ -26,7 +26,7 @@ use leadline_core::numbers::Capability;
 use leadline_core::{ContactId, ConversationId, E164, JobId, PhoneNumberId, WorkspaceId};
 
 use crate::backend::on_write;
-use crate::bulk_reads::{in_list, json_list};
+use crate::bulk_reads::{in_list, list};
 use crate::conversations::{
     Conversation, PlannedConversation, PlannedOpening, conversation_columns,
 };
@@ -198,7 +198,7 @@ impl Store {
                     "SELECT contact_id FROM contact_opt_outs WHERE channel_type = $1 AND contact_id {}",
                     in_list(backend, 2)
                 );
-                let contacts = json_list(batch.attempts.iter().map(|a| a.lead.contact_id));
+                let contacts = list(backend, batch.attempts.iter().map(|a| a.lead.contact_id));
                 let stopped: HashSet<ContactId> = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(batch.channel_type.as_str())
                     .bind(contacts)
@@ -276,7 +276,7 @@ impl Store {
                 let active: HashMap<ContactId, Conversation> = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(batch.workspace_id.to_string())
                     .bind(channel_id.to_string())
-                    .bind(json_list(&lost))
+                    .bind(list(backend, &lost))
                     .fetch_all(&mut *tx)
                     .await?
                     .iter()
