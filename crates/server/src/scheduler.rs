@@ -14,7 +14,6 @@
 //! costs the number of due leads, not the number of leads. Pausing a campaign takes it
 //! out of the next tick; its leads keep their place and resume when it is activated.
 
-mod calls;
 mod worker;
 
 use std::sync::Arc;
@@ -39,7 +38,6 @@ use tokio::sync::Notify;
 use crate::numbers::assign::Exclusions;
 use crate::numbers::{Assigned, NumberPools, SenderAssigner, SenderRequest};
 
-pub use calls::{call_outcome, record_call_outcome};
 pub use worker::run;
 
 /// How long a claimed lead stays with this scheduler before another may take it.

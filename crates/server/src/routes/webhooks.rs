@@ -34,6 +34,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::path_id;
 use crate::rate_limit::response::{Shape, too_many_requests};
 use crate::state::AppState;
+use crate::usecases::call_outcome::{CallReport, record_call_outcome};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(provider_webhook_post, provider_webhook_get))
@@ -250,30 +251,15 @@ async fn apply(
             status,
             duration_seconds,
         } => {
-            let reference = key(message);
-            let updated = state
-                .store
-                .apply_call_status(
-                    channel.id,
-                    &reference,
-                    status,
-                    duration_seconds.map(i64::from),
-                )
-                .await?;
-            match updated {
-                Some(message) => {
-                    if let Some(conversation) = state
-                        .store
-                        .conversation(message.workspace_id, message.conversation_id)
-                        .await?
-                    {
-                        crate::scheduler::record_call_outcome(&state.store, &conversation, status)
-                            .await?;
-                    }
-                }
-                None => {
-                    tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored")
-                }
+            let report = CallReport {
+                channel_id: channel.id,
+                call: key(message),
+                status,
+                duration_seconds: duration_seconds.map(i64::from),
+            };
+            let reference = report.call.clone();
+            if record_call_outcome(&state.store, report).await?.is_none() {
+                tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored");
             }
         }
         ProviderEvent::Inbound {
