@@ -25,7 +25,7 @@ use leadline_core::channel::ProviderKind;
 use leadline_providers::{
     MessageRef, Provider, ProviderEvent, WebhookError, WebhookOutcome, WebhookRequest,
 };
-use leadline_store::messages::{MessageKey, NewInbound};
+use leadline_store::messages::MessageKey;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,6 +35,7 @@ use crate::extract::path_id;
 use crate::rate_limit::response::{Shape, too_many_requests};
 use crate::state::AppState;
 use crate::usecases::call_outcome::{CallReport, record_call_outcome};
+use crate::usecases::inbound::{Inbound, receive_inbound};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(provider_webhook_post, provider_webhook_get))
@@ -269,18 +270,13 @@ async fn apply(
             received_at,
             ..
         } => {
-            let recorded = state
-                .store
-                .record_inbound(
-                    channel,
-                    NewInbound {
-                        from,
-                        text,
-                        provider_message_id,
-                        received_at,
-                    },
-                )
-                .await?;
+            let inbound = Inbound {
+                from,
+                text,
+                provider_message_id,
+                received_at,
+            };
+            let recorded = receive_inbound(&state.store, channel, inbound).await?;
             tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id,
                 duplicate = recorded.duplicate, "inbound message recorded");
             if !recorded.duplicate {
