@@ -45,6 +45,8 @@ pub struct RunningServer {
     pub keys: KeyCache,
     workers: Vec<Worker>,
     shutdown_timeout: Duration,
+    /// Without background workers, the dispatcher that runs when stepped.
+    stepped_dispatcher: Option<dispatcher::Dispatcher>,
 }
 
 /// A background worker of the server, by the name logs give it.
@@ -62,6 +64,12 @@ pub struct Stopped {
 }
 
 impl RunningServer {
+    /// The dispatcher to step ([`dispatcher::Dispatcher::run_once`]) when the server
+    /// runs without background workers ([`ServerOptions::without_dispatcher`]).
+    pub fn dispatcher(&self) -> Option<&dispatcher::Dispatcher> {
+        self.stepped_dispatcher.as_ref()
+    }
+
     /// Stops within the server's shutdown timeout ([`ServerOptions::shutdown_timeout`]).
     pub async fn stop(self) -> std::io::Result<()> {
         let timeout = self.shutdown_timeout;
@@ -202,6 +210,9 @@ pub async fn start_with(
     let shutdown = CancellationToken::new();
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
     tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));
+    let stepped_dispatcher = options.without_dispatcher.then(|| {
+        dispatcher::Dispatcher::new(store.clone(), providers.clone(), options.dispatcher.clone())
+    });
     let workers = if options.without_dispatcher {
         Vec::new()
     } else {
@@ -240,6 +251,7 @@ pub async fn start_with(
         keys,
         workers,
         shutdown_timeout: options.shutdown_timeout,
+        stepped_dispatcher,
     })
 }
 

@@ -15,7 +15,11 @@ pub enum Step {
 impl Step {
     /// `Worked(n)` for `n > 0`, else `Idle`.
     pub fn from_count(count: usize) -> Self {
-        if count == 0 { Step::Idle } else { Step::Worked(count) }
+        if count == 0 {
+            Step::Idle
+        } else {
+            Step::Worked(count)
+        }
     }
 
     pub fn is_idle(self) -> bool {

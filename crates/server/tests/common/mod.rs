@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod dispatch_steps;
 pub mod fault_proxy;
 pub mod idempotency;
 pub mod messaging;
