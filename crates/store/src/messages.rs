@@ -311,7 +311,7 @@ pub enum InboundFiled {
     Filed,
     /// Its provider reported it before (a moment ago, perhaps to another node): this is
     /// the message stored then; nothing was written.
-    Duplicate(Message),
+    Duplicate(Box<Message>),
 }
 
 impl Store {
@@ -456,7 +456,7 @@ impl Store {
                     .message_of_channel(message.channel_id, &MessageKey::ProviderId(provider_id))
                     .await?
                     .ok_or_else(|| StoreError::Corrupt("duplicate inbound vanished".into()))?;
-                Ok(InboundFiled::Duplicate(stored))
+                Ok(InboundFiled::Duplicate(Box::new(stored)))
             }
             Err(error) => Err(error),
         }

@@ -125,7 +125,7 @@ pub async fn receive_inbound(
             duplicate: false,
         }),
         InboundFiled::Duplicate(stored) => Ok(InboundReceived {
-            message: stored,
+            message: *stored,
             conversation,
             duplicate: true,
         }),

@@ -69,7 +69,7 @@ pub async fn file_reply(
         },
         InboundFiled::Duplicate(stored) => Filed {
             duplicate: true,
-            message: stored,
+            message: *stored,
         },
     })
 }
