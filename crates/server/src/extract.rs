@@ -6,6 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -62,6 +63,30 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Syntax first, over the whole body: a typed parse stops at the first field of the
     // wrong shape and would answer 422 for a body that is not even JSON (`{} trailing`,
     // a truncated document). The same pass refuses text holding U+0000 by its path.
+    //
+    // Both passes run first without tracking the path: tracking allocates for every key
+    // and every element, and only a refusal needs to say where it is. A refused body is
+    // read again with tracking, which refuses it the same way and names the path.
+    let mut checker = serde_json::Deserializer::from_slice(body);
+    if nul::NulFree::deserialize(&mut checker).is_ok() {
+        checker.end().map_err(|error| not_json(&error))?;
+    } else {
+        check_syntax_tracked(body)?;
+    }
+    // Every endpoint takes an object; serde would otherwise read an array field by field.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    if let Ok(value) = T::deserialize(&mut deserializer) {
+        deserializer.end().map_err(|error| not_json(&error))?;
+        return Ok(value);
+    }
+    parse_tracked(body)
+}
+
+/// The syntax and U+0000 pass of [`parse_json`], naming the path of what it refuses.
+fn check_syntax_tracked(body: &[u8]) -> Result<(), ApiError> {
     let mut checker = serde_json::Deserializer::from_slice(body);
     if let Err(error) = serde_path_to_error::deserialize::<_, nul::NulFree>(&mut checker) {
         let path = error.path().to_string();
@@ -72,11 +97,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let field = if path == "." { "body".to_owned() } else { path };
         return Err(ApiError::field(&field, strip_position(&inner.to_string())));
     }
-    checker.end().map_err(|error| not_json(&error))?;
-    // Every endpoint takes an object; serde would otherwise read an array field by field.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ApiError::field("body", "must be a JSON object"));
-    }
+    checker.end().map_err(|error| not_json(&error))
+}
+
+/// The typed pass of [`parse_json`], naming the field it refuses by its JSON path.
+fn parse_tracked<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // The body is JSON (checked above), so anything refused now is a field of the

@@ -20,7 +20,6 @@
 //! a campaign takes it out of the next step; its leads keep their place and resume when
 //! it is activated.
 
-mod calls;
 mod tick;
 mod worker;
 
@@ -46,7 +45,6 @@ use crate::usecases::outbound::{NewConversation, WhenActive, open_outbound_conve
 use crate::worker_step::Step;
 use tick::CampaignTick;
 
-pub use calls::{call_outcome, record_call_outcome};
 pub use worker::run;
 
 /// How long a claimed lead stays with this scheduler before another may take it.

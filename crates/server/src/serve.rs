@@ -46,6 +46,8 @@ pub struct RunningServer {
     agent: AgentRunner,
     workers: Vec<Worker>,
     shutdown_timeout: Duration,
+    /// Without background workers, the dispatcher that runs when stepped.
+    stepped_dispatcher: Option<dispatcher::Dispatcher>,
 }
 
 /// A background worker of the server, by the name logs give it.
@@ -67,6 +69,12 @@ impl RunningServer {
     /// off, it runs only when stepped with [`AgentRunner::run_once`].
     pub fn agent_runner(&self) -> &AgentRunner {
         &self.agent
+    }
+
+    /// The dispatcher to step ([`dispatcher::Dispatcher::run_once`]) when the server
+    /// runs without background workers ([`ServerOptions::without_dispatcher`]).
+    pub fn dispatcher(&self) -> Option<&dispatcher::Dispatcher> {
+        self.stepped_dispatcher.as_ref()
     }
 
     /// Stops within the server's shutdown timeout ([`ServerOptions::shutdown_timeout`]).
@@ -214,6 +222,9 @@ pub async fn start_with(
     let shutdown = CancellationToken::new();
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
     tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));
+    let stepped_dispatcher = options.without_dispatcher.then(|| {
+        dispatcher::Dispatcher::new(store.clone(), providers.clone(), options.dispatcher.clone())
+    });
     let agent = AgentRunner::new(
         RunnerDeps {
             store: store.clone(),
@@ -266,6 +277,7 @@ pub async fn start_with(
         agent,
         workers,
         shutdown_timeout: options.shutdown_timeout,
+        stepped_dispatcher,
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::dispatch_steps::stepped;
 use common::{assert_invalid, problem_fields};
 use serde_json::json;
 
@@ -129,36 +130,40 @@ both_stores!(templates_count_placeholders_and_take_a_status, |app| {
     assert_eq!(listed["data"].as_array().unwrap().len(), 2);
 });
 
-both_stores!(advisor_message_takes_over_and_is_delivered, |app| {
-    let opened = app.open_leadscout("+14155554001").await;
-    let advisor = app.create_user("advisor@example.com").await;
-    let path = format!("/api/v1/conversations/{}/messages", opened.conversation_id);
-    let (status, message) = app
-        .post(
-            &path,
-            json!({"userId": "advisor@example.com", "text": "Hi, I'm your advisor."}),
-        )
-        .await;
-    assert_eq!(status, 202, "{message}");
-    assert_eq!(message["status"], "queued");
-    assert_eq!(message["authorUserId"], advisor["id"]);
-    let id = message["id"].as_str().unwrap();
-    app.wait_for_status(&opened.conversation_id, id, "delivered")
-        .await;
-    let (_, conversation) = app
-        .get(&format!("/api/v1/conversations/{}", opened.conversation_id))
-        .await;
-    assert_eq!(conversation["controller"], "HUMAN");
+both_stores!(
+    advisor_message_takes_over_and_is_delivered,
+    stepped(),
+    |app| {
+        let opened = app.open_leadscout("+14155554001").await;
+        let advisor = app.create_user("advisor@example.com").await;
+        let path = format!("/api/v1/conversations/{}/messages", opened.conversation_id);
+        let (status, message) = app
+            .post(
+                &path,
+                json!({"userId": "advisor@example.com", "text": "Hi, I'm your advisor."}),
+            )
+            .await;
+        assert_eq!(status, 202, "{message}");
+        assert_eq!(message["status"], "queued");
+        assert_eq!(message["authorUserId"], advisor["id"]);
+        let id = message["id"].as_str().unwrap();
+        app.wait_for_status(&opened.conversation_id, id, "delivered")
+            .await;
+        let (_, conversation) = app
+            .get(&format!("/api/v1/conversations/{}", opened.conversation_id))
+            .await;
+        assert_eq!(conversation["controller"], "HUMAN");
 
-    let (status, problem) = app
-        .post(&path, json!({"userId": "ghost@example.com", "text": "x"}))
-        .await;
-    assert_invalid(status, &problem, "userId");
-    let (status, problem) = app
-        .post(&path, json!({"userId": "advisor@example.com", "text": " "}))
-        .await;
-    assert_invalid(status, &problem, "text");
-});
+        let (status, problem) = app
+            .post(&path, json!({"userId": "ghost@example.com", "text": "x"}))
+            .await;
+        assert_invalid(status, &problem, "userId");
+        let (status, problem) = app
+            .post(&path, json!({"userId": "advisor@example.com", "text": " "}))
+            .await;
+        assert_invalid(status, &problem, "text");
+    }
+);
 
 both_stores!(conversations_filter_by_contact_channel_and_status, |app| {
     let first = app.open_leadscout("+14155554002").await;

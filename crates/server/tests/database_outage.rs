@@ -88,6 +88,27 @@ impl Load {
         };
         self.answers.lock().unwrap().push(answer);
     }
+
+    /// Waits (up to `limit`) until a reply sent in `phase` was accepted.
+    async fn until_a_reply_is_accepted_in(&self, phase: u8, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let accepted = self
+                .answers
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|a| a.path != "/readyz" && a.phases.0 == phase && a.status == 202);
+            if accepted {
+                return;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "no reply sent in phase {phase} was accepted within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// The address the database's URL names, resolved.
@@ -211,7 +232,8 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
         }));
     }
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    load.until_a_reply_is_accepted_in(BEFORE, Duration::from_secs(15))
+        .await;
     load.phase.store(DURING, Ordering::SeqCst);
     proxy.cut();
     tokio::time::sleep(CUT).await;
@@ -240,7 +262,8 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    load.until_a_reply_is_accepted_in(AFTER, Duration::from_secs(15))
+        .await;
     load.stop.store(true, Ordering::SeqCst);
     for client in clients {
         client.await.expect("a client ran to the end");

@@ -181,11 +181,22 @@ async fn one_id_for_every_message(kind: BackendKind) {
     })
     .await;
     let messages = seed_http_sends(&store, &sink.url, 30, 300).await;
-    let server = dispatcher(&store, DispatcherOptions::default()).await;
-    wait_until("the outbox is empty", Duration::from_secs(60), async || {
-        store.outbox_depth().await.unwrap() == 0
-    })
-    .await;
+    // Stepped: every send is made and recorded when the drain returns.
+    let options = ServerOptions {
+        without_dispatcher: true,
+        outbound: leadline_server::testing::loopback_gateways(),
+        ..ServerOptions::default()
+    };
+    let server = start_with(store.clone(), "127.0.0.1:0", options)
+        .await
+        .expect("the server starts");
+    server
+        .dispatcher()
+        .expect("a server without background workers steps its dispatcher")
+        .drain()
+        .await
+        .expect("the store answers");
+    assert_eq!(store.outbox_depth().await.unwrap(), 0, "{kind:?}");
     server.stop().await.unwrap();
     assert_eq!(
         sink.total(),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::TestApp;
+use common::dispatch_steps::stepped;
 use leadline_core::ManualClock;
 use leadline_server::serve::ServerOptions;
 use serde_json::{Value, json};
@@ -195,72 +196,76 @@ async fn rotation_and_grace_on_postgres() {
     rotation_and_grace(leadline_store::BackendKind::Postgres).await;
 }
 
-both_stores!(reports_need_the_credentials_and_their_own_id, |app| {
-    let kannel = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/cgi-bin/sendsms"))
-        .respond_with(ResponseTemplate::new(202).set_body_string("0: Accepted for delivery"))
-        .mount(&kannel)
+both_stores!(
+    reports_need_the_credentials_and_their_own_id,
+    stepped(),
+    |app| {
+        let kannel = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/cgi-bin/sendsms"))
+            .respond_with(ResponseTemplate::new(202).set_body_string("0: Accepted for delivery"))
+            .mount(&kannel)
+            .await;
+        let channel = app
+            .kannel_channel(&kannel.uri(), json!(["127.0.0.0/8", "::1"]))
+            .await;
+        app.create_template(json!({"name": "welcome", "language": "en", "body": "Hi {{1}}, this is {{2}}.", "channelType": "SMS"}))
         .await;
-    let channel = app
-        .kannel_channel(&kannel.uri(), json!(["127.0.0.0/8", "::1"]))
-        .await;
-    app.create_template(json!({"name": "welcome", "language": "en", "body": "Hi {{1}}, this is {{2}}.", "channelType": "SMS"}))
-        .await;
-    let cellphone = "+14155558102";
-    app.upsert_contact(json!({"cellphone": cellphone})).await;
-    let (status, opened) = app
-        .post(
-            &app.leadscout_path(),
-            TestApp::leadscout_body(cellphone, &channel, &["Ana", "Leo"]),
-        )
-        .await;
-    assert_eq!(status, 200, "{opened}");
-    let conversation = opened["conversation"]["id"].as_str().unwrap();
-    let message = opened["templateSent"]["messageId"].as_str().unwrap();
-    app.wait_for_status(conversation, message, "sent").await;
+        let cellphone = "+14155558102";
+        app.upsert_contact(json!({"cellphone": cellphone})).await;
+        let (status, opened) = app
+            .post(
+                &app.leadscout_path(),
+                TestApp::leadscout_body(cellphone, &channel, &["Ana", "Leo"]),
+            )
+            .await;
+        assert_eq!(status, 200, "{opened}");
+        let conversation = opened["conversation"]["id"].as_str().unwrap();
+        let message = opened["templateSent"]["messageId"].as_str().unwrap();
+        app.wait_for_status(conversation, message, "sent").await;
 
-    let sent = &kannel.received_requests().await.unwrap()[0];
-    let dlr_url = sent
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "dlr-url")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let report = |dlr_type: &str| {
-        fill(
-            &dlr_url,
-            &[
-                ("%d", dlr_type),
-                ("%i", "fake1"),
-                ("%T", "1700000000"),
-                ("%A", ""),
-            ],
-        )
-    };
-    let userinfo = format!(
-        "{}@",
-        dlr_url
-            .split('@')
-            .next()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-    );
+        let sent = &kannel.received_requests().await.unwrap()[0];
+        let dlr_url = sent
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "dlr-url")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let report = |dlr_type: &str| {
+            fill(
+                &dlr_url,
+                &[
+                    ("%d", dlr_type),
+                    ("%i", "fake1"),
+                    ("%T", "1700000000"),
+                    ("%A", ""),
+                ],
+            )
+        };
+        let userinfo = format!(
+            "{}@",
+            dlr_url
+                .split('@')
+                .next()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        );
 
-    // A report as a log or proxy shows it, its status changed to "failed": refused.
-    let tampered = report("2").replacen(&userinfo, "", 1);
-    assert_eq!(kannel_get(app, &tampered).await, 401);
-    // With the credentials but another message's id: refused.
-    let other_id = report("2").replace(message, &leadline_core::MessageId::new().to_string());
-    assert_eq!(kannel_get(app, &other_id).await, 401);
-    app.wait_for_status(conversation, message, "sent").await;
+        // A report as a log or proxy shows it, its status changed to "failed": refused.
+        let tampered = report("2").replacen(&userinfo, "", 1);
+        assert_eq!(kannel_get(app, &tampered).await, 401);
+        // With the credentials but another message's id: refused.
+        let other_id = report("2").replace(message, &leadline_core::MessageId::new().to_string());
+        assert_eq!(kannel_get(app, &other_id).await, 401);
+        app.wait_for_status(conversation, message, "sent").await;
 
-    assert_eq!(kannel_get(app, &report("1")).await, 200);
-    app.wait_for_status(conversation, message, "delivered")
-        .await;
-});
+        assert_eq!(kannel_get(app, &report("1")).await, 200);
+        app.wait_for_status(conversation, message, "delivered")
+            .await;
+    }
+);
 
 both_stores!(callers_outside_the_allowed_sources_are_refused, |app| {
     let channel = app

@@ -4,54 +4,59 @@
 
 mod common;
 
+use common::dispatch_steps::stepped;
 use common::{assert_invalid, problem_fields};
 use serde_json::json;
 
-both_stores!(opens_a_conversation_and_the_sandbox_delivers_it, |app| {
-    let opened = app.open_leadscout("+14155552671").await;
-    let response = &opened.response;
-    assert_eq!(response["alreadyInitiated"], false);
-    assert_eq!(response["templateSent"]["name"], "welcome");
-    let conversation = &response["conversation"];
-    assert_eq!(conversation["status"], "ACTIVE");
-    assert_eq!(conversation["controller"], "AI");
-    assert_eq!(conversation["workspaceId"], app.workspace_id.as_str());
-    assert_eq!(
-        conversation["participants"]["externals"][0]["identifier"],
-        opened.contact_id.as_str()
-    );
-    assert_eq!(
-        conversation["participants"]["externals"][0]["identifierType"],
-        "ID"
-    );
-    assert!(conversation["createdAt"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(response["contact"]["cellphone"], "+14155552671");
-    assert_eq!(response["contact"]["firstName"], "Ana");
+both_stores!(
+    opens_a_conversation_and_the_sandbox_delivers_it,
+    stepped(),
+    |app| {
+        let opened = app.open_leadscout("+14155552671").await;
+        let response = &opened.response;
+        assert_eq!(response["alreadyInitiated"], false);
+        assert_eq!(response["templateSent"]["name"], "welcome");
+        let conversation = &response["conversation"];
+        assert_eq!(conversation["status"], "ACTIVE");
+        assert_eq!(conversation["controller"], "AI");
+        assert_eq!(conversation["workspaceId"], app.workspace_id.as_str());
+        assert_eq!(
+            conversation["participants"]["externals"][0]["identifier"],
+            opened.contact_id.as_str()
+        );
+        assert_eq!(
+            conversation["participants"]["externals"][0]["identifierType"],
+            "ID"
+        );
+        assert!(conversation["createdAt"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(response["contact"]["cellphone"], "+14155552671");
+        assert_eq!(response["contact"]["firstName"], "Ana");
 
-    let delivered = app
-        .wait_for_status(&opened.conversation_id, &opened.message_id, "delivered")
-        .await;
-    assert_eq!(delivered["body"], "Hi Ana, this is Leo.");
-    assert_eq!(delivered["direction"], "outbound");
-    assert_eq!(delivered["type"], "SMS");
-    assert_eq!(delivered["template"]["params"], json!(["Ana", "Leo"]));
-    assert_eq!(
-        delivered["providerMessageId"],
-        format!("sandbox-{}", opened.message_id)
-    );
-    assert!(delivered["sentAt"].is_string() && delivered["deliveredAt"].is_string());
+        let delivered = app
+            .wait_for_status(&opened.conversation_id, &opened.message_id, "delivered")
+            .await;
+        assert_eq!(delivered["body"], "Hi Ana, this is Leo.");
+        assert_eq!(delivered["direction"], "outbound");
+        assert_eq!(delivered["type"], "SMS");
+        assert_eq!(delivered["template"]["params"], json!(["Ana", "Leo"]));
+        assert_eq!(
+            delivered["providerMessageId"],
+            format!("sandbox-{}", opened.message_id)
+        );
+        assert!(delivered["sentAt"].is_string() && delivered["deliveredAt"].is_string());
 
-    let (status, reply) = app
+        let (status, reply) = app
         .post("/api/v1/sandbox/inbound", json!({"channelId": opened.channel_id, "from": "+14155552671", "text": "Yes, tell me more"}))
         .await;
-    assert_eq!(status, 201, "{reply}");
-    assert_eq!(reply["conversationId"], opened.conversation_id.as_str());
-    let messages = app.messages(&opened.conversation_id).await;
-    assert_eq!(messages.len(), 2);
-    assert_eq!(messages[1]["direction"], "inbound");
-    assert_eq!(messages[1]["status"], "received");
-    assert_eq!(messages[1]["body"], "Yes, tell me more");
-});
+        assert_eq!(status, 201, "{reply}");
+        assert_eq!(reply["conversationId"], opened.conversation_id.as_str());
+        let messages = app.messages(&opened.conversation_id).await;
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[1]["direction"], "inbound");
+        assert_eq!(messages[1]["status"], "received");
+        assert_eq!(messages[1]["body"], "Yes, tell me more");
+    }
+);
 
 both_stores!(one_active_conversation_per_contact_and_channel, |app| {
     let opened = app.open_leadscout("+14155552672").await;

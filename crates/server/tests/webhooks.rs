@@ -4,7 +4,13 @@
 
 mod common;
 
+use std::sync::Arc;
+
+use common::dispatch_steps::stepped;
+use leadline_core::ManualClock;
+use leadline_core::retry::RetryPolicy;
 use leadline_providers::signing::{SIGNATURE_HEADER, sign};
+use leadline_store::BackendKind;
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -76,64 +82,75 @@ async fn gateway(answer: ResponseTemplate) -> MockServer {
     server
 }
 
-both_stores!(signed_reports_move_messages_forward_only, |app| {
-    let gateway = gateway(ResponseTemplate::new(200).set_body_json(json!({"id": "gw-1"}))).await;
-    let channel = app.http_channel(&gateway.uri()).await;
-    let (conversation, message) = app.open_on(&channel, "+14155556001").await;
-    let sent = app.wait_for_status(&conversation, &message, "sent").await;
-    assert_eq!(sent["providerMessageId"], "gw-1");
-    let request = &gateway.received_requests().await.unwrap()[0];
-    assert_eq!(
-        request
-            .headers
-            .get("idempotency-key")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        message
-    );
+both_stores!(
+    signed_reports_move_messages_forward_only,
+    stepped(),
+    |app| {
+        let gateway =
+            gateway(ResponseTemplate::new(200).set_body_json(json!({"id": "gw-1"}))).await;
+        let channel = app.http_channel(&gateway.uri()).await;
+        let (conversation, message) = app.open_on(&channel, "+14155556001").await;
+        let sent = app.wait_for_status(&conversation, &message, "sent").await;
+        assert_eq!(sent["providerMessageId"], "gw-1");
+        let request = &gateway.received_requests().await.unwrap()[0];
+        assert_eq!(
+            request
+                .headers
+                .get("idempotency-key")
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            message
+        );
 
-    let delivered = json!({"type": "status", "providerMessageId": "gw-1", "status": "delivered"});
-    assert_eq!(app.webhook(&channel, &delivered, SECRET).await, 200);
-    app.wait_for_status(&conversation, &message, "delivered")
-        .await;
-    let late = json!({"type": "status", "messageId": message, "status": "sent"});
-    assert_eq!(app.webhook(&channel, &late, SECRET).await, 200);
-    let read = json!({"type": "status", "messageId": message, "status": "read"});
-    assert_eq!(app.webhook(&channel, &read, SECRET).await, 200);
-    app.wait_for_status(&conversation, &message, "read").await;
-});
+        let delivered =
+            json!({"type": "status", "providerMessageId": "gw-1", "status": "delivered"});
+        assert_eq!(app.webhook(&channel, &delivered, SECRET).await, 200);
+        app.wait_for_status(&conversation, &message, "delivered")
+            .await;
+        let late = json!({"type": "status", "messageId": message, "status": "sent"});
+        assert_eq!(app.webhook(&channel, &late, SECRET).await, 200);
+        let read = json!({"type": "status", "messageId": message, "status": "read"});
+        assert_eq!(app.webhook(&channel, &read, SECRET).await, 200);
+        app.wait_for_status(&conversation, &message, "read").await;
+    }
+);
 
-both_stores!(bad_signatures_are_refused_and_change_nothing, |app| {
-    let gateway = gateway(ResponseTemplate::new(200).set_body_json(json!({"id": "gw-2"}))).await;
-    let channel = app.http_channel(&gateway.uri()).await;
-    let (conversation, message) = app.open_on(&channel, "+14155556002").await;
-    app.wait_for_status(&conversation, &message, "sent").await;
-    let report = json!({"type": "status", "providerMessageId": "gw-2", "status": "failed", "errorCode": "30003"});
-    assert_eq!(app.webhook(&channel, &report, "wrong-secret").await, 401);
-    let unsigned = app
-        .anonymous(
-            reqwest::Method::POST,
-            &format!("/webhooks/providers/{channel}"),
-        )
-        .json(&report)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unsigned.status(), 401);
-    let reply = json!({"type": "inbound", "from": "+14155556002", "text": "forged"});
-    assert_eq!(app.webhook(&channel, &reply, "wrong-secret").await, 401);
-    let messages = app.messages(&conversation).await;
-    assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0]["status"], "sent");
+both_stores!(
+    bad_signatures_are_refused_and_change_nothing,
+    stepped(),
+    |app| {
+        let gateway =
+            gateway(ResponseTemplate::new(200).set_body_json(json!({"id": "gw-2"}))).await;
+        let channel = app.http_channel(&gateway.uri()).await;
+        let (conversation, message) = app.open_on(&channel, "+14155556002").await;
+        app.wait_for_status(&conversation, &message, "sent").await;
+        let report = json!({"type": "status", "providerMessageId": "gw-2", "status": "failed", "errorCode": "30003"});
+        assert_eq!(app.webhook(&channel, &report, "wrong-secret").await, 401);
+        let unsigned = app
+            .anonymous(
+                reqwest::Method::POST,
+                &format!("/webhooks/providers/{channel}"),
+            )
+            .json(&report)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unsigned.status(), 401);
+        let reply = json!({"type": "inbound", "from": "+14155556002", "text": "forged"});
+        assert_eq!(app.webhook(&channel, &reply, "wrong-secret").await, 401);
+        let messages = app.messages(&conversation).await;
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0]["status"], "sent");
 
-    let (status, _) = app
-        .get("/webhooks/providers/0190a5a0-0000-7000-8000-000000000000")
-        .await;
-    assert_eq!(status, 404);
-});
+        let (status, _) = app
+            .get("/webhooks/providers/0190a5a0-0000-7000-8000-000000000000")
+            .await;
+        assert_eq!(status, 404);
+    }
+);
 
-both_stores!(signed_replies_are_recorded_once, |app| {
+both_stores!(signed_replies_are_recorded_once, stepped(), |app| {
     let gateway = gateway(ResponseTemplate::new(200)).await;
     let channel = app.http_channel(&gateway.uri()).await;
     let (conversation, _) = app.open_on(&channel, "+14155556003").await;
@@ -156,7 +173,7 @@ both_stores!(signed_replies_are_recorded_once, |app| {
     assert_eq!(inbound[0]["providerMessageId"], "in-42");
 });
 
-both_stores!(permanent_refusals_fail_the_message, |app| {
+both_stores!(permanent_refusals_fail_the_message, stepped(), |app| {
     let gateway =
         gateway(ResponseTemplate::new(400).set_body_json(json!({"code": "invalid_number"}))).await;
     let channel = app.http_channel(&gateway.uri()).await;
@@ -170,7 +187,14 @@ both_stores!(permanent_refusals_fail_the_message, |app| {
     );
 });
 
-both_stores!(temporary_failures_are_retried_with_the_same_key, |app| {
+on_both_stores!(temporary_failures_are_retried_with_the_same_key);
+
+async fn temporary_failures_are_retried_with_the_same_key(kind: BackendKind) {
+    // The retry is due after the retry policy's delay on the store's clock, moved below.
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let Some(app) = common::TestApp::spawn_with(kind, clock.clone(), stepped()).await else {
+        return;
+    };
     let gateway = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
@@ -185,6 +209,10 @@ both_stores!(temporary_failures_are_retried_with_the_same_key, |app| {
         .await;
     let channel = app.http_channel(&gateway.uri()).await;
     let (conversation, message) = app.open_on(&channel, "+14155556005").await;
+    // The first attempt meets the 503; the retry waits at most the first delay.
+    app.drain_dispatcher().await;
+    let retry_delay = RetryPolicy::default().first_delay;
+    clock.advance(chrono::Duration::from_std(retry_delay).unwrap());
     let sent = app.wait_for_status(&conversation, &message, "sent").await;
     assert_eq!(sent["providerMessageId"], "gw-retry");
     let requests = gateway.received_requests().await.unwrap();
@@ -200,4 +228,5 @@ both_stores!(temporary_failures_are_retried_with_the_same_key, |app| {
             message
         );
     }
-});
+    app.stop().await;
+}

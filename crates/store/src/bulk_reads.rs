@@ -1,8 +1,7 @@
 //! Reads for a whole batch of leads at once: the campaign scheduler asks each of these
 //! once per batch instead of once per lead. A list of keys travels as one parameter (a
-//! JSON array read with `json_each` on SQLite, a `text[]` on PostgreSQL, whose planner
-//! then probes the index once per key), so a statement's text does not depend on the
-//! batch's size and stays prepared.
+//! JSON array read with `json_each` on SQLite, a `text[]` unnested on PostgreSQL), so a
+//! statement's text does not depend on the batch's size and stays prepared.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +19,9 @@ use crate::{Backend, Store, StoreError};
 pub(crate) fn in_list(backend: &Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite { .. } => format!("IN (SELECT value FROM json_each(${n}))"),
-        Backend::Postgres(_) => format!("= ANY(CAST(${n} AS TEXT[]))"),
+        // A semi-join, not `= ANY(array)`: a generic plan made while the table was small
+        // would test every row of the workspace against the whole array.
+        Backend::Postgres(_) => format!("IN (SELECT unnest(CAST(${n} AS TEXT[])))"),
     }
 }
 
@@ -130,10 +131,12 @@ impl Store {
             in_list(&self.backend, 3)
         );
         let args = (workspace_id.to_string(), channel_id.to_string());
-        let found: Vec<Conversation> =
-            read_rows!(self, sql, [args.0, args.1, list(&self.backend, contacts)], |row| {
-                Conversation::from_row(row)
-            })?;
+        let found: Vec<Conversation> = read_rows!(
+            self,
+            sql,
+            [args.0, args.1, list(&self.backend, contacts)],
+            |row| { Conversation::from_row(row) }
+        )?;
         Ok(found.into_iter().map(|c| (c.contact_id, c)).collect())
     }
 

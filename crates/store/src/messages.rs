@@ -308,22 +308,14 @@ impl Store {
     }
 }
 
-/// An inbound message as a provider reported it.
+/// How filing an inbound message went.
 #[derive(Debug, Clone)]
-pub struct NewInbound {
-    pub from: E164,
-    pub text: String,
-    pub provider_message_id: Option<String>,
-    pub received_at: Option<DateTime<Utc>>,
-}
-
-/// Where an inbound message was filed.
-#[derive(Debug, Clone)]
-pub struct InboundRecorded {
-    pub message: Message,
-    pub conversation: crate::conversations::Conversation,
-    /// The provider reported this message before; nothing new was written.
-    pub duplicate: bool,
+pub enum InboundFiled {
+    /// Written now, with its conversation's last inbound time and the agent's task.
+    Filed,
+    /// Its provider reported it before (a moment ago, perhaps to another node): this is
+    /// the message stored then; nothing was written.
+    Duplicate(Box<Message>),
 }
 
 impl Store {
@@ -417,110 +409,18 @@ impl Store {
         self.message(message.workspace_id, message.id).await
     }
 
-    /// Files a message the lead wrote on `channel`: under the contact with that
-    /// cellphone (created when unknown), in its active or latest conversation on the
-    /// channel (opened, human-controlled, when there is none). A message the provider
-    /// reports twice is recorded once.
-    pub async fn record_inbound(
+    /// Writes `message`, which a lead wrote in `conversation`, in one transaction with
+    /// the conversation's last inbound time, the reply counted for the number the
+    /// conversation sticks to, and the agent's task. A provider id already stored on
+    /// the message's channel is refused by its unique index, so reports of one message
+    /// racing each other (a webhook retried to another node) write it once; the others
+    /// get [`InboundFiled::Duplicate`] with the stored message.
+    pub async fn file_inbound(
         &self,
-        channel: &crate::channels::Channel,
-        inbound: NewInbound,
-    ) -> Result<InboundRecorded, StoreError> {
-        use crate::conversations::{OpenConversation, OpenOutcome};
-        use leadline_core::conversation::Controller;
-
-        let workspace_id = channel.workspace_id;
-        let contact = match self
-            .contact_by_cellphone(workspace_id, &inbound.from)
-            .await?
-        {
-            Some(contact) => contact,
-            None => {
-                let upsert = crate::contacts::ContactUpsert::cellphone_only(
-                    workspace_id,
-                    inbound.from.clone(),
-                );
-                self.upsert_contact(upsert)
-                    .await?
-                    .map_err(|errors| {
-                        StoreError::Corrupt(format!("inbound contact refused: {errors:?}"))
-                    })?
-                    .contact
-            }
-        };
-        if let Some(provider_id) = &inbound.provider_message_id
-            && let Some(message) = self
-                .message_of_channel(channel.id, &MessageKey::ProviderId(provider_id.clone()))
-                .await?
-        {
-            let conversation = self
-                .conversation(workspace_id, message.conversation_id)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("message {} has no conversation", message.id))
-                })?;
-            return Ok(InboundRecorded {
-                message,
-                conversation,
-                duplicate: true,
-            });
-        }
-        let conversation = match self
-            .latest_conversation(workspace_id, contact.id, channel.id)
-            .await?
-        {
-            Some(conversation) => conversation,
-            None => {
-                let opened = self
-                    .open_conversation(OpenConversation {
-                        workspace_id,
-                        contact_id: contact.id,
-                        channel_id: channel.id,
-                        name: channel.name.clone(),
-                        controller: Controller::Human,
-                        assigned_user_id: contact.fields.owner_id,
-                        agent_context: None,
-                        additional_messages: Vec::new(),
-                        campaign_id: None,
-                        consent_captured_at: None,
-                        opening: None,
-                    })
-                    .await?;
-                match opened {
-                    OpenOutcome::Opened { conversation, .. }
-                    | OpenOutcome::AlreadyActive { conversation } => conversation,
-                }
-            }
-        };
-        let now = self.clock.now();
-        let message = Message {
-            id: MessageId::new(),
-            workspace_id,
-            conversation_id: conversation.id,
-            contact_id: contact.id,
-            channel_id: channel.id,
-            direction: Direction::Inbound,
-            message_type: match channel.carries {
-                leadline_core::channel::MessageProviderType::Whatsapp => MessageType::Whatsapp,
-                _ => MessageType::Sms,
-            },
-            status: MessageStatus::Received,
-            body: Some(inbound.text),
-            template: None,
-            author_user_id: None,
-            provider_message_id: inbound.provider_message_id.clone(),
-            error_code: None,
-            error_message: None,
-            call: None,
-            attachments: Vec::new(),
-            alt_id: None,
-            sent_at: None,
-            delivered_at: inbound.received_at.or(Some(now)),
-            created_at: now,
-            updated_at: now,
-            from_number_id: None,
-            from_number: None,
-        };
+        conversation: &crate::conversations::Conversation,
+        message: &Message,
+    ) -> Result<InboundFiled, StoreError> {
+        let now = message.created_at;
         // A reply counts for the number the conversation sticks to, with the message, so
         // a repeat the provider sends (refused by the unique provider id) counts nothing.
         let reply = conversation.sticky_number_id.map(|number| NumberEvent {
@@ -531,7 +431,7 @@ impl Store {
         let outcomes = tally(reply.as_slice());
         let inserted = crate::backend::on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            match bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await {
+            match bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await {
                 Ok(_) => {
                     add_outcomes!(&mut *tx, &outcomes);
                     sqlx::query("UPDATE conversations SET last_inbound_at = $1 WHERE id = $2")
@@ -541,7 +441,7 @@ impl Store {
                         .await?;
                     // The agent (and the opt-out handling) reads it: its task is written
                     // with it, so no crash can leave it unread.
-                    crate::agent::enqueue_agent_task!(&mut *tx, &conversation, now);
+                    crate::agent::enqueue_agent_task!(&mut *tx, conversation, now);
                     tx.commit().await?;
                     Ok(())
                 }
@@ -549,26 +449,18 @@ impl Store {
             }
         });
         match inserted.map_err(StoreError::from) {
-            Ok(()) => Ok(InboundRecorded {
-                message,
-                conversation,
-                duplicate: false,
-            }),
+            Ok(()) => Ok(InboundFiled::Filed),
             // PostgreSQL names the index, SQLite the columns.
             Err(error)
                 if error.is_duplicate_of("messages_by_provider_id")
                     || error.is_duplicate_of("provider_message_id") =>
             {
-                let provider_id = inbound.provider_message_id.unwrap_or_default();
-                let message = self
-                    .message_of_channel(channel.id, &MessageKey::ProviderId(provider_id))
+                let provider_id = message.provider_message_id.clone().unwrap_or_default();
+                let stored = self
+                    .message_of_channel(message.channel_id, &MessageKey::ProviderId(provider_id))
                     .await?
                     .ok_or_else(|| StoreError::Corrupt("duplicate inbound vanished".into()))?;
-                Ok(InboundRecorded {
-                    message,
-                    conversation,
-                    duplicate: true,
-                })
+                Ok(InboundFiled::Duplicate(Box::new(stored)))
             }
             Err(error) => Err(error),
         }

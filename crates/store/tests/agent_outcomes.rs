@@ -4,6 +4,7 @@
 //! closes the conversation and queues one confirmation; a turn written after an advisor
 //! took over is dropped whole; answers merge into the contact's other attributes.
 
+mod inbound_filing;
 mod number_pool;
 
 use std::time::Duration;
@@ -17,22 +18,12 @@ use leadline_store::agent::{
     AgentOutcome, AgentTask, Applied, ControlChange, NewDecision, OptOutChange, TurnWrites,
 };
 use leadline_store::conversations::Conversation;
-use leadline_store::messages::NewInbound;
 use number_pool::{Fixture, e164, on_both, outbound};
 
 const LEASE: Duration = Duration::from_secs(60);
 
 async fn inbound(f: &Fixture, channel: &leadline_store::channels::Channel, text: &str) {
-    f.store
-        .record_inbound(
-            channel,
-            NewInbound {
-                from: e164("+14155550123"),
-                text: text.into(),
-                provider_message_id: None,
-                received_at: None,
-            },
-        )
+    inbound_filing::file_reply(&f.store, channel, &e164("+14155550123"), text, None)
         .await
         .expect("filed");
 }

@@ -3,13 +3,14 @@
 //! node): the repeat is answered as a duplicate of the first rather than as an error,
 //! and the reply counts once for the number that reached the contact.
 
+mod inbound_filing;
 mod number_pool;
 
 use chrono::{TimeDelta, Utc};
+use inbound_filing::file_reply;
 use leadline_core::channel::MessageProviderType;
 use leadline_core::message::MessageType;
 use leadline_store::conversations::OutboundSender;
-use leadline_store::messages::NewInbound;
 use number_pool::{e164, on_both};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,13 +30,10 @@ async fn repeats_racing_the_first_report_are_filed_once() {
         let mut reports = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let (store, channel) = (f.store.clone(), channel.clone());
-            let inbound = NewInbound {
-                from: contact.cellphone.clone(),
-                text: "Who is this?".into(),
-                provider_message_id: Some("in-race".into()),
-                received_at: None,
-            };
-            reports.spawn(async move { store.record_inbound(&channel, inbound).await });
+            let from = contact.cellphone.clone();
+            reports.spawn(async move {
+                file_reply(&store, &channel, &from, "Who is this?", Some("in-race")).await
+            });
         }
         let mut filed = Vec::new();
         while let Some(report) = reports.join_next().await {

@@ -3,17 +3,19 @@
 //! conversation stick to it; delivery reports, dispatch outcomes, replies and opt-outs
 //! count for that number exactly once.
 
+mod inbound_filing;
 mod number_pool;
 
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use inbound_filing::file_reply;
 use leadline_core::channel::MessageProviderType;
 use leadline_core::message::{MessageStatus, MessageType};
 use leadline_core::numbers::{Capability, NumberMetrics};
 use leadline_core::{ConversationId, PhoneNumberId};
 use leadline_store::conversations::OutboundSender;
-use leadline_store::messages::{MessageKey, NewInbound};
+use leadline_store::messages::MessageKey;
 use leadline_store::number_usage::ReserveSend;
 use leadline_store::outbox::JobOutcome;
 use number_pool::{e164, on_both, outbound};
@@ -352,28 +354,20 @@ async fn replies_and_opt_outs_count_for_the_number_that_reached_the_contact() {
             Some(sender(number, "+14155550206")),
         )
         .await;
-        let inbound = |id: &str| NewInbound {
-            from: contact.cellphone.clone(),
-            text: "Who is this?".into(),
-            provider_message_id: Some(id.into()),
-            received_at: None,
+        let inbound = |id: &'static str| {
+            file_reply(
+                &f.store,
+                &channel,
+                &contact.cellphone,
+                "Who is this?",
+                Some(id),
+            )
         };
-        let recorded = f
-            .store
-            .record_inbound(&channel, inbound("in-1"))
-            .await
-            .unwrap();
+        let recorded = inbound("in-1").await.unwrap();
         assert!(!recorded.duplicate);
-        let repeat = f
-            .store
-            .record_inbound(&channel, inbound("in-1"))
-            .await
-            .unwrap();
+        let repeat = inbound("in-1").await.unwrap();
         assert!(repeat.duplicate);
-        f.store
-            .record_inbound(&channel, inbound("in-2"))
-            .await
-            .unwrap();
+        inbound("in-2").await.unwrap();
         assert_eq!(f.raw.outcomes(number).await.replies, 2, "{:?}", f.kind);
 
         // No send reached the contact from a pool number yet: nothing to count.

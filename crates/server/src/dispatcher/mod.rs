@@ -17,11 +17,15 @@
 //!   rate and circuit ([`lanes`]); a hanging provider fills only its own lane.
 //! - **No poison batches.** A batch of outcomes that fails is recorded outcome by
 //!   outcome; one that cannot be recorded is quarantined, not resent.
+//! - **Steppable.** A server started without background workers has a [`Dispatcher`]
+//!   whose [`Dispatcher::run_once`] leases what is due, sends it and records the
+//!   outcomes, then returns: tests drain it instead of waiting for a loop ([`step`]).
 
 mod held;
 mod lanes;
 mod recorder;
 mod send;
+mod step;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +42,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backoff::StoreBackoff;
 use crate::channel_providers::ChannelProviders;
+use crate::worker_step::Step;
 pub use send::sandbox_call_status;
+pub use step::Dispatcher;
 
 /// Calls to wait for between leases while some are in flight, so a lease takes a
 /// batch rather than one job per returning call.
@@ -96,32 +102,20 @@ pub fn spawn(
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) -> Vec<JoinHandle<()>> {
-    let held = Arc::new(held::HeldLeases::default());
-    let (recorder, recording) = recorder::Recorder::spawn(store.clone(), held.clone());
-    let renewal_stop = CancellationToken::new();
-    let renewal = tokio::spawn(held::renew_loop(
-        store.clone(),
-        held.clone(),
-        options.lease,
-        renewal_stop.clone(),
-    ));
-    let context = Arc::new(send::JobContext {
-        store: store.clone(),
-        providers,
-        lanes: Arc::new(lanes::Lanes::new(options.circuit)),
-        held,
-        recorder,
-        retry: options.retry,
-        send_timeout: options.send_timeout,
-        takeover_grace: options.takeover_grace(),
-        lease_lock: tokio::sync::Mutex::new(()),
-    });
+    let Parts {
+        context,
+        recording,
+        renewal,
+        renewal_stop,
+    } = Parts::start(store, providers, &options);
     let workers: Vec<JoinHandle<()>> = (0..options.workers.max(1))
         .map(|n| {
             let worker = Worker {
-                owner: format!("{}-{}-{n}", hostname(), std::process::id()),
-                context: context.clone(),
-                options: options.clone(),
+                leaser: Leaser {
+                    owner: format!("{}-{}-{n}", hostname(), std::process::id()),
+                    context: context.clone(),
+                    options: options.clone(),
+                },
                 wake: wake.clone(),
                 shutdown: shutdown.clone(),
                 // The sweep is process-wide: one worker runs it.
@@ -144,77 +138,74 @@ pub fn spawn(
     vec![finished]
 }
 
+/// What a process's dispatcher shares between its workers (or its stepping handle):
+/// the job context, the recorder's task and the lease renewal.
+struct Parts {
+    context: Arc<send::JobContext>,
+    /// Ends once every recorder clone is dropped and what they queued is recorded.
+    recording: JoinHandle<()>,
+    renewal: JoinHandle<()>,
+    renewal_stop: CancellationToken,
+}
+
+impl Parts {
+    fn start(store: Store, providers: ChannelProviders, options: &DispatcherOptions) -> Self {
+        let held = Arc::new(held::HeldLeases::default());
+        let (recorder, recording) = recorder::Recorder::spawn(store.clone(), held.clone());
+        let renewal_stop = CancellationToken::new();
+        let renewal = tokio::spawn(held::renew_loop(
+            store.clone(),
+            held.clone(),
+            options.lease,
+            renewal_stop.clone(),
+        ));
+        let context = Arc::new(send::JobContext {
+            store,
+            providers,
+            lanes: Arc::new(lanes::Lanes::new(options.circuit)),
+            held,
+            recorder,
+            retry: options.retry,
+            send_timeout: options.send_timeout,
+            takeover_grace: options.takeover_grace(),
+            lease_lock: tokio::sync::Mutex::new(()),
+        });
+        Self {
+            context,
+            recording,
+            renewal,
+            renewal_stop,
+        }
+    }
+}
+
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "leadline".into())
 }
 
-struct Worker {
+/// Leases due jobs under one owner name and starts their calls: the step the
+/// background workers and [`Dispatcher::run_once`] share.
+struct Leaser {
     owner: String,
     context: Arc<send::JobContext>,
     options: DispatcherOptions,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-    sweeps: bool,
 }
 
-impl Worker {
-    async fn run(self) {
-        tracing::debug!(owner = %self.owner, "dispatcher worker started");
-        let slots = self.options.slots.max(1);
-        // Lease again once this many slots are free (or nothing is in flight).
-        let refill = (slots / 4).max(1);
-        let mut calls = JoinSet::new();
-        let mut store_health = StoreBackoff::new("dispatcher");
-        let mut last_sweep = tokio::time::Instant::now();
-        while !self.shutdown.is_cancelled() {
-            // Forget calls that have returned (their outcomes are with the recorder).
-            while calls.try_join_next().is_some() {}
-            let free = slots - calls.len();
-            // Outcomes still waiting to be recorded hold their leases: do not pile more on.
-            let recording_behind = self.context.recorder.backlog() > MAX_LEASE;
-            if (free >= refill || calls.is_empty()) && !recording_behind {
-                match self.lease(free.min(MAX_LEASE)).await {
-                    Ok(jobs) => {
-                        store_health.succeeded();
-                        for (job, place) in jobs {
-                            self.context.held.insert(&job);
-                            calls.spawn(send::run(self.context.clone(), job, place));
-                        }
-                    }
-                    Err(error) => {
-                        let wait = store_health.failed(&error);
-                        self.pause(&mut calls, wait, 1).await;
-                        continue;
-                    }
-                }
-            }
-            if self.sweeps && last_sweep.elapsed() > Duration::from_secs(30) {
-                last_sweep = tokio::time::Instant::now();
-                self.sweep().await;
-            }
-            // Everything that could start has started: wait for a batch of calls to
-            // return, new work, or the next due time.
-            let (wait, returned) = if calls.is_empty() {
-                (self.idle_wait().await, 1)
-            } else {
-                let now = self.context.store.clock().now();
-                let wait = self
-                    .context
-                    .lanes
-                    .next_opening(now)
-                    .and_then(|at| (at - now).to_std().ok())
-                    .map_or(self.options.idle_poll, |until| {
-                        until.min(self.options.idle_poll)
-                    });
-                (
-                    wait.max(Duration::from_millis(1)),
-                    calls.len().min(REFILL_BATCH),
-                )
-            };
-            self.pause(&mut calls, wait, returned).await;
+impl Leaser {
+    /// Leases up to `free` jobs due now within the lanes' capacity and starts their
+    /// calls in `calls`; says how many it started.
+    async fn start_due(
+        &self,
+        calls: &mut JoinSet<()>,
+        free: usize,
+    ) -> Result<Step, leadline_store::StoreError> {
+        let jobs = self.lease(free.min(MAX_LEASE)).await?;
+        let started = jobs.len();
+        for (job, place) in jobs {
+            self.context.held.insert(&job);
+            calls.spawn(send::run(self.context.clone(), job, place));
         }
-        while calls.join_next().await.is_some() {}
-        tracing::debug!(owner = %self.owner, "dispatcher worker stopped");
+        Ok(Step::from_count(started))
     }
 
     /// Leases up to `free` jobs within the lanes' capacity, each with its place in its
@@ -246,12 +237,79 @@ impl Worker {
             })
             .collect())
     }
+}
+
+/// A background worker: starts what is due whenever slots are free, and waits for
+/// calls to return, new work or the next due time in between. It does not wait for a
+/// whole batch before leasing again (as [`Dispatcher::run_once`] does): a hanging
+/// provider must only fill its own lane, not hold up every other lane's sends.
+struct Worker {
+    leaser: Leaser,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+    sweeps: bool,
+}
+
+impl Worker {
+    async fn run(self) {
+        tracing::debug!(owner = %self.leaser.owner, "dispatcher worker started");
+        let slots = self.leaser.options.slots.max(1);
+        // Lease again once this many slots are free (or nothing is in flight).
+        let refill = (slots / 4).max(1);
+        let mut calls = JoinSet::new();
+        let mut store_health = StoreBackoff::new("dispatcher");
+        let mut last_sweep = tokio::time::Instant::now();
+        while !self.shutdown.is_cancelled() {
+            // Forget calls that have returned (their outcomes are with the recorder).
+            while calls.try_join_next().is_some() {}
+            let free = slots - calls.len();
+            // Outcomes still waiting to be recorded hold their leases: do not pile more on.
+            let recording_behind = self.leaser.context.recorder.backlog() > MAX_LEASE;
+            if (free >= refill || calls.is_empty()) && !recording_behind {
+                match self.leaser.start_due(&mut calls, free).await {
+                    Ok(_) => store_health.succeeded(),
+                    Err(error) => {
+                        let wait = store_health.failed(&error);
+                        self.pause(&mut calls, wait, 1).await;
+                        continue;
+                    }
+                }
+            }
+            if self.sweeps && last_sweep.elapsed() > Duration::from_secs(30) {
+                last_sweep = tokio::time::Instant::now();
+                self.sweep().await;
+            }
+            // Everything that could start has started: wait for a batch of calls to
+            // return, new work, or the next due time.
+            let (wait, returned) = if calls.is_empty() {
+                (self.idle_wait().await, 1)
+            } else {
+                let now = self.leaser.context.store.clock().now();
+                let wait = self
+                    .leaser
+                    .context
+                    .lanes
+                    .next_opening(now)
+                    .and_then(|at| (at - now).to_std().ok())
+                    .map_or(self.leaser.options.idle_poll, |until| {
+                        until.min(self.leaser.options.idle_poll)
+                    });
+                (
+                    wait.max(Duration::from_millis(1)),
+                    calls.len().min(REFILL_BATCH),
+                )
+            };
+            self.pause(&mut calls, wait, returned).await;
+        }
+        while calls.join_next().await.is_some() {}
+        tracing::debug!(owner = %self.leaser.owner, "dispatcher worker stopped");
+    }
 
     /// Settles jobs that ran out of attempts without an outcome, and reports the depth.
     async fn sweep(&self) {
-        let store = &self.context.store;
+        let store = &self.leaser.context.store;
         match store
-            .settle_exhausted_jobs(self.options.takeover_grace())
+            .settle_exhausted_jobs(self.leaser.options.takeover_grace())
             .await
         {
             Ok(0) => {}
@@ -268,16 +326,19 @@ impl Worker {
 
     /// How long to sleep when there is nothing to lease now.
     async fn idle_wait(&self) -> Duration {
-        let store = &self.context.store;
+        let store = &self.leaser.context.store;
         let now = store.clock().now();
-        let mut wait = match store.next_job_due(self.options.takeover_grace()).await {
+        let mut wait = match store
+            .next_job_due(self.leaser.options.takeover_grace())
+            .await
+        {
             Ok(Some(due)) => (due - now)
                 .to_std()
                 .unwrap_or_default()
-                .min(self.options.idle_poll),
-            _ => self.options.idle_poll,
+                .min(self.leaser.options.idle_poll),
+            _ => self.leaser.options.idle_poll,
         };
-        if let Some(opening) = self.context.lanes.next_opening(now) {
+        if let Some(opening) = self.leaser.context.lanes.next_opening(now) {
             wait = wait.min((opening - now).to_std().unwrap_or_default());
         }
         // Due now but held back (a full lane, another node's lease): look again soon.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use leadline_core::MessageId;
 use leadline_store::outbox::{FinishReport, JobOutcome};
 use leadline_store::{BackendKind, Store};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::held::HeldLeases;
@@ -36,6 +36,8 @@ struct Pending {
 pub struct Recorder {
     queue: mpsc::UnboundedSender<Pending>,
     backlog: Arc<AtomicUsize>,
+    /// Notified after each batch is written, for [`Recorder::recorded`].
+    written: Arc<Notify>,
 }
 
 impl Recorder {
@@ -44,6 +46,7 @@ impl Recorder {
     pub fn spawn(store: Store, held: Arc<HeldLeases>) -> (Self, JoinHandle<()>) {
         let (queue, receiver) = mpsc::unbounded_channel();
         let backlog = Arc::new(AtomicUsize::new(0));
+        let written = Arc::new(Notify::new());
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         // PostgreSQL commits two transactions at once as cheaply as one; SQLite has a
         // single writer.
@@ -58,6 +61,7 @@ impl Recorder {
                     held.clone(),
                     receiver.clone(),
                     backlog.clone(),
+                    written.clone(),
                 ))
             })
             .collect();
@@ -66,7 +70,14 @@ impl Recorder {
                 let _ = task.await;
             }
         });
-        (Self { queue, backlog }, task)
+        (
+            Self {
+                queue,
+                backlog,
+                written,
+            },
+            task,
+        )
     }
 
     /// Queues an outcome of a job about `message`.
@@ -84,6 +95,21 @@ impl Recorder {
     pub fn backlog(&self) -> usize {
         self.backlog.load(Ordering::Relaxed)
     }
+
+    /// Returns once every outcome queued so far is recorded (or judged unrecordable).
+    pub async fn recorded(&self) {
+        loop {
+            // Registered before the backlog is read, so a batch written in between
+            // still wakes this.
+            let written = self.written.notified();
+            tokio::pin!(written);
+            written.as_mut().enable();
+            if self.backlog() == 0 {
+                return;
+            }
+            written.await;
+        }
+    }
 }
 
 /// One writer: takes whatever queued while it (or the other writer) was committing.
@@ -92,12 +118,14 @@ async fn run(
     held: Arc<HeldLeases>,
     receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
     backlog: Arc<AtomicUsize>,
+    written: Arc<Notify>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let size = batch.len();
         write_batch(&store, &held, &mut batch).await;
         backlog.fetch_sub(size, Ordering::Relaxed);
+        written.notify_waiters();
     }
 }
 

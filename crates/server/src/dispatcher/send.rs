@@ -19,6 +19,7 @@ use super::held::HeldLeases;
 use super::lanes::{CallHealth, CircuitChange, Lanes, Reservation};
 use super::recorder::Recorder;
 use crate::channel_providers::{ChannelProviders, ProviderLookupError};
+use crate::usecases::call_outcome::{CallOutcomeError, CallReport, record_call_outcome};
 
 /// What every job of the process shares.
 pub struct JobContext {
@@ -76,7 +77,7 @@ async fn finish_sandbox_call(
     store: &Store,
     message: &Message,
     to: &leadline_core::E164,
-) -> Result<(), leadline_store::StoreError> {
+) -> Result<(), CallOutcomeError> {
     let conversation = store
         .conversation(message.workspace_id, message.conversation_id)
         .await?;
@@ -89,14 +90,13 @@ async fn finish_sandbox_call(
         .and_then(|lead| lead.call_data.get("sandboxCallOutcome"))
         .and_then(|outcome| CallStatus::parse(outcome))
         .unwrap_or_else(|| sandbox_call_status(to));
-    let key = leadline_store::messages::MessageKey::Id(message.id);
-    let duration = (status == CallStatus::Completed).then_some(60);
-    store
-        .apply_call_status(message.channel_id, &key, status, duration)
-        .await?;
-    if let Some(conversation) = conversation {
-        crate::scheduler::record_call_outcome(store, &conversation, status).await?;
-    }
+    let report = CallReport {
+        channel_id: message.channel_id,
+        call: leadline_store::messages::MessageKey::Id(message.id),
+        status,
+        duration_seconds: (status == CallStatus::Completed).then_some(60),
+    };
+    record_call_outcome(store, report).await?;
     Ok(())
 }
 

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use leadline_core::channel::ProviderKind;
 use leadline_core::validation::text;
 use leadline_core::{ChannelId, E164, FieldErrors};
-use leadline_store::messages::NewInbound;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +17,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::routes::conversations::{MAX_TEXT, MessageResponse};
 use crate::state::AppState;
+use crate::usecases::inbound::{Inbound, receive_inbound};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(inject_inbound))
@@ -71,18 +71,13 @@ async fn inject_inbound(
             ),
         ));
     }
-    let recorded = state
-        .store
-        .record_inbound(
-            &channel,
-            NewInbound {
-                from: from.expect("checked above"),
-                text: text.expect("checked above"),
-                provider_message_id: None,
-                received_at: None,
-            },
-        )
-        .await?;
+    let inbound = Inbound {
+        from: from.expect("checked above"),
+        text: text.expect("checked above"),
+        provider_message_id: None,
+        received_at: None,
+    };
+    let recorded = receive_inbound(&state.store, &channel, inbound).await?;
     tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id, "sandbox reply injected");
     state.wake_agent();
     Ok((StatusCode::CREATED, axum::Json(recorded.message.into())))

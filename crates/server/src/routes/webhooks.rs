@@ -25,7 +25,7 @@ use leadline_core::channel::ProviderKind;
 use leadline_providers::{
     MessageRef, Provider, ProviderEvent, WebhookError, WebhookOutcome, WebhookRequest,
 };
-use leadline_store::messages::{MessageKey, NewInbound};
+use leadline_store::messages::MessageKey;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,6 +34,8 @@ use crate::error::{ApiError, Problem};
 use crate::extract::path_id;
 use crate::rate_limit::response::{Shape, too_many_requests};
 use crate::state::AppState;
+use crate::usecases::call_outcome::{CallReport, record_call_outcome};
+use crate::usecases::inbound::{Inbound, receive_inbound};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(provider_webhook_post, provider_webhook_get))
@@ -250,30 +252,15 @@ async fn apply(
             status,
             duration_seconds,
         } => {
-            let reference = key(message);
-            let updated = state
-                .store
-                .apply_call_status(
-                    channel.id,
-                    &reference,
-                    status,
-                    duration_seconds.map(i64::from),
-                )
-                .await?;
-            match updated {
-                Some(message) => {
-                    if let Some(conversation) = state
-                        .store
-                        .conversation(message.workspace_id, message.conversation_id)
-                        .await?
-                    {
-                        crate::scheduler::record_call_outcome(&state.store, &conversation, status)
-                            .await?;
-                    }
-                }
-                None => {
-                    tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored")
-                }
+            let report = CallReport {
+                channel_id: channel.id,
+                call: key(message),
+                status,
+                duration_seconds: duration_seconds.map(i64::from),
+            };
+            let reference = report.call.clone();
+            if record_call_outcome(&state.store, report).await?.is_none() {
+                tracing::info!(channel = %channel.id, ?reference, reported = %status, "call status for an unknown call ignored");
             }
         }
         ProviderEvent::Inbound {
@@ -283,18 +270,13 @@ async fn apply(
             received_at,
             ..
         } => {
-            let recorded = state
-                .store
-                .record_inbound(
-                    channel,
-                    NewInbound {
-                        from,
-                        text,
-                        provider_message_id,
-                        received_at,
-                    },
-                )
-                .await?;
+            let inbound = Inbound {
+                from,
+                text,
+                provider_message_id,
+                received_at,
+            };
+            let recorded = receive_inbound(&state.store, channel, inbound).await?;
             tracing::info!(conversation = %recorded.conversation.id, message_id = %recorded.message.id,
                 duplicate = recorded.duplicate, "inbound message recorded");
             if !recorded.duplicate {

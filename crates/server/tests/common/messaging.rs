@@ -1,5 +1,5 @@
 //! Helpers of the messaging suites: a sandbox channel, a template, a contact, and
-//! waiting for the dispatcher to move a message along.
+//! seeing a message moved along by the dispatcher (stepped, or in the background).
 
 use std::time::Duration;
 
@@ -99,13 +99,28 @@ impl TestApp {
         page["data"].as_array().unwrap().clone()
     }
 
-    /// Waits (up to 15 s) until the message's status is `wanted`, and returns it.
+    /// The message once its status is `wanted`: after draining the dispatcher when the
+    /// app steps it, else after waiting (up to 15 s) for the background workers.
     pub async fn wait_for_status(
         &self,
         conversation_id: &str,
         message_id: &str,
         wanted: &str,
     ) -> Value {
+        if self.steps_dispatcher() {
+            self.drain_dispatcher().await;
+            let message = self
+                .messages(conversation_id)
+                .await
+                .into_iter()
+                .find(|m| m["id"] == message_id);
+            return match message {
+                Some(message) if message["status"] == wanted => message,
+                other => panic!(
+                    "message {message_id} is not {wanted} once the dispatcher is drained: {other:?}"
+                ),
+            };
+        }
         let mut last = Value::Null;
         for _ in 0..300 {
             if let Some(message) = self

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod agent_steps;
+pub mod dispatch_steps;
 pub mod fault_proxy;
 pub mod idempotency;
 pub mod messaging;
