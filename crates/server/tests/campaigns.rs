@@ -382,24 +382,22 @@ async fn pausing_stops_new_attempts(kind: leadline_store::BackendKind) {
 
 on_both_stores!(pausing_stops_new_attempts, pausing_stops_new_attempts);
 
-/// Waits until the lead's status is `wanted` (the dispatcher runs in the background).
-async fn wait_for_lead(app: &TestApp, id: &str, wanted: &str) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        last = app.lead(id).await;
-        if last["status"] == wanted {
-            return last;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("lead {id} never reached {wanted}: {last}");
+/// The lead once everything due has been sent (the sandbox's calls end at once), which
+/// must have brought it to `wanted`.
+async fn lead_after_sends(app: &TestApp, id: &str, wanted: &str) -> Value {
+    app.drain_dispatcher().await;
+    let lead = app.lead(id).await;
+    assert_eq!(lead["status"], wanted, "{lead}");
+    lead
 }
 
 async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKind) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 17, 16, 0, 0).unwrap(),
     ));
-    let Some(app) = TestApp::spawn_with(kind, clock.clone(), ServerOptions::default()).await else {
+    let Some(app) =
+        TestApp::spawn_with(kind, clock.clone(), common::dispatch_steps::stepped()).await
+    else {
         return;
     };
     let channel = app
@@ -440,16 +438,16 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
     let scheduler = scheduler(&app);
     scheduler.run_once().await.unwrap();
 
-    let answered = wait_for_lead(&app, &ids[0], "Success").await;
-    let unreachable = wait_for_lead(&app, &chosen, "Unreachable").await;
+    let answered = lead_after_sends(&app, &ids[0], "Success").await;
+    let unreachable = lead_after_sends(&app, &chosen, "Unreachable").await;
     assert!(unreachable["nextAttemptAt"].is_null());
     assert!(answered["nextAttemptAt"].is_null());
-    let voicemail = wait_for_lead(&app, &ids[1], "VoiceMailLeft").await;
+    let voicemail = lead_after_sends(&app, &ids[1], "VoiceMailLeft").await;
     assert_eq!(
         voicemail["nextAttemptAt"], "2026-11-18T16:00:00.000Z",
         "retried a day later"
     );
-    let busy = wait_for_lead(&app, &ids[2], "NeedRetry").await;
+    let busy = lead_after_sends(&app, &ids[2], "NeedRetry").await;
     assert_eq!(busy["nextAttemptAt"], "2026-11-18T16:00:00.000Z");
     let conversation = busy["conversationId"].as_str().unwrap();
     let calls = app.messages(conversation).await;
@@ -464,7 +462,7 @@ async fn voice_outcomes_set_statuses_and_retries(kind: leadline_store::BackendKi
     // Due: the second and last attempt ends the leads.
     clock.advance(Duration::hours(12));
     scheduler.run_once().await.unwrap();
-    let busy = wait_for_lead(&app, &ids[2], "NotSuccessfull").await;
+    let busy = lead_after_sends(&app, &ids[2], "NotSuccessfull").await;
     assert_eq!(busy["attempts"], 2);
     assert!(busy["nextAttemptAt"].is_null());
     let voicemail = app.lead(&ids[1]).await;

@@ -14,7 +14,10 @@ use chrono::{Duration, TimeZone, Utc};
 use common::TestApp;
 use leadline_core::ManualClock;
 use leadline_providers::signing::{SIGNATURE_HEADER, sign};
+use leadline_server::numbers::NumberPools;
+use leadline_server::scheduler::Scheduler;
 use leadline_server::serve::ServerOptions;
+use leadline_server::worker_step::Step;
 use reqwest::Method;
 use serde_json::{Value, json};
 use wiremock::matchers::method;
@@ -33,6 +36,8 @@ struct Pool {
     campaign: String,
     /// Phone number id by number.
     ids: HashMap<&'static str, String>,
+    /// The scheduler, stepped by the test (the server runs no background workers).
+    scheduler: Scheduler,
 }
 
 impl Pool {
@@ -43,6 +48,7 @@ impl Pool {
         ));
         let options = ServerOptions {
             number_pool_ttl: std::time::Duration::ZERO,
+            without_dispatcher: true,
             ..ServerOptions::default()
         };
         let app = TestApp::spawn_with(kind, clock.clone(), options).await?;
@@ -109,7 +115,13 @@ impl Pool {
             .post(&format!("/api/v1/campaigns/{campaign}/activate"), json!({}))
             .await;
         assert_eq!(status, 200);
+        let scheduler = Scheduler::new(
+            app.store.clone(),
+            NumberPools::new(app.store.clone(), std::time::Duration::ZERO),
+            Arc::new(tokio::sync::Notify::new()),
+        );
         Some(Self {
+            scheduler,
             app,
             clock,
             gateway,
@@ -149,17 +161,24 @@ impl Pool {
             .collect()
     }
 
-    /// Moves simulated time on in one-second steps (so reserved send slots come due)
-    /// until the gateway has received `count` messages.
+    /// Runs the scheduler until no lead is due and sends what is due.
+    async fn step(&self) {
+        while let Step::Worked(_) = self.scheduler.run_once().await.unwrap() {}
+        self.app.drain_dispatcher().await;
+    }
+
+    /// Moves simulated time on in one-second steps (so reserved send slots come due),
+    /// stepping the scheduler and the dispatcher, until the gateway has received
+    /// `count` messages.
     async fn wait_for_sends(&self, count: usize) -> Vec<(String, String, String)> {
         for _ in 0..200 {
+            self.step().await;
             let sends = self.sends().await;
             if sends.len() >= count {
                 assert_eq!(sends.len(), count, "more sends than expected: {sends:?}");
                 return sends;
             }
             self.clock.advance(Duration::seconds(1));
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!(
             "the gateway got {} sends, expected {count}",
@@ -169,7 +188,8 @@ impl Pool {
 
     /// The leads not attempted yet, once the scheduler has decided on each of them.
     async fn leads_waiting(&self) -> Vec<Value> {
-        for _ in 0..100 {
+        self.step().await;
+        {
             let (_, page) = self
                 .app
                 .get(&format!(
@@ -184,12 +204,12 @@ impl Pool {
                 .filter(|lead| lead["attempts"] == 0)
                 .cloned()
                 .collect();
-            if waiting.iter().all(|lead| !lead["lastDecision"].is_null()) {
-                return waiting;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            assert!(
+                waiting.iter().all(|lead| !lead["lastDecision"].is_null()),
+                "the scheduler did not decide on every lead: {waiting:?}"
+            );
+            waiting
         }
-        panic!("the scheduler did not decide on every lead");
     }
 
     async fn select(&self, body: Value) -> Value {

@@ -75,7 +75,9 @@ pub struct CampaignRequest {
     /// The opening sentence with `{{variable}}`s (required for voice channels).
     #[serde(default)]
     opening_script: Option<String>,
-    /// Attempts in flight at once, 1 to 1000 (default 10).
+    /// A voice campaign's calls started at once (leads attempted per scheduler step),
+    /// 1 to 1000 (default 10). Messaging campaigns are paced by their numbers' rates
+    /// and caps instead.
     #[serde(default, deserialize_with = "leadline_core::integral::option_u32")]
     #[schema(minimum = 1, maximum = 1000)]
     concurrency: Option<u32>,

@@ -15,21 +15,11 @@ use leadline_store::leads::LeadUpdate;
 use leadline_store::messages::{Message, MessageKey};
 use leadline_store::{Store, StoreError};
 
-use crate::error::ApiError;
-
 /// Why a call outcome could not be recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum CallOutcomeError {
     #[error("reading or writing the lead failed: {0}")]
     Store(#[from] StoreError),
-}
-
-impl From<CallOutcomeError> for ApiError {
-    fn from(error: CallOutcomeError) -> Self {
-        match error {
-            CallOutcomeError::Store(error) => error.into(),
-        }
-    }
 }
 
 /// What a finished call means for its lead; `None` while the call is still pending.

@@ -26,8 +26,6 @@ use leadline_store::conversations::{Conversation, OpenConversation, OpenOutcome}
 use leadline_store::messages::{InboundFiled, Message, MessageKey};
 use leadline_store::{Store, StoreError};
 
-use crate::error::ApiError;
-
 /// A message a lead wrote, as its provider reported it.
 #[derive(Debug, Clone)]
 pub struct Inbound {
@@ -61,15 +59,6 @@ pub enum InboundError {
     /// A stored message points at a conversation that is not there.
     #[error("message {0} has no conversation")]
     MissingConversation(MessageId),
-}
-
-impl From<InboundError> for ApiError {
-    fn from(error: InboundError) -> Self {
-        match error {
-            InboundError::Store(error) => error.into(),
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
 }
 
 /// Files `inbound`, which a lead wrote on `channel`.
