@@ -7,27 +7,11 @@
 //! a campaign's batch) and settles a race with a conversation opened meanwhile.
 
 use chrono::{DateTime, Utc};
-use leadline_core::conversation::{Controller, ConversationStatus};
-use leadline_core::{ChannelId, ContactId, ConversationId, UserId, WorkspaceId};
+use leadline_core::ConversationId;
+pub use leadline_store::conversations::NewConversation;
 use leadline_store::conversations::{
-    AgentMemory, Conversation, NewOutbound, Participant, Participants, PlannedConversation,
-    PlannedOpening, outbound_message,
+    Conversation, NewOutbound, PlannedConversation, PlannedOpening, outbound_message,
 };
-
-/// The conversation to open when the contact has no active one on the channel.
-#[derive(Debug, Clone)]
-pub struct NewConversation {
-    pub workspace_id: WorkspaceId,
-    pub contact_id: ContactId,
-    pub channel_id: ChannelId,
-    pub name: String,
-    pub controller: Controller,
-    pub assigned_user_id: Option<UserId>,
-    pub agent_context: Option<String>,
-    pub additional_messages: Vec<String>,
-    pub campaign_id: Option<String>,
-    pub consent_captured_at: Option<DateTime<Utc>>,
-}
 
 /// What to do when the contact already has an active conversation on the channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +46,8 @@ pub fn open_outbound_conversation(
             }),
         };
     }
-    let conversation = new_conversation(open, &outbound, now);
+    let sticky = outbound.sender.as_ref().map(|s| s.phone_number_id);
+    let conversation = Conversation::new_active(open, sticky, now);
     let (message, run_at) = outbound_message(&conversation, outbound, now);
     Ok(PlannedOpening {
         conversation: PlannedConversation::Open(conversation),
@@ -85,45 +70,11 @@ pub fn send_in(
     }
 }
 
-/// A new active conversation with the contact (and its advisor, when it has one) as
-/// participants, sticking to the pool number its first message goes out from.
-fn new_conversation(
-    open: NewConversation,
-    first: &NewOutbound,
-    now: DateTime<Utc>,
-) -> Conversation {
-    let mut participants = Participants {
-        externals: vec![Participant::contact(open.contact_id, now)],
-        internals: Vec::new(),
-    };
-    if let Some(user) = open.assigned_user_id {
-        participants.internals.push(Participant::user(user, now));
-    }
-    Conversation {
-        id: ConversationId::new(),
-        workspace_id: open.workspace_id,
-        contact_id: open.contact_id,
-        channel_id: open.channel_id,
-        status: ConversationStatus::Active,
-        controller: open.controller,
-        name: open.name,
-        assigned_user_id: open.assigned_user_id,
-        participants,
-        agent_context: open.agent_context,
-        additional_messages: open.additional_messages,
-        campaign_id: open.campaign_id,
-        consent_captured_at: open.consent_captured_at,
-        created_at: now,
-        updated_at: now,
-        sticky_number_id: first.sender.as_ref().map(|s| s.phone_number_id),
-        override_number_id: None,
-        agent: AgentMemory::default(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use leadline_core::conversation::Controller;
     use leadline_core::message::MessageType;
+    use leadline_core::{ChannelId, ContactId, UserId, WorkspaceId};
 
     use super::*;
 
