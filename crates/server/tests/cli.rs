@@ -1,71 +1,48 @@
 //! The `leadline` binary as a user runs it: first start prints a workspace and key once,
 //! CLI commands work beside a running server, logs can be JSON, SIGTERM stops cleanly.
 
-use std::process::Stdio;
+mod common;
+
 use std::time::Duration;
 
+use common::process::{BIN, START_LIMIT, ServerProcess};
+use common::waits::within;
 use leadline_store::BackendKind;
 use leadline_store::testing::TestDatabase;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_leadline");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use tokio::process::Command;
 
 struct Server {
-    child: Child,
+    process: ServerProcess,
     base: String,
     /// The JSON printed on stdout at start, if any.
     first_start: Option<Value>,
 }
 
+/// Starts `leadline serve` on `database` and waits until it logs that it serves.
 async fn start_server(database: &TestDatabase, extra: &[&str]) -> Server {
-    let url = &database.url;
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--database-url",
-            url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
+    let mut command = ServerProcess::command(&database.url);
+    command
         .args(extra)
-        .env("LEADLINE_SECRET_KEY_FILE", &database.key_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("leadline starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // Whatever the server printed before it was ready is all it prints on stdout.
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first_start = tokio::time::timeout(Duration::from_millis(300), lines.next_line())
-        .await
-        .ok()
-        .and_then(|line| line.ok().flatten())
-        .map(|line| serde_json::from_str(&line).expect("stdout is one JSON object"));
+        .env("LEADLINE_SECRET_KEY_FILE", &database.key_file);
+    let process = ServerProcess::spawn(&mut command, &[]);
+    let base = process.ready().await;
+    let first_start = process.first_start().await;
     Server {
-        child,
+        process,
         base,
         first_start,
     }
+}
+
+/// Everything the server printed on stdout, once it has exited.
+async fn printed(server: &Server) -> Vec<String> {
+    within(
+        START_LIMIT,
+        "the stopped server's stdout ends",
+        server.process.stdout.to_end(),
+    )
+    .await
 }
 
 async fn run_cli(args: &[&str]) -> (bool, String, String) {
@@ -155,19 +132,18 @@ async fn first_start_then_cli_beside_the_server(kind: BackendKind) {
     assert!(stderr.contains("no workspace"), "{stderr}");
 
     // SIGTERM: a graceful stop with exit code 0.
-    let pid = server.child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = within(
+        Duration::from_secs(10),
+        "the server stops on SIGTERM",
+        server.process.terminate(),
+    )
+    .await;
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    assert_eq!(
+        printed(&server).await.len(),
+        1,
+        "the workspace and key are all the server prints on stdout"
+    );
 
     // A second start on the same database creates nothing and prints nothing.
     let mut again = start_server(&database, &[]).await;
@@ -176,7 +152,12 @@ async fn first_start_then_cli_beside_the_server(kind: BackendKind) {
         "the key is printed only on the first start"
     );
     assert_eq!(status_with_key(&again.base, key).await, 200);
-    again.child.kill().await.unwrap();
+    again.process.kill().await;
+    assert_eq!(
+        printed(&again).await,
+        Vec::<String>::new(),
+        "the key is printed only on the first start"
+    );
 }
 
 #[tokio::test]
@@ -193,12 +174,18 @@ async fn first_start_and_cli_on_postgres() {
 async fn json_logs_and_clear_cli_errors() {
     let database = TestDatabase::create(BackendKind::Sqlite).await.unwrap();
     let mut server = start_server(&database, &["--log-format", "json"]).await;
-    server.child.kill().await.unwrap();
-    let mut stderr = String::new();
-    tokio::io::AsyncReadExt::read_to_string(server.child.stderr.as_mut().unwrap(), &mut stderr)
-        .await
-        .unwrap();
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    server.process.kill().await;
+    let stderr = within(
+        START_LIMIT,
+        "the killed server's stderr ends",
+        server.process.stderr.to_end(),
+    )
+    .await;
+    let lines: Vec<&str> = stderr
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert!(!lines.is_empty(), "the server logged its start");
     for line in lines {
         let entry: Value =

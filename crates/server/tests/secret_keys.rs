@@ -2,59 +2,27 @@
 //! on first start beside a SQLite database (owner-only), refused when others may read
 //! it; with PostgreSQL no key is ever made up, and the start fails saying what to do.
 
-use std::process::Stdio;
-use std::time::Duration;
+mod common;
 
-use tokio::process::Command;
+use common::process::ServerProcess;
 
-const BIN: &str = env!("CARGO_BIN_EXE_leadline");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Runs `leadline serve` in `dir` until it answers /healthz (then stops it), or until
-/// it exits; its stderr when it exited by itself.
+/// Runs `leadline serve` in `dir` until it logs that it serves (then stops it), or
+/// until it exits; everything it logged when it exited by itself.
 async fn serve(dir: &std::path::Path, url: &str) -> Option<String> {
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--database-url",
-            url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
+    let mut command = ServerProcess::command(url);
+    command
         .current_dir(dir)
         .env_remove("LEADLINE_SECRET_KEY")
-        .env_remove("LEADLINE_SECRET_KEY_FILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("leadline starts");
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(Some(_)) = child.try_wait() {
-            let output = child.wait_with_output().await.unwrap();
-            return Some(String::from_utf8_lossy(&output.stderr).into_owned());
+        .env_remove("LEADLINE_SECRET_KEY_FILE");
+    let mut process = ServerProcess::spawn(&mut command, &[]);
+    match process.serving().await {
+        Ok(_) => {
+            process.kill().await;
+            None
         }
-        if client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            child.kill().await.unwrap();
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Its stderr ended: it exited, and this is all it logged.
+        Err(stderr) => Some(stderr),
     }
-    panic!("leadline serve neither answered nor exited");
 }
 
 #[cfg(unix)]

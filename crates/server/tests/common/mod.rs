@@ -9,6 +9,8 @@ pub mod dispatch_steps;
 pub mod fault_proxy;
 pub mod idempotency;
 pub mod messaging;
+pub mod process;
+pub mod waits;
 
 use std::sync::Arc;
 
