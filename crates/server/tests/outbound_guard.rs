@@ -7,9 +7,11 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::agent::AgentApp;
+use common::dispatch_steps::stepped;
+use common::waits::within;
 use common::{TestApp, assert_invalid, problem_fields};
 use leadline_core::SystemClock;
 use leadline_core::WorkspaceId;
@@ -24,7 +26,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Defines `NAME::sqlite` and `NAME::postgres` running `body` against a server whose
-/// outbound policy allows exactly `allow` (the harness's own servers allow loopback).
+/// outbound policy allows exactly `allow` (the harness's own servers allow loopback),
+/// and whose dispatcher runs when the test steps it.
 macro_rules! guarded {
     ($name:ident, $allow:expr, |$app:ident| $body:block) => {
         mod $name {
@@ -36,7 +39,7 @@ macro_rules! guarded {
             async fn spawn(kind: BackendKind) -> Option<TestApp> {
                 let options = ServerOptions {
                     outbound: OutboundPolicy::parse($allow).unwrap(),
-                    ..ServerOptions::default()
+                    ..stepped()
                 };
                 TestApp::spawn_exact(kind, Arc::new(SystemClock), options).await
             }
@@ -334,6 +337,7 @@ guarded!(
 
 both_stores!(
     a_redirect_is_not_followed_and_fails_the_send_for_good,
+    stepped(),
     |app| {
         let target =
             gateway(ResponseTemplate::new(200).set_body_json(json!({"id": "inside"}))).await;
@@ -373,7 +377,7 @@ fn error_page() -> String {
     )
 }
 
-both_stores!(an_error_page_shows_the_tenant_no_body_text, |app| {
+both_stores!(an_error_page_shows_the_tenant_no_body_text, stepped(), |app| {
     let refusing = gateway(ResponseTemplate::new(400).set_body_string(error_page())).await;
     let channel = app
         .create_channel(channel_body("http", &refusing.uri()))
@@ -389,8 +393,8 @@ both_stores!(an_error_page_shows_the_tenant_no_body_text, |app| {
     assert_eq!(failed["errorCode"], Value::Null);
 
     // A 500 is retried; five in a row open the circuit, whose reason the channel shows.
-    // The answers are slow so that the five sends are in flight together: an idle
-    // lane forgets its failures.
+    // The answers are slow so that the five sends are in flight together (one step
+    // starts them all): an idle lane forgets its failures.
     let failing = gateway(
         ResponseTemplate::new(500)
             .set_body_string(error_page())
@@ -404,18 +408,15 @@ both_stores!(an_error_page_shows_the_tenant_no_body_text, |app| {
     for lead in 0..5 {
         app.open_on(channel, &format!("+1415555740{lead}")).await;
     }
-    let started = Instant::now();
-    let circuit = loop {
-        let (_, shown) = app.get(&format!("/api/v1/channels/{channel}")).await;
-        if shown["circuit"]["state"] == "open" {
-            break shown["circuit"].clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the circuit never opened: {shown}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // The step returns once the five answers are in and their outcomes recorded; the
+    // retries wait for the circuit's pause, so nothing more is due.
+    app.drain_dispatcher().await;
+    let (_, shown) = app.get(&format!("/api/v1/channels/{channel}")).await;
+    assert_eq!(
+        shown["circuit"]["state"], "open",
+        "five failures in a row open the circuit: {shown}"
+    );
+    let circuit = &shown["circuit"];
     let reason = circuit["reason"].as_str().unwrap();
     assert!(
         reason.ends_with("the HTTP endpoint answered HTTP 500: the gateway failed"),
@@ -455,6 +456,7 @@ async fn endless_gateway() -> String {
 
 both_stores!(
     an_endless_answer_is_read_up_to_the_cap_and_the_send_completes,
+    stepped(),
     |app| {
         let channel = app
             .create_channel(channel_body("http", &endless_gateway().await))
@@ -464,21 +466,14 @@ both_stores!(
             .await;
 
         // Read whole, the answer would hold the send until the 10 s provider timeout and
-        // leave it uncertain; cut at the cap, it is a 2xx without an id.
-        let started = Instant::now();
-        loop {
-            let messages = app.messages(&conversation).await;
-            let sent = messages.iter().find(|m| m["id"] == message.as_str());
-            if let Some(sent) = sent.filter(|m| m["status"] == "sent") {
-                assert_eq!(sent["providerMessageId"], Value::Null, "{sent}");
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(5),
-                "not sent in time: {sent:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        // leave it uncertain; cut at the cap, it is a 2xx without an id, sent at once.
+        let sent = within(
+            Duration::from_secs(5),
+            "the send through the endless answer is recorded",
+            app.wait_for_status(&conversation, &message, "sent"),
+        )
+        .await;
+        assert_eq!(sent["providerMessageId"], Value::Null, "{sent}");
     }
 );
 

@@ -8,6 +8,7 @@
 mod common;
 
 use common::TestApp;
+use common::dispatch_steps::stepped;
 use leadline_providers::signing::{SIGNATURE_HEADER, verify};
 use leadline_server::serve::{ServerOptions, start_with};
 use leadline_store::BackendKind;
@@ -147,43 +148,47 @@ async fn accepting_gateway() -> MockServer {
     server
 }
 
-both_stores!(no_secret_reaches_the_database_and_sends_still_sign, |app| {
-    let gateway = accepting_gateway().await;
-    app.kannel_channel("Kannel", KANNEL_WEBHOOK_SECRET).await;
-    app.set_llm_key(LLM_KEY).await;
-    let (conversation, message) = app.send_through_http(&gateway, "+14155557001").await;
-    app.wait_for_status(&conversation, &message, "sent").await;
+both_stores!(
+    no_secret_reaches_the_database_and_sends_still_sign,
+    stepped(),
+    |app| {
+        let gateway = accepting_gateway().await;
+        app.kannel_channel("Kannel", KANNEL_WEBHOOK_SECRET).await;
+        app.set_llm_key(LLM_KEY).await;
+        let (conversation, message) = app.send_through_http(&gateway, "+14155557001").await;
+        app.wait_for_status(&conversation, &message, "sent").await;
 
-    // The gateway got a request signed with the secret as given.
-    let request = &gateway.received_requests().await.unwrap()[0];
-    let signature = request
-        .headers
-        .get(SIGNATURE_HEADER)
-        .unwrap()
-        .to_str()
-        .unwrap();
-    verify(
-        SIGNING_SECRET.as_bytes(),
-        signature,
-        &request.body,
-        chrono::Utc::now(),
-    )
-    .expect("signed with the opened secret");
+        // The gateway got a request signed with the secret as given.
+        let request = &gateway.received_requests().await.unwrap()[0];
+        let signature = request
+            .headers
+            .get(SIGNATURE_HEADER)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        verify(
+            SIGNING_SECRET.as_bytes(),
+            signature,
+            &request.body,
+            chrono::Utc::now(),
+        )
+        .expect("signed with the opened secret");
 
-    let raw = raw_database(app).await;
-    for secret in SECRETS {
-        assert!(
-            !raw.contains(secret),
-            "{secret} is readable in the database"
-        );
+        let raw = raw_database(app).await;
+        for secret in SECRETS {
+            assert!(
+                !raw.contains(secret),
+                "{secret} is readable in the database"
+            );
+        }
+        let key_id = app.database.secret_key().id();
+        assert!(raw.contains(key_id), "sealed values name their key");
+
+        // The store still hands the secrets to those who need them.
+        let settings = app.store.agent_settings(app.workspace()).await.unwrap();
+        assert_eq!(settings.llm.unwrap().api_key.unwrap().expose(), LLM_KEY);
     }
-    let key_id = app.database.secret_key().id();
-    assert!(raw.contains(key_id), "sealed values name their key");
-
-    // The store still hands the secrets to those who need them.
-    let settings = app.store.agent_settings(app.workspace()).await.unwrap();
-    assert_eq!(settings.llm.unwrap().api_key.unwrap().expose(), LLM_KEY);
-});
+);
 
 both_stores!(a_sealed_value_moved_to_another_row_does_not_open, |app| {
     let victim = app.kannel_channel("Victim", KANNEL_WEBHOOK_SECRET).await;

@@ -9,6 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use common::TestApp;
+use common::dispatch_steps::stepped;
 use leadline_core::SystemClock;
 use leadline_providers::signing::{SIGNATURE_HEADER, verify};
 use leadline_server::serve::ServerOptions;
@@ -106,9 +107,11 @@ async fn rotation_while_a_server_sends(kind: BackendKind) {
     let store = Store::open(&database.url, options, Arc::new(SystemClock))
         .await
         .unwrap();
+    // The dispatcher sends when the test steps it: while the rotation runs, each send
+    // is made right after it is queued.
     let options = ServerOptions {
         outbound: common::loopback_gateways(),
-        ..ServerOptions::default()
+        ..stepped()
     };
     let app = TestApp::serve(database, store, options).await;
 
@@ -152,6 +155,7 @@ async fn rotation_while_a_server_sends(kind: BackendKind) {
         while i < SENDS || !rotated.load(std::sync::atomic::Ordering::SeqCst) {
             let (channel, cellphone) = (&channels[i % CHANNELS], &cellphones[i % SENDS]);
             opened.push(app.open_on(channel, cellphone).await);
+            app.drain_dispatcher().await;
             i += 1;
         }
         opened

@@ -2,10 +2,10 @@
 //! `welcome` template, LeadScout conversations, a lead's messages injected through the
 //! sandbox, and the agent's decisions and replies.
 //!
-//! The agent runner does not run in the background here: every wait for the agent
-//! drains it (see [`super::agent_steps`]) on the store's simulated "now", then reads
-//! what it wrote, and panics with what it saw when that is not there. The other
-//! workers (the dispatcher sending the replies) run in real time.
+//! No worker runs in the background here: every wait for the agent drains it (see
+//! [`super::agent_steps`]) on the store's simulated "now", then reads what it wrote,
+//! and panics with what it saw when that is not there. The replies it queues are read
+//! as queued; a wait for a message's status drains the dispatcher.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::TestApp;
+use super::dispatch_steps::stepped;
 
 pub const SETTINGS: &str = "/api/v1/settings/agent";
 pub const SCRIPTS: &str = "/api/v1/agent-scripts";
@@ -32,9 +33,9 @@ pub fn monday_at(hour: u32, minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, hour, minute, 0).unwrap()
 }
 
-/// An app on a [`ManualClock`] whose agent runner is stepped by the waits (the other
-/// workers run), a sandbox SMS channel, the `welcome` template and agent settings
-/// without the minimum reply delay.
+/// An app on a [`ManualClock`] without background workers: the waits step the agent
+/// runner, and [`AgentApp::wait_for_opening`] the dispatcher; a sandbox SMS channel,
+/// the `welcome` template and agent settings without the minimum reply delay.
 pub struct AgentApp {
     pub app: TestApp,
     pub clock: Arc<ManualClock>,
@@ -70,20 +71,16 @@ impl AgentApp {
     /// `None` when the backend is not available here (see `TestDatabase`).
     pub async fn start(kind: BackendKind) -> Option<Self> {
         let clock = Arc::new(ManualClock::new(monday_daytime()));
-        let options = ServerOptions {
-            background_agent: false,
-            ..ServerOptions::default()
-        };
-        let app = TestApp::spawn_with(kind, clock.clone(), options).await?;
+        let app = TestApp::spawn_with(kind, clock.clone(), stepped()).await?;
         Some(Self::ready(app, clock).await)
     }
 
     /// Like [`AgentApp::start`], the server started with exactly `options` (see
-    /// [`TestApp::spawn_exact`]) but for the agent runner, which the waits step.
+    /// [`TestApp::spawn_exact`]) but for the workers, which the waits step.
     pub async fn start_exact(kind: BackendKind, options: ServerOptions) -> Option<Self> {
         let clock = Arc::new(ManualClock::new(monday_daytime()));
         let options = ServerOptions {
-            background_agent: false,
+            without_dispatcher: true,
             ..options
         };
         let app = TestApp::spawn_exact(kind, clock.clone(), options).await?;
@@ -329,7 +326,7 @@ impl AgentApp {
         sent
     }
 
-    /// Waits for the opening template to reach `delivered`.
+    /// Drains the dispatcher; the opening template must then be `delivered`.
     pub async fn wait_for_opening(&self, lead: &Lead) -> Value {
         let opening = self.outbound(lead).await;
         let id = opening.first().expect("the opening template is queued")["id"]

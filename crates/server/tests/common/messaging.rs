@@ -1,7 +1,5 @@
 //! Helpers of the messaging suites: a sandbox channel, a template, a contact, and
-//! seeing a message moved along by the dispatcher (stepped, or in the background).
-
-use std::time::Duration;
+//! seeing a message moved along by the dispatcher, which the test steps.
 
 use serde_json::{Value, json};
 
@@ -99,43 +97,26 @@ impl TestApp {
         page["data"].as_array().unwrap().clone()
     }
 
-    /// The message once its status is `wanted`: after draining the dispatcher when the
-    /// app steps it, else after waiting (up to 15 s) for the background workers.
+    /// The message once its status is `wanted`: drains the dispatcher (the app steps
+    /// it, see `dispatch_steps::stepped`), so every send due and what it makes due (the
+    /// sandbox's receipts) is recorded when this looks.
     pub async fn wait_for_status(
         &self,
         conversation_id: &str,
         message_id: &str,
         wanted: &str,
     ) -> Value {
-        if self.steps_dispatcher() {
-            self.drain_dispatcher().await;
-            let message = self
-                .messages(conversation_id)
-                .await
-                .into_iter()
-                .find(|m| m["id"] == message_id);
-            return match message {
-                Some(message) if message["status"] == wanted => message,
-                other => panic!(
-                    "message {message_id} is not {wanted} once the dispatcher is drained: {other:?}"
-                ),
-            };
+        self.drain_dispatcher().await;
+        let message = self
+            .messages(conversation_id)
+            .await
+            .into_iter()
+            .find(|m| m["id"] == message_id);
+        match message {
+            Some(message) if message["status"] == wanted => message,
+            other => panic!(
+                "message {message_id} is not {wanted} once the dispatcher is drained: {other:?}"
+            ),
         }
-        let mut last = Value::Null;
-        for _ in 0..300 {
-            if let Some(message) = self
-                .messages(conversation_id)
-                .await
-                .into_iter()
-                .find(|m| m["id"] == message_id)
-            {
-                if message["status"] == wanted {
-                    return message;
-                }
-                last = message;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("message {message_id} never reached {wanted}; last seen: {last}");
     }
 }
