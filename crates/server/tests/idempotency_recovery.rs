@@ -14,9 +14,10 @@ use axum::http::{StatusCode, Uri};
 use axum::routing::post;
 use chrono::{TimeDelta, TimeZone, Utc};
 use common::idempotency::{json_of, replayed, send_raw};
+use common::waits::within;
 use common::{TestApp, assert_problem};
 use leadline_core::{ManualClock, WorkspaceId};
-use leadline_server::idempotency::sweeper::{Swept, sweep_once};
+use leadline_server::idempotency::sweeper::{Swept, run_reporting, sweep_once};
 use leadline_server::idempotency::{
     IdempotencyOptions, TAKEOVER_MARGIN, fingerprint, honour_idempotency_key,
 };
@@ -264,19 +265,25 @@ async fn expired_keys_are_swept(kind: leadline_store::BackendKind) {
     assert_eq!((status, again), (201, first));
     assert!(replayed(&headers), "the young key is kept");
 
-    // The supervised loop sweeps as soon as it starts.
+    // The supervised loop sweeps as soon as it starts: its first sweep ends long before
+    // its hour-long interval, and leaves no key behind.
     clock.advance(IDEMPOTENCY_KEY_TTL + TimeDelta::seconds(1));
     let shutdown = CancellationToken::new();
-    let sweeper = tokio::spawn(leadline_server::idempotency::sweeper::run(
-        app.store.clone(),
-        Duration::from_secs(3600),
-        shutdown.clone(),
-    ));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while stored_keys(&app).await > 0 {
-        assert!(std::time::Instant::now() < deadline, "the sweeper ran");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (sweeps, mut swept) = tokio::sync::watch::channel(0);
+    let sweeper = tokio::spawn({
+        let (store, shutdown) = (app.store.clone(), shutdown.clone());
+        async move {
+            run_reporting(store, Duration::from_secs(3600), shutdown, &sweeps).await;
+        }
+    });
+    within(
+        Duration::from_secs(10),
+        "the sweeper's first sweep ends",
+        swept.wait_for(|sweeps| *sweeps >= 1),
+    )
+    .await
+    .expect("the sweeper runs");
+    assert_eq!(stored_keys(&app).await, 0, "the first sweep deleted every key");
     shutdown.cancel();
     sweeper.await.unwrap();
     app.stop().await;

@@ -4,11 +4,13 @@
 //! supervisor: every [`SWEEP_INTERVAL`] it deletes expired keys, [`SWEEP_BATCH`] per
 //! statement, oldest first, until none is left. Each batch is its own short statement
 //! through the `created_at` index, so a sweep never holds locks for long, and several
-//! nodes sweeping at once only share the work.
+//! nodes sweeping at once only share the work. [`run_reporting`] also counts the sweeps
+//! it finished, for whoever waits on the loop (a test) instead of polling the keys.
 
 use std::time::Duration;
 
 use leadline_store::{Store, StoreError};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// Keys deleted per statement.
@@ -37,6 +39,17 @@ pub async fn sweep_once(store: &Store, batch: u32) -> Result<Swept, StoreError> 
 
 /// Sweeps at once and then every `interval` until `shutdown` fires.
 pub async fn run(store: Store, interval: Duration, shutdown: CancellationToken) {
+    run_reporting(store, interval, shutdown, &watch::Sender::new(0)).await;
+}
+
+/// [`run`], adding one to `sweeps` after each sweep ends (its keys deleted, or the
+/// database found unreachable), so a watcher learns the loop swept without polling.
+pub async fn run_reporting(
+    store: Store,
+    interval: Duration,
+    shutdown: CancellationToken,
+    sweeps: &watch::Sender<u64>,
+) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -72,5 +85,6 @@ pub async fn run(store: Store, interval: Duration, shutdown: CancellationToken) 
         if deleted > 0 {
             tracing::info!(deleted, "deleted expired idempotency keys");
         }
+        sweeps.send_modify(|sweeps| *sweeps += 1);
     }
 }
