@@ -2,7 +2,8 @@
 //! `http` provider (and a Twilio-shaped one) that answers every send and counts the
 //! message ids it saw, so a test can tell "every message arrived" from "some arrived
 //! twice", and a seeder that queues many sends to it. The endpoint can be slow, hang,
-//! or answer every send with the same provider id.
+//! or answer every send with the same provider id. A test awaits what the sink has
+//! seen ([`CountingSink::until`]) instead of polling it: every arrival wakes the wait.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,6 +51,8 @@ struct Seen {
     /// Sends being answered now, and the most there ever were at once.
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
+    /// Sends received in all, published on each arrival for [`CountingSink::until`].
+    arrivals: tokio::sync::watch::Sender<usize>,
 }
 
 /// Counts a send as in flight until it is answered or its caller hangs up.
@@ -119,6 +122,28 @@ impl CountingSink {
             axum::serve(listener, app).await.expect("the sink serves");
         });
         Self { url, seen, task }
+    }
+
+    /// Returns once `seen` holds of the sink, re-checking it on every arrival (no
+    /// polling); bound it with a timeout, since it waits as long as sends may come.
+    pub async fn until(&self, mut seen: impl FnMut(&Self) -> bool) {
+        let mut arrivals = self.arrivals();
+        loop {
+            arrivals.mark_unchanged();
+            if seen(self) {
+                return;
+            }
+            arrivals
+                .changed()
+                .await
+                .expect("the sink's state lives as long as the sink");
+        }
+    }
+
+    /// Sends received in all, changed on every arrival: an event for tests that wait
+    /// on the sink together with something else.
+    pub fn arrivals(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.seen.arrivals.subscribe()
     }
 
     /// The `apiBaseUrl` of a Twilio channel sending to this sink.
@@ -203,6 +228,7 @@ async fn count(seen: &Seen, headers: &HeaderMap, header: &str) -> String {
         .expect("not poisoned")
         .entry(key.clone())
         .or_default() += 1;
+    seen.arrivals.send_modify(|arrivals| *arrivals += 1);
     if !seen.options.delay.is_zero() {
         tokio::time::sleep(seen.options.delay).await;
     }

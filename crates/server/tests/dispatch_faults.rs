@@ -1,15 +1,20 @@
 //! The dispatcher under ordinary faults, on SQLite and PostgreSQL: a gateway slower
-//! than the lease, a gateway that hangs in one workspace while another sends, and a
-//! gateway that answers every send with the same id. Sends go through the `http`
-//! provider to counting sinks on 127.0.0.1, which count each message id they receive.
+//! than the lease, a gateway that hangs in one workspace while another sends, a
+//! gateway that answers every send with the same id, and a channel's rate. Sends go
+//! through the `http` provider to counting sinks on 127.0.0.1, which count each
+//! message id they receive. The tests step the dispatchers (`run_once`), so what a step
+//! sent is recorded when it returns; the rate is checked on a simulated clock.
+
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use leadline_core::SystemClock;
+use common::waits::within;
 use leadline_core::channel::ProviderKind;
 use leadline_core::delivery::default_concurrency;
-use leadline_server::dispatcher::DispatcherOptions;
+use leadline_core::{Clock, ManualClock, SystemClock};
+use leadline_server::dispatcher::{Dispatcher, DispatcherOptions};
 use leadline_server::serve::{RunningServer, ServerOptions, start_with};
 use leadline_server::testing::{
     CountingSink, SinkOptions, http_sink_channel, seed_http_sends, seed_sends,
@@ -17,19 +22,17 @@ use leadline_server::testing::{
 use leadline_store::testing::TestDatabase;
 use leadline_store::{BackendKind, Store};
 
-async fn store_of(database: &TestDatabase) -> Store {
-    Store::open(
-        &database.url,
-        database.store_options(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .expect("the store opens")
+async fn store_of(database: &TestDatabase, clock: Arc<dyn Clock>) -> Store {
+    Store::open(&database.url, database.store_options(), clock)
+        .await
+        .expect("the store opens")
 }
 
-async fn dispatcher(store: &Store, dispatcher: DispatcherOptions) -> RunningServer {
+/// A server over `store` whose dispatcher runs when stepped (see [`stepper`]).
+async fn stepped(store: &Store, dispatcher: DispatcherOptions) -> RunningServer {
     let options = ServerOptions {
         dispatcher,
+        without_dispatcher: true,
         outbound: leadline_server::testing::loopback_gateways(),
         ..ServerOptions::default()
     };
@@ -38,16 +41,18 @@ async fn dispatcher(store: &Store, dispatcher: DispatcherOptions) -> RunningServ
         .expect("the server starts")
 }
 
-async fn wait_until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !done().await {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    started.elapsed()
+fn stepper(server: &RunningServer) -> &Dispatcher {
+    server
+        .dispatcher()
+        .expect("a server without background workers steps its dispatcher")
+}
+
+/// Steps `server`'s dispatcher until nothing is due; how many jobs it handled.
+async fn drain(server: &RunningServer) -> usize {
+    stepper(server)
+        .drain()
+        .await
+        .expect("the dispatcher's store answers")
 }
 
 /// Status → count of every outbound message.
@@ -59,7 +64,7 @@ async fn slower_than_the_lease(kind: BackendKind) {
     let Some(database) = TestDatabase::create(kind).await else {
         return;
     };
-    let store = store_of(&database).await;
+    let store = store_of(&database, Arc::new(SystemClock)).await;
     // Each call takes 2.5 s; a lease lasts 1 s unless renewed.
     let sink = CountingSink::start(Duration::from_millis(2500)).await;
     let messages = seed_http_sends(&store, &sink.url, 20, 40).await;
@@ -68,13 +73,16 @@ async fn slower_than_the_lease(kind: BackendKind) {
         send_timeout: Duration::from_secs(10),
         ..DispatcherOptions::default()
     };
-    // Two dispatchers on one database, as two nodes would be.
-    let first = dispatcher(&store, options.clone()).await;
-    let second = dispatcher(&store, options).await;
-    wait_until("the outbox is empty", Duration::from_secs(60), async || {
-        store.outbox_depth().await.unwrap() == 0
-    })
-    .await;
+    // Two dispatchers on one database, as two nodes would be, stepped at once until
+    // neither has anything due: every call outlives its first lease.
+    let first = stepped(&store, options.clone()).await;
+    let second = stepped(&store, options).await;
+    tokio::join!(drain(&first), drain(&second));
+    assert_eq!(
+        store.outbox_depth().await.unwrap(),
+        0,
+        "{kind:?}: every outcome is recorded"
+    );
     first.stop().await.unwrap();
     second.stop().await.unwrap();
     assert_eq!(
@@ -101,14 +109,14 @@ async fn hanging_neighbour(kind: BackendKind) {
     let Some(database) = TestDatabase::create(kind).await else {
         return;
     };
-    let store = store_of(&database).await;
+    let store = store_of(&database, Arc::new(SystemClock)).await;
     let hanging = CountingSink::start(Duration::from_secs(3600)).await;
     let healthy = CountingSink::start(Duration::ZERO).await;
     // The hanging workspace queued first: by due time alone it would go first.
     let (_, hanging_channel, _) =
         seed_sends(&store, http_sink_channel(&hanging.url), 50, 300).await;
     let healthy_messages = seed_http_sends(&store, &healthy.url, 20, 20).await;
-    let server = dispatcher(
+    let server = stepped(
         &store,
         DispatcherOptions {
             send_timeout: Duration::from_secs(2),
@@ -116,30 +124,34 @@ async fn hanging_neighbour(kind: BackendKind) {
         },
     )
     .await;
-    let took = wait_until(
-        "the healthy workspace's sends are out",
-        Duration::from_secs(30),
-        async || healthy.unique() == healthy_messages,
-    )
-    .await;
+    // One step leases in turns across workspaces: the healthy workspace's sends are
+    // answered while the hanging gateway holds its lane's calls, and the step returns
+    // once those have timed out.
+    let started = Instant::now();
+    let (step, took) = tokio::join!(stepper(&server).run_once(), async {
+        within(
+            Duration::from_secs(30),
+            "the healthy workspace's sends are out",
+            healthy.until(|sink| sink.unique() == healthy_messages),
+        )
+        .await;
+        started.elapsed()
+    });
+    step.expect("the dispatcher's store answers");
     assert!(
         took < Duration::from_secs(5),
         "{kind:?}: the healthy workspace waited {took:?}"
     );
-    // The hanging gateway's calls time out; its circuit opens and its messages wait
+    // The hanging gateway's calls timed out; its circuit opened and its messages wait
     // without using their attempts.
-    wait_until(
-        "the hanging channel's circuit opens",
-        Duration::from_secs(20),
-        async || {
-            store
-                .lane_circuit(&hanging_channel.to_string())
-                .await
-                .unwrap()
-                .is_some()
-        },
-    )
-    .await;
+    assert!(
+        store
+            .lane_circuit(&hanging_channel.to_string())
+            .await
+            .unwrap()
+            .is_some(),
+        "{kind:?}: the hanging channel's circuit is open"
+    );
     let counts = statuses(&store).await;
     assert_eq!(
         counts.get("failed"),
@@ -174,28 +186,16 @@ async fn one_id_for_every_message(kind: BackendKind) {
     let Some(database) = TestDatabase::create(kind).await else {
         return;
     };
-    let store = store_of(&database).await;
+    let store = store_of(&database, Arc::new(SystemClock)).await;
     let sink = CountingSink::start_with(SinkOptions {
         delay: Duration::ZERO,
         fixed_id: Some("same-id".into()),
     })
     .await;
     let messages = seed_http_sends(&store, &sink.url, 30, 300).await;
-    // Stepped: every send is made and recorded when the drain returns.
-    let options = ServerOptions {
-        without_dispatcher: true,
-        outbound: leadline_server::testing::loopback_gateways(),
-        ..ServerOptions::default()
-    };
-    let server = start_with(store.clone(), "127.0.0.1:0", options)
-        .await
-        .expect("the server starts");
-    server
-        .dispatcher()
-        .expect("a server without background workers steps its dispatcher")
-        .drain()
-        .await
-        .expect("the store answers");
+    // Every send is made and recorded when the drain returns.
+    let server = stepped(&store, DispatcherOptions::default()).await;
+    drain(&server).await;
     assert_eq!(store.outbox_depth().await.unwrap(), 0, "{kind:?}");
     server.stop().await.unwrap();
     assert_eq!(
@@ -226,22 +226,29 @@ async fn rate_limited_channel(kind: BackendKind) {
     let Some(database) = TestDatabase::create(kind).await else {
         return;
     };
-    let store = store_of(&database).await;
+    // The lanes' rate buckets and the leases read the store's clock, which the test
+    // moves.
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let store = store_of(&database, clock.clone()).await;
     let sink = CountingSink::start(Duration::ZERO).await;
     let mut channel = http_sink_channel(&sink.url);
     channel.delivery.sends_per_second = Some(10.0);
     let (_, _, messages) = seed_sends(&store, channel, 10, 30).await;
-    let server = dispatcher(&store, DispatcherOptions::default()).await;
+    let server = stepped(&store, DispatcherOptions::default()).await;
     // A second's worth at once, then ten a second: 30 sends take two seconds at least.
-    let took = wait_until("the outbox is empty", Duration::from_secs(30), async || {
-        store.outbox_depth().await.unwrap() == 0
-    })
-    .await;
-    server.stop().await.unwrap();
-    assert!(
-        took >= Duration::from_millis(1800),
-        "{kind:?}: 30 sends at 10/s took {took:?}"
+    let mut sent = Vec::new();
+    for advance in [0, 550, 500, 800, 250] {
+        clock.advance(chrono::Duration::milliseconds(advance));
+        drain(&server).await;
+        sent.push(sink.total());
+    }
+    assert_eq!(
+        sent,
+        [10, 15, 20, 28, 30],
+        "{kind:?}: sends by 0, 0.55, 1.05, 1.85 and 2.1 s at 10/s"
     );
+    assert_eq!(store.outbox_depth().await.unwrap(), 0, "{kind:?}");
+    server.stop().await.unwrap();
     assert_eq!(
         (sink.unique(), sink.total()),
         (messages, messages),
