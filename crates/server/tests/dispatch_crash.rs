@@ -5,54 +5,36 @@
 //! again; through Twilio, which takes no key, they are held as `uncertain` (never sent
 //! twice), or sent again where the channel says `uncertainSends: resend`.
 
-use std::process::Stdio;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::process::ServerProcess;
+use common::waits::within;
 use leadline_core::SystemClock;
 use leadline_core::delivery::UncertainSends;
+use leadline_server::dispatcher::OUTBOX_EMPTY;
 use leadline_server::testing::{CountingSink, seed_http_sends, seed_sends, twilio_sink_channel};
 use leadline_store::testing::TestDatabase;
 use leadline_store::{BackendKind, Store};
-use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_leadline");
 const MESSAGES: usize = 3000;
 
-async fn start_server(database: &TestDatabase) -> Child {
-    let url = &database.url;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    Command::new(BIN)
+/// Starts `leadline serve` on `database`, its dispatcher saying when it finds the outbox
+/// empty (see [`OUTBOX_EMPTY`]).
+fn start_server(database: &TestDatabase) -> ServerProcess {
+    let mut command = ServerProcess::command(&database.url);
+    command
         .args([
-            "serve",
-            "--database-url",
-            url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
             "--job-lease-seconds",
             "2",
             // The gateways of this suite listen on 127.0.0.1.
             "--allow-outbound",
             "127.0.0.0/8",
         ])
-        .env("LEADLINE_SECRET_KEY_FILE", &database.key_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("leadline starts")
-}
-
-async fn wait_until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !done().await {
-        assert!(started.elapsed() < limit, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .env("LEADLINE_SECRET_KEY_FILE", &database.key_file);
+    ServerProcess::spawn(&mut command, &["leadline_server::dispatcher=debug"])
 }
 
 async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
@@ -65,14 +47,15 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
     seed_http_sends(&store, &sink.url, 30, MESSAGES).await;
 
     for round in 1..=2 {
-        let mut server = start_server(&database).await;
+        let mut server = start_server(&database);
         let target = round * MESSAGES / 4;
-        wait_until("the sink is busy", Duration::from_secs(60), async || {
-            sink.total() >= target
-        })
+        within(
+            Duration::from_secs(60),
+            format!("the sink has seen {target} sends"),
+            sink.until(|sink| sink.total() >= target),
+        )
         .await;
-        server.kill().await.expect("SIGKILL");
-        let _ = server.wait().await;
+        server.kill().await;
         assert!(
             store.outbox_depth().await.unwrap() > 0,
             "round {round}: the kill came before the outbox was empty"
@@ -110,16 +93,23 @@ async fn killed_mid_dispatch_loses_nothing(kind: BackendKind) {
     store.close().await;
 }
 
-/// Starts a server again and stops it once the outbox is empty.
+/// Starts a server again and stops it once it logs that the outbox is empty (every
+/// job's outcome recorded, those abandoned by the kills taken over after their grace).
 async fn restart_until_drained(database: &TestDatabase, store: &Store) {
-    let mut server = start_server(database).await;
-    wait_until(
-        "the outbox is empty",
+    let mut server = start_server(database);
+    let empty = within(
         Duration::from_secs(120),
-        async || store.outbox_depth().await.unwrap() == 0,
+        "the restarted server finds the outbox empty",
+        server.stderr.line_containing(OUTBOX_EMPTY),
     )
     .await;
-    server.kill().await.unwrap();
+    assert!(
+        empty.is_some(),
+        "the restarted server exited before the outbox was empty:\n{}",
+        server.stderr.lines().join("\n")
+    );
+    assert_eq!(store.outbox_depth().await.unwrap(), 0, "the outbox is empty");
+    server.kill().await;
 }
 
 async fn open_store(database: &TestDatabase) -> Store {
@@ -170,15 +160,19 @@ async fn killed_mid_call_without_idempotency_keys(kind: BackendKind) {
     resend.delivery.uncertain_sends = UncertainSends::Resend;
     let (_, resend_channel, resent_messages) = seed_sends(&store, resend, 20, 150).await;
 
-    let mut server = start_server(&database).await;
-    wait_until(
-        "calls are in flight on both channels",
+    let mut server = start_server(&database);
+    within(
         Duration::from_secs(60),
-        async || holding.total() >= 20 && resending.total() >= 20,
+        "calls are in flight on both channels",
+        async {
+            tokio::join!(
+                holding.until(|sink| sink.total() >= 20),
+                resending.until(|sink| sink.total() >= 20)
+            )
+        },
     )
     .await;
-    server.kill().await.expect("SIGKILL");
-    let _ = server.wait().await;
+    server.kill().await;
     let in_flight_at_kill = (holding.total(), resending.total());
 
     restart_until_drained(&database, &store).await;

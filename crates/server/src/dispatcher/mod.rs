@@ -120,6 +120,7 @@ pub fn spawn(
                 shutdown: shutdown.clone(),
                 // The sweep is process-wide: one worker runs it.
                 sweeps: n == 0,
+                said_empty: false,
             };
             tokio::spawn(worker.run())
         })
@@ -243,15 +244,25 @@ impl Leaser {
 /// calls to return, new work or the next due time in between. It does not wait for a
 /// whole batch before leasing again (as [`Dispatcher::run_once`] does): a hanging
 /// provider must only fill its own lane, not hold up every other lane's sends.
+///
+/// When it goes idle and finds nothing left in the outbox (every job's outcome
+/// recorded), it says so once at debug level ([`OUTBOX_EMPTY`]): the event an operator,
+/// or a test of a real process, can wait for instead of polling the database.
 struct Worker {
     leaser: Leaser,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
     sweeps: bool,
+    /// Whether this worker said the outbox is empty since it last started a job.
+    said_empty: bool,
 }
 
+/// What a worker logs (at debug level, target `leadline_server::dispatcher`) when it
+/// goes idle and no job with attempts left remains in the outbox.
+pub const OUTBOX_EMPTY: &str = "the outbox is empty";
+
 impl Worker {
-    async fn run(self) {
+    async fn run(mut self) {
         tracing::debug!(owner = %self.leaser.owner, "dispatcher worker started");
         let slots = self.leaser.options.slots.max(1);
         // Lease again once this many slots are free (or nothing is in flight).
@@ -267,7 +278,12 @@ impl Worker {
             let recording_behind = self.leaser.context.recorder.backlog() > MAX_LEASE;
             if (free >= refill || calls.is_empty()) && !recording_behind {
                 match self.leaser.start_due(&mut calls, free).await {
-                    Ok(_) => store_health.succeeded(),
+                    Ok(step) => {
+                        store_health.succeeded();
+                        if !step.is_idle() {
+                            self.said_empty = false;
+                        }
+                    }
                     Err(error) => {
                         let wait = store_health.failed(&error);
                         self.pause(&mut calls, wait, 1).await;
@@ -325,7 +341,7 @@ impl Worker {
     }
 
     /// How long to sleep when there is nothing to lease now.
-    async fn idle_wait(&self) -> Duration {
+    async fn idle_wait(&mut self) -> Duration {
         let store = &self.leaser.context.store;
         let now = store.clock().now();
         let mut wait = match store
@@ -336,7 +352,14 @@ impl Worker {
                 .to_std()
                 .unwrap_or_default()
                 .min(self.leaser.options.idle_poll),
-            _ => self.leaser.options.idle_poll,
+            Ok(None) => {
+                if !self.said_empty {
+                    self.said_empty = true;
+                    tracing::debug!(owner = %self.leaser.owner, "{OUTBOX_EMPTY}");
+                }
+                self.leaser.options.idle_poll
+            }
+            Err(_) => self.leaser.options.idle_poll,
         };
         if let Some(opening) = self.leaser.context.lanes.next_opening(now) {
             wait = wait.min((opening - now).to_std().unwrap_or_default());
