@@ -1,20 +1,25 @@
 //! The server through a database outage (PostgreSQL): under a steady load of advisor
-//! replies, the connection to the database is cut for five seconds and restored. While
-//! it is cut, requests are answered 503 with `Retry-After` (never 500) and `/readyz`
-//! says the database is unreachable; no answer shows how the database is reached.
-//! Afterwards the server is ready again, and every send that was accepted reaches the
-//! provider exactly once and ends `sent`.
+//! replies, the connection to the database is cut until the server has shown it
+//! noticed, and restored. While it is cut, requests are answered 503 with
+//! `Retry-After` (never 500) and `/readyz` says the database is unreachable; no answer
+//! shows how the database is reached. Afterwards the server is ready again, and every
+//! send that was accepted reaches the provider exactly once and ends `sent`.
+//!
+//! Nothing here sleeps: the clients send their next request when the last is answered
+//! (the readiness probe after each answered reply), and every wait is for an answer the
+//! clients got or a send the provider saw, under a deadline.
 
 mod common;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::TestApp;
 use common::fault_proxy::FaultProxy;
+use common::waits::within;
 use leadline_core::{MessageId, SystemClock, WorkspaceId};
 use leadline_server::dispatcher::DispatcherOptions;
 use leadline_server::serve::ServerOptions;
@@ -24,12 +29,19 @@ use leadline_store::testing::TestDatabase;
 use serde_json::{Value, json};
 use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
-/// How long the database stays cut.
-const CUT: Duration = Duration::from_secs(5);
+/// How long the server may take to notice the cut, to be ready after it, to accept a
+/// reply, and to send what it accepted.
+const NOTICE: Duration = Duration::from_secs(15);
+const SETTLE: Duration = Duration::from_secs(25);
 /// Conversations the load replies in, and clients sending at once.
 const CONVERSATIONS: usize = 6;
 const CLIENTS: usize = 4;
+/// Replies accepted before the cut and after it: the load's length, counted in what
+/// the server did rather than in time.
+const ACCEPTED_PER_PHASE: usize = 50;
 
 const BEFORE: u8 = 0;
 const DURING: u8 = 1;
@@ -59,9 +71,18 @@ impl Answer {
 #[derive(Default)]
 struct Load {
     phase: AtomicU8,
-    stop: AtomicBool,
+    stop: CancellationToken,
     sent: AtomicUsize,
     answers: Mutex<Vec<Answer>>,
+    /// How many replies and probes were answered, changed on each answer: what the
+    /// waits and the probe's pace follow.
+    answered: watch::Sender<Answered>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Answered {
+    replies: usize,
+    probes: usize,
 }
 
 impl Load {
@@ -86,27 +107,57 @@ impl Load {
             retry_after,
             body,
         };
+        let probe = answer.path == "/readyz";
         self.answers.lock().unwrap().push(answer);
+        self.answered.send_modify(|answered| match probe {
+            true => answered.probes += 1,
+            false => answered.replies += 1,
+        });
     }
 
-    /// Waits (up to `limit`) until a reply sent in `phase` was accepted.
-    async fn until_a_reply_is_accepted_in(&self, phase: u8, limit: Duration) {
-        let started = Instant::now();
-        loop {
-            let accepted = self
-                .answers
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|a| a.path != "/readyz" && a.phases.0 == phase && a.status == 202);
-            if accepted {
-                return;
+    /// Waits (up to `limit`) until the answers so far show `what`, looking again after
+    /// each answer.
+    async fn until(&self, what: &str, limit: Duration, seen: impl Fn(&[Answer]) -> bool) {
+        let mut answered = self.answered.subscribe();
+        within(limit, what, async {
+            loop {
+                answered.mark_unchanged();
+                if seen(&self.answers.lock().unwrap()) {
+                    return;
+                }
+                answered
+                    .changed()
+                    .await
+                    .expect("the load keeps its sender");
             }
-            assert!(
-                started.elapsed() < limit,
-                "no reply sent in phase {phase} was accepted within {limit:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        })
+        .await;
+    }
+
+    /// Waits (up to `limit`) until `count` replies sent in `phase` were accepted.
+    async fn until_replies_are_accepted_in(&self, phase: u8, count: usize, limit: Duration) {
+        self.until(
+            &format!("{count} replies sent in phase {phase} are accepted"),
+            limit,
+            |answers| {
+                answers
+                    .iter()
+                    .filter(|a| a.path != "/readyz" && a.phases.0 == phase && a.status == 202)
+                    .count()
+                    >= count
+            },
+        )
+        .await;
+    }
+
+    /// Returns once a reply was answered after the `seen`th, or the load stops.
+    async fn next_reply(&self, seen: usize) -> Option<usize> {
+        let mut answered = self.answered.subscribe();
+        tokio::select! {
+            now = answered.wait_for(|answered| answered.replies > seen) => {
+                Some(now.expect("the load keeps its sender").replies)
+            }
+            _ = self.stop.cancelled() => None,
         }
     }
 }
@@ -199,7 +250,8 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
         );
     }
 
-    // The load: advisor replies from a few clients at once, and a readiness probe.
+    // The load: advisor replies from a few clients at once, each sending its next as
+    // soon as the last is answered, and a readiness probe after each answered reply.
     let load = Arc::new(Load::default());
     let mut clients = Vec::new();
     for client in 0..CLIENTS {
@@ -207,7 +259,7 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
         let conversations = conversations.clone();
         clients.push(tokio::spawn(async move {
             let mut n = client;
-            while !load.stop.load(Ordering::SeqCst) {
+            while !load.stop.is_cancelled() {
                 let path = format!(
                     "/api/v1/conversations/{}/messages",
                     conversations[n % conversations.len()]
@@ -217,57 +269,56 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
                     .await;
                 load.sent.fetch_add(1, Ordering::SeqCst);
                 n += CLIENTS;
-                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }));
     }
     {
         let (app, load) = (app.clone(), load.clone());
         clients.push(tokio::spawn(async move {
-            while !load.stop.load(Ordering::SeqCst) {
+            let mut replies = 0;
+            while let Some(answered) = load.next_reply(replies).await {
+                replies = answered;
                 load.send(app.anonymous(reqwest::Method::GET, "/readyz"), "/readyz")
                     .await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }));
     }
 
-    load.until_a_reply_is_accepted_in(BEFORE, Duration::from_secs(15))
+    load.until_replies_are_accepted_in(BEFORE, ACCEPTED_PER_PHASE, NOTICE)
         .await;
     load.phase.store(DURING, Ordering::SeqCst);
     proxy.cut();
-    tokio::time::sleep(CUT).await;
+    // Cut until the server shows it noticed, to every client: as many replies refused
+    // as there are clients, and /readyz unreachable, all asked and answered during the
+    // cut.
+    load.until("the server notices the cut", NOTICE, |answers| {
+        let refused = |probe: bool| {
+            answers
+                .iter()
+                .filter(|a| a.during_the_cut() && a.status == 503 && (a.path == "/readyz") == probe)
+                .count()
+        };
+        refused(false) >= CLIENTS && refused(true) >= 1
+    })
+    .await;
     proxy.restore();
     load.phase.store(AFTER, Ordering::SeqCst);
     // Ready again: the pool reconnects on its next use.
-    let ready_again = Instant::now();
-    loop {
-        let (status, ready) = common::read(
-            app.anonymous(reqwest::Method::GET, "/readyz")
-                .send()
-                .await
-                .unwrap(),
-        )
+    load.until("/readyz is ready after the cut", NOTICE, |answers| {
+        answers
+            .iter()
+            .any(|a| a.path == "/readyz" && a.phases.0 == AFTER && a.status == 200)
+    })
+    .await;
+    load.until_replies_are_accepted_in(AFTER, ACCEPTED_PER_PHASE, NOTICE)
         .await;
-        if status == 200 {
-            assert_eq!(
-                ready,
-                json!({"status": "ready", "checks": {"database": "ok"}})
-            );
-            break;
-        }
-        assert!(
-            ready_again.elapsed() < Duration::from_secs(15),
-            "/readyz still answers {status} {ready} after the database came back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    load.until_a_reply_is_accepted_in(AFTER, Duration::from_secs(15))
-        .await;
-    load.stop.store(true, Ordering::SeqCst);
+    load.stop.cancel();
     for client in clients {
         client.await.expect("a client ran to the end");
     }
+    let Ok(mut app) = Arc::try_unwrap(app) else {
+        panic!("the clients still hold the app");
+    };
 
     let answers = std::mem::take(&mut *load.answers.lock().unwrap());
     let secrets = [
@@ -332,6 +383,12 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
             .any(|a| a.phases.0 == AFTER && a.status == 200),
         "/readyz was ready again after the cut"
     );
+    for ready in probes.iter().filter(|a| a.status == 200) {
+        assert_eq!(
+            ready.json(),
+            json!({"status": "ready", "checks": {"database": "ok"}})
+        );
+    }
 
     // Every accepted send reaches the provider exactly once and ends `sent`.
     accepted.extend(replies.iter().filter(|a| a.status == 202).map(|a| {
@@ -340,30 +397,25 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
             .expect("an accepted reply has an id")
             .to_owned()
     }));
+    within(
+        SETTLE,
+        "every accepted send reaches the provider",
+        sink.until(|sink| {
+            sink.unique() >= accepted.len() && accepted.iter().all(|id| sink.count(id) > 0)
+        }),
+    )
+    .await;
+    // Stopped, the server has recorded the outcome of every send it made.
+    app.stop_server().await;
     let workspace: WorkspaceId = app.workspace_id.parse().unwrap();
-    let settled = Instant::now();
-    let mut pending = accepted.clone();
-    while !pending.is_empty() {
-        let mut still = Vec::new();
-        for id in pending {
-            let message = app
-                .store
-                .message(workspace, MessageId::from_str(&id).unwrap())
-                .await
-                .unwrap()
-                .expect("an accepted message is stored");
-            if sink.count(&id) == 0 || message.status.as_str() != "sent" {
-                still.push(id);
-            }
-        }
-        pending = still;
-        assert!(
-            settled.elapsed() < Duration::from_secs(25),
-            "{} accepted sends never ended sent at the provider, e.g. {:?}",
-            pending.len(),
-            pending.first()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for id in &accepted {
+        let message = app
+            .store
+            .message(workspace, MessageId::from_str(id).unwrap())
+            .await
+            .unwrap()
+            .expect("an accepted message is stored");
+        assert_eq!(message.status.as_str(), "sent", "message {id}");
     }
     let repeated: Vec<(&String, u32)> = accepted
         .iter()
@@ -384,8 +436,5 @@ async fn an_outage_is_answered_503_and_loses_no_send() {
         accepted.len()
     );
 
-    match Arc::try_unwrap(app) {
-        Ok(app) => app.stop().await,
-        Err(_) => panic!("the clients still hold the app"),
-    }
+    app.stop().await;
 }

@@ -179,6 +179,14 @@ impl TestApp {
         &self.server.as_ref().expect("the server runs").keys
     }
 
+    /// Stops the server — its workers finish what they are doing and record it — and
+    /// keeps the store open, to read what they left.
+    pub async fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("the server stops cleanly");
