@@ -3,6 +3,8 @@
 //! (it served it without reading the store). No sleep: the DELETE answers only once no
 //! node trusts a cache older than the revocation.
 
+mod common;
+
 #[path = "two_nodes/cluster.rs"]
 #[allow(dead_code)]
 mod cluster;

@@ -18,6 +18,12 @@
 //! Then: every message the database holds reached the gateway exactly once and is
 //! recorded as sent; no lead was attempted twice; every number sent exactly its cap and
 //! no more; each reply was filed once and answered once.
+//!
+//! The waits look at the database each time a node logs a line or a send reaches the
+//! gateway (the events of the nodes' work), and the nodes are stopped before the
+//! gateway's counts are read, so no late send can come after them.
+
+mod common;
 
 #[path = "two_nodes/cluster.rs"]
 mod cluster;
@@ -27,9 +33,9 @@ mod ledger;
 mod workload;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cluster::{Cluster, wait_until};
+use cluster::Cluster;
 use leadline_server::testing::CountingSink;
 use leadline_store::BackendKind;
 use leadline_store::testing::TestDatabase;
@@ -90,38 +96,52 @@ async fn two_nodes_share_the_work_and_do_nothing_twice() {
             "lead {n}: the same opening sent to both nodes opens one conversation"
         );
     }
-    wait_until("the campaign and the outbox settle", SETTLE, async || {
-        ledger.settled(&setup.campaign, &sink).await
-    })
-    .await;
+    let mut wakes = cluster.wakes().on(sink.arrivals());
+    wakes
+        .until("the campaign and the outbox settle", SETTLE, async || {
+            ledger.settled(&setup.campaign, &sink).await
+        })
+        .await;
 
     // The agent's replies, each delivered to both nodes.
     replies(&cluster, &setup).await;
-    wait_until("every reply is answered and sent", SETTLE, async || {
-        ledger
-            .answered(&setup.agent_channel, AGENT_LEADS, &sink)
-            .await
-    })
-    .await;
+    wakes
+        .until("every reply is answered and sent", SETTLE, async || {
+            ledger
+                .answered(&setup.agent_channel, AGENT_LEADS, &sink)
+                .await
+        })
+        .await;
 
-    // A send leased twice would reach the gateway a moment after the first: wait for a
-    // quiet second before counting.
-    let mut last = (sink.total(), Instant::now());
-    wait_until("the gateway stays quiet for a second", SETTLE, async || {
-        let total = sink.total();
-        if total != last.0 {
-            last = (total, Instant::now());
+    // What the nodes say about the pool's numbers and their shares of the work, asked
+    // before they stop.
+    let mut warmups = Vec::new();
+    for (n, id) in setup.numbers.iter().enumerate() {
+        let (status, warmup) = cluster
+            .get(n, &format!("/api/v1/phone-numbers/{id}/warmup"))
+            .await;
+        assert_eq!(status, 200, "{warmup}");
+        warmups.push((id, warmup));
+    }
+    let mut shares = Vec::new();
+    for node in 0..cluster.nodes.len() {
+        let mut counters = Vec::new();
+        for counter in [
+            "leadline_number_reservations_total",
+            "leadline_dispatch_outcomes_total",
+            "leadline_agent_passes_total",
+        ] {
+            counters.push(format!(
+                "{counter} {}",
+                cluster.counter(node, counter).await
+            ));
         }
-        if last.1.elapsed() >= Duration::from_secs(1) {
-            Ok(())
-        } else {
-            Err(format!(
-                "{total} sends, the last {:?} ago",
-                last.1.elapsed()
-            ))
-        }
-    })
-    .await;
+        shares.push(format!("node {node}: {}", counters.join(", ")));
+    }
+    // A send leased twice would reach the gateway a moment after the first: the nodes
+    // finish what they have in flight and exit before the gateway's counts are read.
+    drop(wakes);
+    cluster.stop().await;
 
     // Exactly once at the gateway.
     let outbound = ledger.outbound().await;
@@ -198,11 +218,7 @@ async fn two_nodes_share_the_work_and_do_nothing_twice() {
             *from_numbers.entry(number.as_str()).or_default() += 1;
         }
     }
-    for (n, id) in setup.numbers.iter().enumerate() {
-        let (status, warmup) = cluster
-            .get(n, &format!("/api/v1/phone-numbers/{id}/warmup"))
-            .await;
-        assert_eq!(status, 200, "{warmup}");
+    for (id, warmup) in &warmups {
         let capacity = &warmup["outboundCapacity"];
         let sent = from_numbers.get(id.as_str()).copied().unwrap_or(0);
         assert_eq!(
@@ -241,19 +257,8 @@ async fn two_nodes_share_the_work_and_do_nothing_twice() {
             conversation.decisions
         );
     }
-    for node in 0..cluster.nodes.len() {
-        let mut shares = Vec::new();
-        for counter in [
-            "leadline_number_reservations_total",
-            "leadline_dispatch_outcomes_total",
-            "leadline_agent_passes_total",
-        ] {
-            shares.push(format!(
-                "{counter} {}",
-                cluster.counter(node, counter).await
-            ));
-        }
-        eprintln!("node {node}: {}", shares.join(", "));
+    for share in &shares {
+        eprintln!("{share}");
     }
     eprintln!(
         "{} messages sent once each: {attempted} campaign attempts, {} LeadScout openings on the pool ({} refused at the caps), {AGENT_LEADS} openings and {AGENT_LEADS} agent replies off the pool",
@@ -262,5 +267,4 @@ async fn two_nodes_share_the_work_and_do_nothing_twice() {
         SCOUT_LEADS - opened.len()
     );
     ledger.close().await;
-    cluster.stop().await;
 }

@@ -1,27 +1,20 @@
 //! Several real `leadline serve` processes on one database, and a client that speaks to
 //! any of them: start-up (together on the empty database, where exactly one creates the
-//! workspace and prints its key on stdout), readiness, JSON requests with the key,
-//! signed webhooks of the `http` provider, counters from `/metrics`, and bounded waits.
-
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+//! workspace and prints its key on stdout), readiness from each node's log, JSON
+//! requests with the key, signed webhooks of the `http` provider, counters from
+//! `/metrics`, the lines the nodes log as events to wait on, and a graceful stop.
 
 use leadline_providers::signing::{SIGNATURE_HEADER, sign};
 use reqwest::Method;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_leadline");
-/// How long a node may take to answer `/readyz`.
-const START_LIMIT: Duration = Duration::from_secs(30);
-/// How often the waits look again.
-const POLL: Duration = Duration::from_millis(50);
+use crate::common::process::ServerProcess;
+use crate::common::waits::Wakes;
 
 /// One `leadline serve` process.
 pub struct Node {
     pub base: String,
-    process: Child,
+    process: ServerProcess,
 }
 
 /// The nodes, the workspace the first one created, and its key.
@@ -36,34 +29,37 @@ impl Cluster {
     /// Starts `count` nodes at once on `url`, an empty database: exactly one of them
     /// creates the workspace and prints it with its key.
     pub async fn start(url: &str, key_file: &std::path::Path, count: usize) -> Self {
-        let client = reqwest::Client::new();
-        let mut nodes: Vec<Node> = (0..count).map(|_| spawn(url, key_file)).collect();
+        let processes: Vec<ServerProcess> = (0..count).map(|_| spawn(url, key_file)).collect();
+        let mut nodes = Vec::new();
         let mut printed = Vec::new();
-        for node in &mut nodes {
-            wait_ready(&client, &node.base).await;
-            // A node prints before it listens, so what it printed is in the pipe now.
-            let stdout = node.process.stdout.take().expect("stdout is piped");
-            let mut line = String::new();
-            let read = tokio::time::timeout(Duration::from_millis(100), async {
-                BufReader::new(stdout).read_line(&mut line).await
-            })
-            .await;
-            if matches!(read, Ok(Ok(n)) if n > 0) {
-                printed.push(line);
-            }
+        for process in processes {
+            let base = process.ready().await;
+            // A node logs that it created the workspace, prints it, then serves.
+            printed.extend(process.first_start().await);
+            nodes.push(Node { base, process });
         }
         assert_eq!(
             printed.len(),
             1,
             "one node creates the first workspace: {printed:?}"
         );
-        let created: Value = serde_json::from_str(&printed[0]).expect("one JSON object");
+        let created = &printed[0];
         Self {
             nodes,
             workspace_id: created["workspaceId"].as_str().unwrap().to_owned(),
             api_key: created["apiKey"].as_str().unwrap().to_owned(),
-            client,
+            client: reqwest::Client::new(),
         }
+    }
+
+    /// Wakes on every line a node logs (a campaign batch decided, the outbox found
+    /// empty, a send made): what changes the database as the nodes work.
+    pub fn wakes(&self) -> Wakes {
+        self.nodes
+            .iter()
+            .fold(Wakes::default(), |wakes, node| {
+                wakes.on(node.process.stderr.changes())
+            })
     }
 
     /// `method path` with the workspace's key on node `node`: status and JSON body
@@ -135,59 +131,35 @@ impl Cluster {
             .sum()
     }
 
-    /// Kills every node.
+    /// Stops every node with SIGTERM: each finishes its calls in flight, records them
+    /// and exits 0, so nothing reaches the gateway after this. Only the node that
+    /// created the workspace printed anything on stdout.
     pub async fn stop(mut self) {
-        for node in &mut self.nodes {
-            let _ = node.process.kill().await;
+        let mut printed = 0;
+        for (n, node) in self.nodes.iter_mut().enumerate() {
+            let status = node.process.terminate().await;
+            assert!(status.success(), "node {n} stops cleanly: {status}");
+            printed += node.process.stdout.to_end().await.len();
         }
+        assert_eq!(printed, 1, "the workspace's key is all the nodes print");
     }
 }
 
-fn spawn(url: &str, key_file: &std::path::Path) -> Node {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free loopback port")
-        .local_addr()
-        .expect("bound")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let process = Command::new(BIN)
-        // A lease far shorter than the gateway's answer: only renewals and fencing keep
-        // the two nodes from sending a message twice.
+/// Starts a node on `url`, its dispatcher saying when it finds the outbox empty.
+fn spawn(url: &str, key_file: &std::path::Path) -> ServerProcess {
+    let mut command = ServerProcess::command(url);
+    // A lease far shorter than the gateway's answer: only renewals and fencing keep the
+    // two nodes from sending a message twice.
+    command
         .args([
-            "serve",
-            "--database-url",
-            url,
-            "--listen",
-            &listen,
             "--job-lease-seconds",
             "1",
             // The gateway of this suite listens on 127.0.0.1.
             "--allow-outbound",
             "127.0.0.0/8",
         ])
-        .env("LEADLINE_SECRET_KEY_FILE", key_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("leadline starts");
-    Node {
-        base: format!("http://{listen}"),
-        process,
-    }
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    wait_until(
-        &format!("{base} is ready"),
-        START_LIMIT,
-        async || match client.get(format!("{base}/readyz")).send().await {
-            Ok(response) if response.status().is_success() => Ok(()),
-            Ok(response) => Err(format!("/readyz answered {}", response.status())),
-            Err(error) => Err(error.to_string()),
-        },
-    )
-    .await;
+        .env("LEADLINE_SECRET_KEY_FILE", key_file);
+    ServerProcess::spawn(&mut command, &["leadline_server::dispatcher=debug"])
 }
 
 /// Status and JSON body (`Value::Null` when the body is not JSON).
@@ -195,23 +167,4 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("a body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// Polls `probe` until it answers `Ok`, and returns that; after `limit`, fails naming
-/// `what` and the probe's last `Err` (what it saw instead).
-pub async fn wait_until<T>(
-    what: &str,
-    limit: Duration,
-    mut probe: impl AsyncFnMut() -> Result<T, String>,
-) -> T {
-    let started = Instant::now();
-    loop {
-        match probe().await {
-            Ok(value) => return value,
-            Err(last) if started.elapsed() >= limit => {
-                panic!("timed out after {limit:?} waiting until {what}; last seen: {last}")
-            }
-            Err(_) => tokio::time::sleep(POLL).await,
-        }
-    }
 }
