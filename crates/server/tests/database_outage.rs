@@ -10,27 +10,28 @@
 //! clients got or a send the provider saw, under a deadline.
 
 mod common;
+#[path = "database_outage/load.rs"]
+mod load;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::TestApp;
 use common::fault_proxy::FaultProxy;
 use common::waits::within;
+use load::{AFTER, Answer, BEFORE, DURING, Load};
 use leadline_core::{MessageId, SystemClock, WorkspaceId};
 use leadline_server::dispatcher::DispatcherOptions;
 use leadline_server::serve::ServerOptions;
 use leadline_server::testing::CountingSink;
 use leadline_store::BackendKind;
 use leadline_store::testing::TestDatabase;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 /// How long the server may take to notice the cut, to be ready after it, to accept a
 /// reply, and to send what it accepted.
@@ -42,125 +43,6 @@ const CLIENTS: usize = 4;
 /// Replies accepted before the cut and after it: the load's length, counted in what
 /// the server did rather than in time.
 const ACCEPTED_PER_PHASE: usize = 50;
-
-const BEFORE: u8 = 0;
-const DURING: u8 = 1;
-const AFTER: u8 = 2;
-
-/// One answer the server gave, and the phase of the outage around it.
-struct Answer {
-    path: String,
-    /// The phase when the request was sent and when it was answered.
-    phases: (u8, u8),
-    status: u16,
-    retry_after: Option<String>,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn during_the_cut(&self) -> bool {
-        self.phases == (DURING, DURING)
-    }
-}
-
-/// Everything the clients saw, and whether they should keep going.
-#[derive(Default)]
-struct Load {
-    phase: AtomicU8,
-    stop: CancellationToken,
-    sent: AtomicUsize,
-    answers: Mutex<Vec<Answer>>,
-    /// How many replies and probes were answered, changed on each answer: what the
-    /// waits and the probe's pace follow.
-    answered: watch::Sender<Answered>,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Answered {
-    replies: usize,
-    probes: usize,
-}
-
-impl Load {
-    async fn send(&self, request: reqwest::RequestBuilder, path: &str) {
-        let before = self.phase.load(Ordering::SeqCst);
-        let response = request
-            .timeout(Duration::from_secs(15))
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("{path} got no answer: {error}"));
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response.text().await.expect("a body");
-        let answer = Answer {
-            path: path.to_owned(),
-            phases: (before, self.phase.load(Ordering::SeqCst)),
-            status,
-            retry_after,
-            body,
-        };
-        let probe = answer.path == "/readyz";
-        self.answers.lock().unwrap().push(answer);
-        self.answered.send_modify(|answered| match probe {
-            true => answered.probes += 1,
-            false => answered.replies += 1,
-        });
-    }
-
-    /// Waits (up to `limit`) until the answers so far show `what`, looking again after
-    /// each answer.
-    async fn until(&self, what: &str, limit: Duration, seen: impl Fn(&[Answer]) -> bool) {
-        let mut answered = self.answered.subscribe();
-        within(limit, what, async {
-            loop {
-                answered.mark_unchanged();
-                if seen(&self.answers.lock().unwrap()) {
-                    return;
-                }
-                answered
-                    .changed()
-                    .await
-                    .expect("the load keeps its sender");
-            }
-        })
-        .await;
-    }
-
-    /// Waits (up to `limit`) until `count` replies sent in `phase` were accepted.
-    async fn until_replies_are_accepted_in(&self, phase: u8, count: usize, limit: Duration) {
-        self.until(
-            &format!("{count} replies sent in phase {phase} are accepted"),
-            limit,
-            |answers| {
-                answers
-                    .iter()
-                    .filter(|a| a.path != "/readyz" && a.phases.0 == phase && a.status == 202)
-                    .count()
-                    >= count
-            },
-        )
-        .await;
-    }
-
-    /// Returns once a reply was answered after the `seen`th, or the load stops.
-    async fn next_reply(&self, seen: usize) -> Option<usize> {
-        let mut answered = self.answered.subscribe();
-        tokio::select! {
-            now = answered.wait_for(|answered| answered.replies > seen) => {
-                Some(now.expect("the load keeps its sender").replies)
-            }
-            _ = self.stop.cancelled() => None,
-        }
-    }
-}
 
 /// The address the database's URL names, resolved.
 async fn database_address(url: &str) -> SocketAddr {
