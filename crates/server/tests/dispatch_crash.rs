@@ -108,7 +108,11 @@ async fn restart_until_drained(database: &TestDatabase, store: &Store) {
         "the restarted server exited before the outbox was empty:\n{}",
         server.stderr.lines().join("\n")
     );
-    assert_eq!(store.outbox_depth().await.unwrap(), 0, "the outbox is empty");
+    assert_eq!(
+        store.outbox_depth().await.unwrap(),
+        0,
+        "the outbox is empty"
+    );
     server.kill().await;
 }
 

@@ -283,7 +283,11 @@ async fn expired_keys_are_swept(kind: leadline_store::BackendKind) {
     )
     .await
     .expect("the sweeper runs");
-    assert_eq!(stored_keys(&app).await, 0, "the first sweep deleted every key");
+    assert_eq!(
+        stored_keys(&app).await,
+        0,
+        "the first sweep deleted every key"
+    );
     shutdown.cancel();
     sweeper.await.unwrap();
     app.stop().await;

@@ -377,55 +377,59 @@ fn error_page() -> String {
     )
 }
 
-both_stores!(an_error_page_shows_the_tenant_no_body_text, stepped(), |app| {
-    let refusing = gateway(ResponseTemplate::new(400).set_body_string(error_page())).await;
-    let channel = app
-        .create_channel(channel_body("http", &refusing.uri()))
-        .await;
-    let (conversation, message) = app
-        .open_on(channel["id"].as_str().unwrap(), "+14155557301")
-        .await;
-    let failed = app.wait_for_status(&conversation, &message, "failed").await;
-    assert_eq!(
-        failed["errorMessage"],
-        "the HTTP endpoint answered HTTP 400: the request was refused as malformed"
-    );
-    assert_eq!(failed["errorCode"], Value::Null);
+both_stores!(
+    an_error_page_shows_the_tenant_no_body_text,
+    stepped(),
+    |app| {
+        let refusing = gateway(ResponseTemplate::new(400).set_body_string(error_page())).await;
+        let channel = app
+            .create_channel(channel_body("http", &refusing.uri()))
+            .await;
+        let (conversation, message) = app
+            .open_on(channel["id"].as_str().unwrap(), "+14155557301")
+            .await;
+        let failed = app.wait_for_status(&conversation, &message, "failed").await;
+        assert_eq!(
+            failed["errorMessage"],
+            "the HTTP endpoint answered HTTP 400: the request was refused as malformed"
+        );
+        assert_eq!(failed["errorCode"], Value::Null);
 
-    // A 500 is retried; five in a row open the circuit, whose reason the channel shows.
-    // The answers are slow so that the five sends are in flight together (one step
-    // starts them all): an idle lane forgets its failures.
-    let failing = gateway(
-        ResponseTemplate::new(500)
-            .set_body_string(error_page())
-            .set_delay(Duration::from_millis(1500)),
-    )
-    .await;
-    let channel = app
-        .create_channel(channel_body("http", &failing.uri()))
+        // A 500 is retried; five in a row open the circuit, whose reason the channel shows.
+        // The answers are slow so that the five sends are in flight together (one step
+        // starts them all): an idle lane forgets its failures.
+        let failing = gateway(
+            ResponseTemplate::new(500)
+                .set_body_string(error_page())
+                .set_delay(Duration::from_millis(1500)),
+        )
         .await;
-    let channel = channel["id"].as_str().unwrap();
-    for lead in 0..5 {
-        app.open_on(channel, &format!("+1415555740{lead}")).await;
+        let channel = app
+            .create_channel(channel_body("http", &failing.uri()))
+            .await;
+        let channel = channel["id"].as_str().unwrap();
+        for lead in 0..5 {
+            app.open_on(channel, &format!("+1415555740{lead}")).await;
+        }
+        // The step returns once the five answers are in and their outcomes recorded; the
+        // retries wait for the circuit's pause, so nothing more is due.
+        app.drain_dispatcher().await;
+        let (_, shown) = app.get(&format!("/api/v1/channels/{channel}")).await;
+        assert_eq!(
+            shown["circuit"]["state"], "open",
+            "five failures in a row open the circuit: {shown}"
+        );
+        let circuit = &shown["circuit"];
+        let reason = circuit["reason"].as_str().unwrap();
+        assert!(
+            reason.ends_with("the HTTP endpoint answered HTTP 500: the gateway failed"),
+            "{reason}"
+        );
+        for leaked in ["Jenkins", "AWS", "lorem", "<"] {
+            assert!(!reason.contains(leaked), "{reason}");
+        }
     }
-    // The step returns once the five answers are in and their outcomes recorded; the
-    // retries wait for the circuit's pause, so nothing more is due.
-    app.drain_dispatcher().await;
-    let (_, shown) = app.get(&format!("/api/v1/channels/{channel}")).await;
-    assert_eq!(
-        shown["circuit"]["state"], "open",
-        "five failures in a row open the circuit: {shown}"
-    );
-    let circuit = &shown["circuit"];
-    let reason = circuit["reason"].as_str().unwrap();
-    assert!(
-        reason.ends_with("the HTTP endpoint answered HTTP 500: the gateway failed"),
-        "{reason}"
-    );
-    for leaked in ["Jenkins", "AWS", "lorem", "<"] {
-        assert!(!reason.contains(leaked), "{reason}");
-    }
-});
+);
 
 /// A gateway on 127.0.0.1 that answers every request 200 with a body that never ends.
 async fn endless_gateway() -> String {

@@ -68,7 +68,11 @@ impl Output {
 
     /// Whether a line written so far contains `text`.
     pub fn has(&self, text: &str) -> bool {
-        self.state.borrow().lines.iter().any(|line| line.contains(text))
+        self.state
+            .borrow()
+            .lines
+            .iter()
+            .any(|line| line.contains(text))
     }
 
     /// The first line containing `text`, once written; `None` when the stream ends
@@ -191,7 +195,9 @@ impl ServerProcess {
         }
         let printed = within(START_LIMIT, "the first start prints its key", async {
             let mut state = self.stdout.changes();
-            let _ = state.wait_for(|now| !now.lines.is_empty() || now.ended).await;
+            let _ = state
+                .wait_for(|now| !now.lines.is_empty() || now.ended)
+                .await;
             let first = state.borrow().lines.first().cloned();
             first
         })

@@ -94,10 +94,7 @@ impl Load {
                 if seen(&self.answers.lock().unwrap()) {
                     return;
                 }
-                answered
-                    .changed()
-                    .await
-                    .expect("the load keeps its sender");
+                answered.changed().await.expect("the load keeps its sender");
             }
         })
         .await;

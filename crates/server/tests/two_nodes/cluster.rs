@@ -55,11 +55,9 @@ impl Cluster {
     /// Wakes on every line a node logs (a campaign batch decided, the outbox found
     /// empty, a send made): what changes the database as the nodes work.
     pub fn wakes(&self) -> Wakes {
-        self.nodes
-            .iter()
-            .fold(Wakes::default(), |wakes, node| {
-                wakes.on(node.process.stderr.changes())
-            })
+        self.nodes.iter().fold(Wakes::default(), |wakes, node| {
+            wakes.on(node.process.stderr.changes())
+        })
     }
 
     /// `method path` with the workspace's key on node `node`: status and JSON body
