@@ -107,8 +107,7 @@ impl Output {
     pub async fn to_end(&self) -> Vec<String> {
         let mut state = self.state.clone();
         let _ = state.wait_for(|now| now.ended).await;
-        let lines = state.borrow().lines.clone();
-        lines
+        state.borrow().lines.clone()
     }
 
     /// Changes on every line written, to wake a wait (see `waits::Wakes`).
@@ -198,8 +197,7 @@ impl ServerProcess {
             let _ = state
                 .wait_for(|now| !now.lines.is_empty() || now.ended)
                 .await;
-            let first = state.borrow().lines.first().cloned();
-            first
+            state.borrow().lines.first().cloned()
         })
         .await
         .expect("a line on stdout after the first workspace was created");
