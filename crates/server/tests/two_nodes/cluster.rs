@@ -8,8 +8,8 @@ use leadline_providers::signing::{SIGNATURE_HEADER, sign};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::process::ServerProcess;
-use crate::common::waits::Wakes;
+use crate::common::process::{START_LIMIT, ServerProcess};
+use crate::common::waits::{Wakes, within};
 
 /// One `leadline serve` process.
 pub struct Node {
@@ -137,7 +137,11 @@ impl Cluster {
         for (n, node) in self.nodes.iter_mut().enumerate() {
             let status = node.process.terminate().await;
             assert!(status.success(), "node {n} stops cleanly: {status}");
-            printed += node.process.stdout.to_end().await.len();
+            let stdout = within(START_LIMIT, "a stopped node's stdout ends", async {
+                node.process.stdout.to_end().await
+            })
+            .await;
+            printed += stdout.len();
         }
         assert_eq!(printed, 1, "the workspace's key is all the nodes print");
     }
