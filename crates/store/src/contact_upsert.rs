@@ -127,7 +127,7 @@ const POSTGRES: BatchSql = BatchSql {
     // through another index, and batches took tens of milliseconds.)
     ensure_rows: concat!(
         "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
-         SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, -1 FROM json_array_elements($1::json) AS r \
+         SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, -1 FROM jsonb_array_elements($1::jsonb) AS r \
          ON CONFLICT (workspace_id, cellphone) DO UPDATE SET updated_at = contacts.updated_at \
          RETURNING ",
         contact_columns!()
@@ -139,7 +139,7 @@ const POSTGRES: BatchSql = BatchSql {
         ") \
          SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, r ->> 8, r ->> 9, \
                 (r ->> 10)::bigint, (r ->> 11)::bigint \
-         FROM json_array_elements($1::json) AS r ",
+         FROM jsonb_array_elements($1::jsonb) AS r ",
         "ON CONFLICT (workspace_id, cellphone) DO UPDATE SET \
          first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email, \
          language_code = excluded.language_code, owner_id = excluded.owner_id, \

@@ -381,14 +381,14 @@ const SQLITE_BULK: BulkSql = BulkSql {
 
 const POSTGRES_BULK: BulkSql = BulkSql {
     ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
-        SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, $2 FROM json_array_elements($1::json) AS r \
+        SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, $2 FROM jsonb_array_elements($1::jsonb) AS r \
         ON CONFLICT (workspace_id, cellphone) DO NOTHING",
     contact_ids: "SELECT c.id AS id, c.cellphone AS cellphone FROM json_array_elements_text($2::json) AS k(phone), \
         LATERAL (SELECT id, cellphone FROM contacts WHERE workspace_id = $1 AND cellphone = k.phone) AS c",
     insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
         call_data, status, attempts, attempt_times, next_attempt_at, created_at, updated_at) \
         SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, \
-               'New', 0, '[]', $2, $2, $2 FROM json_array_elements($1::json) AS r \
+               'New', 0, '[]', $2, $2, $2 FROM jsonb_array_elements($1::jsonb) AS r \
         ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
         contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
         call_data = excluded.call_data, updated_at = excluded.updated_at \

@@ -106,8 +106,10 @@ struct FinishSql {
 
 /// Marks sent messages from rows `(id, pid)`. A provider id that another message of the
 /// channel already carries (`taken`, worked out once per row) is not stored again.
+/// `$fence` keeps the rows a subquery of their own, so the check runs once per row
+/// rather than once per column that reads it.
 macro_rules! mark_sent {
-    ($rows:literal) => {
+    ($rows:literal, $fence:literal) => {
         concat!(
             "UPDATE messages SET \
                 status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END, \
@@ -122,7 +124,7 @@ macro_rules! mark_sent {
             FROM (SELECT r.id, r.pid, r.pid IS NOT NULL AND EXISTS (\
                     SELECT 1 FROM messages AS m JOIN messages AS o ON o.channel_id = m.channel_id \
                     AND o.provider_message_id = r.pid AND o.id <> m.id WHERE m.id = r.id) AS taken \
-                FROM (", $rows, ") AS r) AS s \
+                FROM (", $rows, ") AS r", $fence, ") AS s \
             WHERE messages.id = s.id"
         )
     };
@@ -138,23 +140,27 @@ const SQLITE: FinishSql = FinishSql {
         lease_owner = NULL, lease_token = NULL, lease_until = 0, lease_lapsed = 0 \
         FROM json_each($1) AS j WHERE jobs.id = j.value ->> 0 AND jobs.lease_token = j.value ->> 1 \
         RETURNING jobs.id",
-    mark_sent: mark_sent!("SELECT value ->> 0 AS id, value ->> 1 AS pid FROM json_each($1)"),
+    mark_sent: mark_sent!(
+        "SELECT value ->> 0 AS id, value ->> 1 AS pid FROM json_each($1)",
+        " LIMIT -1 OFFSET 0"
+    ),
     mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
         WHERE id IN (SELECT value FROM json_each($1)) AND status IN ('queued', 'sent', 'failed') RETURNING id",
 };
 
 const POSTGRES: FinishSql = FinishSql {
     settle: "DELETE FROM jobs WHERE (id, lease_token) IN \
-        (SELECT j ->> 0, j ->> 1 FROM json_array_elements($1::json) AS j) RETURNING id",
+        (SELECT j ->> 0, j ->> 1 FROM jsonb_array_elements($1::jsonb) AS j) RETURNING id",
     reschedule: "UPDATE jobs SET run_at = COALESCE((j ->> 2)::bigint, jobs.run_at), \
         last_error = COALESCE(j ->> 3, jobs.last_error), \
         task = COALESCE(j ->> 5, jobs.task), \
         attempts = CASE WHEN j ->> 5 IS NOT NULL THEN 0 ELSE jobs.attempts - (j ->> 4)::bigint END, \
         lease_owner = NULL, lease_token = NULL, lease_until = 0, lease_lapsed = 0 \
-        FROM json_array_elements($1::json) AS j WHERE jobs.id = j ->> 0 AND jobs.lease_token = j ->> 1 \
+        FROM jsonb_array_elements($1::jsonb) AS j WHERE jobs.id = j ->> 0 AND jobs.lease_token = j ->> 1 \
         RETURNING jobs.id",
     mark_sent: mark_sent!(
-        "SELECT j ->> 0 AS id, j ->> 1 AS pid FROM json_array_elements($1::json) AS j"
+        "SELECT j ->> 0 AS id, j ->> 1 AS pid FROM jsonb_array_elements($1::jsonb) AS j",
+        " OFFSET 0"
     ),
     mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
         WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND status IN ('queued', 'sent', 'failed') \
