@@ -142,13 +142,17 @@ run_schemathesis() { # $1 = the API key, $2 = the workspace id, then filters
   local key=$1 workspace=$2
   shift 2
   # From the scratch directory: schemathesis keeps a cache (`.schemathesis/`) there.
+  # One worker: on CPython 3.11 before 3.11.8, `ast.parse` from two threads at once can
+  # fail with "AST constructor recursion depth mismatch" (python/cpython#106905), which
+  # hypothesis calls while describing its strategies; schemathesis then reports a
+  # runtime error for whichever operation it was generating.
   (cd "$work" && LEADLINE_API_KEY=$key LEADLINE_WORKSPACE_ID=$workspace \
     "$venv/bin/schemathesis" --config-file "$config" run "$base/openapi.json" \
       --checks all \
       --header "x-api-key: $key" \
       --max-examples "$examples" \
       --seed "$seed" \
-      --workers 2 \
+      --workers 1 \
       --request-timeout 30 \
       --generation-database none \
       --no-color \

@@ -11,6 +11,7 @@
 mod common;
 
 use std::fs::File;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -25,7 +26,7 @@ use leadline_providers::kannel::sms_service_group;
 use leadline_providers::{ChannelConfig, MessageRef, Provider, ProviderEvent, WebhookRequest};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, timeout};
 
 const BEARERBOX: &str = "/usr/sbin/bearerbox";
 const SMSBOX: &str = "/usr/sbin/smsbox";
@@ -57,17 +58,59 @@ struct KannelProcesses {
 }
 
 impl KannelProcesses {
-    fn start(&mut self, name: &'static str, program: &str, args: &[&str]) {
-        let log = File::create(self.dir.join(format!("{name}.out"))).unwrap();
-        let child = Command::new(program)
+    /// Starts a box; its output goes to `<name>.out` and, line by line, to the
+    /// receiver (Kannel logs to stderr as it goes, so readiness is a line, not a poll).
+    fn start(
+        &mut self,
+        name: &'static str,
+        program: &str,
+        args: &[&str],
+    ) -> mpsc::UnboundedReceiver<String> {
+        let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {program}: {error}"));
+        let (lines, receiver) = mpsc::unbounded_channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(
+            File::create(self.dir.join(format!("{name}.out"))).unwrap(),
+        ));
+        let stdout: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
+        let stderr: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
+        for stream in [stdout, stderr] {
+            let (lines, log) = (lines.clone(), log.clone());
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    let _ = writeln!(log.lock().unwrap(), "{line}");
+                    let _ = lines.send(line);
+                }
+            });
+        }
         self.children.push((name, child));
+        receiver
     }
+}
+
+/// Waits until `what` writes a line containing `ready`.
+async fn wait_for_line(lines: &mut mpsc::UnboundedReceiver<String>, ready: &str, what: &str) {
+    let seen = timeout(PATIENCE, async {
+        while let Some(line) = lines.recv().await {
+            if line.contains(ready) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        seen == Ok(true),
+        "{what} never logged {ready:?} (it exited or took over {PATIENCE:?})"
+    );
 }
 
 impl Drop for KannelProcesses {
@@ -105,20 +148,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-async fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not listen on port {port}"
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// An HTTP server that records every call and answers 200 with an empty body, as
@@ -251,10 +280,15 @@ async fn a_real_kannel_delivers_reports_and_inbound_messages() {
         children: Vec::new(),
         dir: dir.path().to_owned(),
     };
-    kannel.start("bearerbox", BEARERBOX, &[conf]);
-    wait_for_port(ports.smsbox, "bearerbox").await;
-    kannel.start("smsbox", SMSBOX, &[conf]);
-    wait_for_port(ports.sendsms, "smsbox").await;
+    let mut bearerbox = kannel.start("bearerbox", BEARERBOX, &[conf]);
+    wait_for_line(
+        &mut bearerbox,
+        "Start-up done, entering mainloop",
+        "bearerbox",
+    )
+    .await;
+    let mut smsbox = kannel.start("smsbox", SMSBOX, &[conf]);
+    wait_for_line(&mut smsbox, "Connected to bearerbox", "smsbox").await;
     let smsc_port = ports.smsc.to_string();
     let mo = format!(
         "{} {SHORT_CODE} text {MO_TEXT}",

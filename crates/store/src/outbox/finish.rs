@@ -98,6 +98,10 @@ pub struct FinishReport {
 }
 
 struct FinishSql {
+    /// Locks the batch's jobs in id order before anything else touches them, so that a
+    /// batch and a renewal of leases (which locks in the same order) never wait for
+    /// each other in a circle. None where there is a single writer.
+    lock: Option<&'static str>,
     settle: &'static str,
     reschedule: &'static str,
     mark_sent: &'static str,
@@ -131,6 +135,7 @@ macro_rules! mark_sent {
 }
 
 const SQLITE: FinishSql = FinishSql {
+    lock: None,
     settle: "DELETE FROM jobs WHERE (id, lease_token) IN \
         (SELECT value ->> 0, value ->> 1 FROM json_each($1)) RETURNING id",
     reschedule: "UPDATE jobs SET run_at = COALESCE(j.value ->> 2, jobs.run_at), \
@@ -149,6 +154,9 @@ const SQLITE: FinishSql = FinishSql {
 };
 
 const POSTGRES: FinishSql = FinishSql {
+    lock: Some(
+        "SELECT id FROM jobs WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY id FOR UPDATE",
+    ),
     settle: "DELETE FROM jobs WHERE (id, lease_token) IN \
         (SELECT j ->> 0, j ->> 1 FROM jsonb_array_elements($1::jsonb) AS j) RETURNING id",
     reschedule: "UPDATE jobs SET run_at = COALESCE((j ->> 2)::bigint, jobs.run_at), \
@@ -227,6 +235,12 @@ impl Store {
         let report = on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
             let mut held: HashSet<JobId> = HashSet::new();
+            if let Some(lock) = sql.lock {
+                let jobs: Vec<&str> = settle.iter().map(|(id, _)| id.as_str())
+                    .chain(reschedule.iter().map(|row| row.0.as_str()))
+                    .collect();
+                sqlx::query(lock).bind(json(&jobs)).execute(&mut *tx).await?;
+            }
             if !settle.is_empty() {
                 for row in sqlx::query(sql.settle).bind(json(&settle)).fetch_all(&mut *tx).await? {
                     held.insert(row.id("id")?);

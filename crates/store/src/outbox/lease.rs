@@ -107,8 +107,10 @@ const POSTGRES: LeaseSql = LeaseSql {
         ", (SELECT cellphone FROM contacts WHERE contacts.id = messages.contact_id) AS contact_cellphone \
          FROM messages WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))"
     ),
-    renew: "UPDATE jobs SET lease_until = $1 \
-        WHERE (id, lease_token) IN (SELECT j ->> 0, j ->> 1 FROM json_array_elements($2::json) AS j) RETURNING id",
+    // Locks in id order, as recording outcomes does, so the two never deadlock.
+    renew: "UPDATE jobs SET lease_until = $1 WHERE id IN (SELECT id FROM jobs \
+        WHERE (id, lease_token) IN (SELECT j ->> 0, j ->> 1 FROM jsonb_array_elements($2::jsonb) AS j) \
+        ORDER BY id FOR UPDATE) RETURNING id",
 };
 
 fn statements(backend: &Backend) -> &'static LeaseSql {
