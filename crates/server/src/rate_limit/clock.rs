@@ -79,7 +79,7 @@ mod tests {
         );
         let monotonic = LimiterClock::monotonic();
         let first = monotonic.now();
-        std::thread::sleep(Duration::from_millis(2));
-        assert!(monotonic.now() > first);
+        // It moves by itself within nanoseconds: look until it has, a bounded number of times.
+        assert!((0..10_000_000).any(|_| monotonic.now() > first));
     }
 }
