@@ -298,7 +298,9 @@ pub async fn seed_sends(
     use leadline_core::conversation::Controller;
     use leadline_core::message::MessageType;
     use leadline_store::contacts::ContactUpsert;
-    use leadline_store::conversations::{NewOutbound, OpenConversation, OpenOutcome};
+    use leadline_store::conversations::{
+        NewConversation, NewOutbound, OpenConversation, OpenOutcome,
+    };
 
     let (workspace, _) = store
         .create_workspace("Dispatch load")
@@ -320,16 +322,18 @@ pub async fn seed_sends(
             .expect("valid")
             .contact;
         let open = OpenConversation {
-            workspace_id: workspace.id,
-            contact_id: contact.id,
-            channel_id: channel.id,
-            name: "HTTP sink".into(),
-            controller: Controller::Human,
-            assigned_user_id: None,
-            agent_context: None,
-            additional_messages: Vec::new(),
-            campaign_id: None,
-            consent_captured_at: None,
+            conversation: NewConversation {
+                workspace_id: workspace.id,
+                contact_id: contact.id,
+                channel_id: channel.id,
+                name: "HTTP sink".into(),
+                controller: Controller::Human,
+                assigned_user_id: None,
+                agent_context: None,
+                additional_messages: Vec::new(),
+                campaign_id: None,
+                consent_captured_at: None,
+            },
             opening: None,
         };
         match store.open_conversation(open).await.expect("stored") {

@@ -126,16 +126,7 @@ pub struct OutboundSender {
 /// A conversation to open with its first message.
 #[derive(Debug, Clone)]
 pub struct OpenConversation {
-    pub workspace_id: WorkspaceId,
-    pub contact_id: ContactId,
-    pub channel_id: ChannelId,
-    pub name: String,
-    pub controller: Controller,
-    pub assigned_user_id: Option<UserId>,
-    pub agent_context: Option<String>,
-    pub additional_messages: Vec<String>,
-    pub campaign_id: Option<String>,
-    pub consent_captured_at: Option<DateTime<Utc>>,
+    pub conversation: NewConversation,
     /// The first message, queued with the conversation; `None` when the lead wrote
     /// first.
     pub opening: Option<NewOutbound>,

@@ -22,7 +22,7 @@ use leadline_core::message::{Direction, MessageStatus, MessageType};
 use leadline_core::{E164, MessageId};
 use leadline_store::channels::Channel;
 use leadline_store::contacts::{ContactRecord, ContactUpsert};
-use leadline_store::conversations::{Conversation, OpenConversation, OpenOutcome};
+use leadline_store::conversations::{Conversation, NewConversation, OpenConversation, OpenOutcome};
 use leadline_store::messages::{InboundFiled, Message, MessageKey};
 use leadline_store::{Store, StoreError};
 
@@ -152,16 +152,18 @@ pub fn conversation_for_first_message(
     contact: &ContactRecord,
 ) -> OpenConversation {
     OpenConversation {
-        workspace_id: channel.workspace_id,
-        contact_id: contact.id,
-        channel_id: channel.id,
-        name: channel.name.clone(),
-        controller: Controller::Human,
-        assigned_user_id: contact.fields.owner_id,
-        agent_context: None,
-        additional_messages: Vec::new(),
-        campaign_id: None,
-        consent_captured_at: None,
+        conversation: NewConversation {
+            workspace_id: channel.workspace_id,
+            contact_id: contact.id,
+            channel_id: channel.id,
+            name: channel.name.clone(),
+            controller: Controller::Human,
+            assigned_user_id: contact.fields.owner_id,
+            agent_context: None,
+            additional_messages: Vec::new(),
+            campaign_id: None,
+            consent_captured_at: None,
+        },
         opening: None,
     }
 }
@@ -288,9 +290,9 @@ mod tests {
         let channel = channel(MessageProviderType::Sms);
         let owner = UserId::new();
         let opened = conversation_for_first_message(&channel, &contact(&channel, Some(owner)));
-        assert_eq!(opened.controller, Controller::Human);
-        assert_eq!(opened.assigned_user_id, Some(owner));
-        assert_eq!(opened.name, "Sales line");
+        assert_eq!(opened.conversation.controller, Controller::Human);
+        assert_eq!(opened.conversation.assigned_user_id, Some(owner));
+        assert_eq!(opened.conversation.name, "Sales line");
         assert!(
             opened.opening.is_none(),
             "nothing is sent to a lead who wrote first"

@@ -83,7 +83,11 @@ impl Store {
         open: OpenConversation,
     ) -> Result<OpenOutcome, StoreError> {
         if let Some(conversation) = self
-            .active_conversation(open.workspace_id, open.contact_id, open.channel_id)
+            .active_conversation(
+                open.conversation.workspace_id,
+                open.conversation.contact_id,
+                open.conversation.channel_id,
+            )
             .await?
         {
             return Ok(OpenOutcome::AlreadyActive { conversation });
@@ -94,22 +98,7 @@ impl Store {
             .as_ref()
             .and_then(|o| o.sender.as_ref())
             .map(|s| s.phone_number_id);
-        let conversation = Conversation::new_active(
-            NewConversation {
-                workspace_id: open.workspace_id,
-                contact_id: open.contact_id,
-                channel_id: open.channel_id,
-                name: open.name,
-                controller: open.controller,
-                assigned_user_id: open.assigned_user_id,
-                agent_context: open.agent_context,
-                additional_messages: open.additional_messages,
-                campaign_id: open.campaign_id,
-                consent_captured_at: open.consent_captured_at,
-            },
-            sticky,
-            now,
-        );
+        let conversation = Conversation::new_active(open.conversation, sticky, now);
         let message = open
             .opening
             .map(|opening| outbound_message(&conversation, opening, now));

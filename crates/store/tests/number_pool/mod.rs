@@ -17,7 +17,7 @@ use leadline_core::{Clock, E164, PhoneNumberId, SystemClock, WorkspaceId};
 use leadline_store::channels::{Channel, NewChannel};
 use leadline_store::contacts::{ContactRecord as Contact, ContactUpsert};
 use leadline_store::conversations::{
-    Conversation, NewOutbound, OpenConversation, OpenOutcome, OutboundSender,
+    Conversation, NewConversation, NewOutbound, OpenConversation, OpenOutcome, OutboundSender,
 };
 use leadline_store::messages::Message;
 use leadline_store::testing::TestDatabase;
@@ -236,16 +236,18 @@ impl Fixture {
         let opened = self
             .store
             .open_conversation(OpenConversation {
-                workspace_id: self.workspace,
-                contact_id: contact.id,
-                channel_id: channel.id,
-                name: "numbers".into(),
-                controller: Controller::Ai,
-                assigned_user_id: None,
-                agent_context: None,
-                additional_messages: Vec::new(),
-                campaign_id: None,
-                consent_captured_at: None,
+                conversation: NewConversation {
+                    workspace_id: self.workspace,
+                    contact_id: contact.id,
+                    channel_id: channel.id,
+                    name: "numbers".into(),
+                    controller: Controller::Ai,
+                    assigned_user_id: None,
+                    agent_context: None,
+                    additional_messages: Vec::new(),
+                    campaign_id: None,
+                    consent_captured_at: None,
+                },
                 opening: Some(outbound(message_type, sender)),
             })
             .await
