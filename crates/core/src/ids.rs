@@ -126,3 +126,11 @@ typed_id!(
     /// One stored decision of the agent on a conversation.
     DecisionId
 );
+typed_id!(
+    /// Something that happened, kept in the event log and sent to webhook endpoints.
+    EventId
+);
+typed_id!(
+    /// A URL that receives a workspace's events, signed per Standard Webhooks.
+    WebhookEndpointId
+);

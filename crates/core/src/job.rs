@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::MessageId;
+use crate::{EventId, MessageId, WebhookEndpointId};
 
 /// The work a job does, stored as JSON with a versioned type name. A new kind of work
 /// is a new variant; a changed one gets a new version beside the old.
@@ -17,6 +17,12 @@ pub enum Task {
     /// Report a sandbox message delivered (the sandbox's own delivery receipt).
     #[serde(rename = "sandbox_receipt.v1", rename_all = "camelCase")]
     SandboxReceiptV1 { message_id: MessageId },
+    /// Deliver an event to one webhook endpoint (its lane is the endpoint's).
+    #[serde(rename = "webhook.v1", rename_all = "camelCase")]
+    WebhookV1 {
+        event_id: EventId,
+        endpoint_id: WebhookEndpointId,
+    },
 }
 
 impl Task {
@@ -26,6 +32,7 @@ impl Task {
             Task::SendV1 { message_id } | Task::SandboxReceiptV1 { message_id } => {
                 Some(*message_id)
             }
+            Task::WebhookV1 { .. } => None,
         }
     }
 
@@ -34,7 +41,14 @@ impl Task {
         match self {
             Task::SendV1 { .. } => "send",
             Task::SandboxReceiptV1 { .. } => "sandbox_receipt",
+            Task::WebhookV1 { .. } => "webhook",
         }
+    }
+
+    /// The outbox lane of a webhook endpoint's deliveries: each endpoint is a lane of
+    /// its own, so a slow or dead one holds up only itself.
+    pub fn webhook_lane(endpoint_id: WebhookEndpointId) -> String {
+        format!("webhook:{endpoint_id}")
     }
 
     /// The JSON the jobs table keeps.

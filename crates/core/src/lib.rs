@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod custom_attribute;
 pub mod delivery;
 pub mod email;
+pub mod event;
 pub mod gate;
 pub mod holidays;
 pub mod ids;
@@ -46,8 +47,8 @@ pub use email::Email;
 pub use gate::{GateDecision, GateInput, GateReason, decide};
 pub use ids::{
     AgentScriptId, ApiKeyId, CampaignId, ChannelId, ContactId, ConversationId, CustomAttributeId,
-    DecisionId, JobId, LeadId, MessageId, OptionId, PhoneNumberId, SourceId, TeamId, TemplateId,
-    UserId, WorkspaceId,
+    DecisionId, EventId, JobId, LeadId, MessageId, OptionId, PhoneNumberId, SourceId, TeamId,
+    TemplateId, UserId, WebhookEndpointId, WorkspaceId,
 };
 pub use nanp::{AreaCodeInfo, area_code_info};
 pub use patch::Patch;

@@ -23,6 +23,7 @@ pub mod conversations;
 pub mod custom_attributes;
 pub mod dnc;
 mod error;
+pub mod events;
 pub mod external_calls;
 pub mod idempotency;
 pub mod key_file;

@@ -150,6 +150,7 @@ macro_rules! bind_args {
         query
     }};
 }
+pub(crate) use bind_args;
 
 /// Every row `sql` selects with `args`, read on the read pool.
 pub async fn fetch_all<T: FromStoreRow>(
