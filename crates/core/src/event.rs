@@ -63,6 +63,16 @@ crate::wire_enum! {
     }
 }
 
+crate::wire_enum! {
+    /// How one delivery attempt went.
+    pub enum AttemptStatus {
+        /// The endpoint answered 2xx.
+        Succeeded = "succeeded",
+        /// Any other answer, a timeout or no connection.
+        Failed = "failed",
+    }
+}
+
 /// An event about to be written beside the change that caused it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {

@@ -38,6 +38,7 @@ pub mod template;
 pub mod time_zone;
 pub mod user;
 pub mod validation;
+pub mod views;
 
 pub use api_key::{ApiKey, ApiKeyHash, ApiKeyScope};
 pub use calling_hours::{CallingHours, CallingWindowInput, DayWindow};

@@ -8,7 +8,7 @@
 //! endpoint committed before the change receives its events, whichever node made it.
 
 mod read;
-mod write;
+pub(crate) mod write;
 
 pub use read::{EventQuery, StoredEvent};
 pub use write::DeliveryJob;

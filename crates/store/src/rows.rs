@@ -143,8 +143,8 @@ macro_rules! bind_args {
         let mut query = sqlx::query($sql);
         for arg in $args {
             query = match arg {
-                Arg::Text(value) => query.bind(value),
-                Arg::Int(value) => query.bind(value),
+                $crate::rows::Arg::Text(value) => query.bind(value),
+                $crate::rows::Arg::Int(value) => query.bind(value),
             };
         }
         query
