@@ -44,6 +44,13 @@ pub async fn run(context: Arc<JobContext>, job: LeasedJob, place: Reservation) {
             sandbox_receipt(&context, &job).await
         }
         Task::SendV1 { .. } => send(&context, &job, place).await,
+        Task::WebhookV1 { .. } => {
+            drop(place);
+            JobOutcome::Release {
+                lease: job.lease.clone(),
+                run_at: Some(context.store.clock().now() + chrono::Duration::hours(1)),
+            }
+        }
     };
     context.recorder.record(outcome, job.task.message_id());
 }
