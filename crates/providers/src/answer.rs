@@ -161,8 +161,9 @@ pub(crate) fn clean_provider_id(id: String) -> Option<String> {
     plausible.then_some(id)
 }
 
-/// `Retry-After` as delay-seconds or as an HTTP date (RFC 9110 §10.2.3).
-pub(crate) fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+/// `Retry-After` as delay-seconds or as an HTTP date (RFC 9110 §10.2.3), as a wait
+/// from `now`.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = headers
         .get(http::header::RETRY_AFTER)?
         .to_str()

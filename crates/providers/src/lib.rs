@@ -30,6 +30,7 @@ use leadline_core::channel::{MessageProviderType, ProviderKind};
 use leadline_core::message::{CallStatus, MessageStatus};
 use leadline_core::{E164, FieldErrors, MessageId};
 
+pub use answer::retry_after;
 pub use config::Settings;
 pub use http_webhook::HttpProvider;
 pub use kannel::KannelProvider;

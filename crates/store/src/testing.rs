@@ -141,3 +141,26 @@ impl Drop for TestDatabase {
         .join();
     }
 }
+
+/// Events in transactions of this many at most when seeded.
+const SEED_EVENTS_PER_TRANSACTION: usize = 5_000;
+
+impl crate::Store {
+    /// Writes `events` and queues their deliveries, through the same `record_events!`
+    /// every write path calls inside its transaction, in transactions of up to 5,000
+    /// events: a source of many events for delivery tests and benchmarks.
+    pub async fn seed_events(
+        &self,
+        events: &[leadline_core::event::NewEvent],
+    ) -> Result<(), crate::StoreError> {
+        let now = self.clock.now();
+        for chunk in events.chunks(SEED_EVENTS_PER_TRANSACTION) {
+            crate::backend::on_write!(&self.backend, pool => {
+                let mut tx = pool.begin().await?;
+                crate::events::record_events!(tx, chunk, now);
+                tx.commit().await?;
+            });
+        }
+        Ok(())
+    }
+}

@@ -4,6 +4,7 @@
 //! been failing, and why leadline disabled it.
 
 mod attempts;
+mod targets;
 
 pub use attempts::{AttemptStatus, NewWebhookAttempt, WebhookAttempt};
 
@@ -355,22 +356,7 @@ impl Store {
         )
         .await?
         .ok_or_else(|| StoreError::Corrupt("webhook endpoint vanished".into()))?;
-        let at = secret_at(sealed.workspace_id, id);
-        let open = |envelope: &str| -> Result<WebhookSecret, StoreError> {
-            let bytes = self.open_sealed(envelope, &at)?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| StoreError::Corrupt(format!("{at}: not UTF-8")))?;
-            WebhookSecret::parse(&text).map_err(|e| StoreError::Corrupt(format!("{at}: {e}")))
-        };
-        let now = self.clock.now();
-        let previous = match (&sealed.previous, sealed.previous_until) {
-            (Some(envelope), Some(until)) if until > now => Some(open(envelope)?),
-            _ => None,
-        };
-        let secrets = SigningSecrets {
-            current: open(&sealed.secret)?,
-            previous,
-        };
+        let secrets = self.open_signing_secrets(id, &sealed, self.clock.now())?;
         Ok(Some((endpoint, secrets)))
     }
 }

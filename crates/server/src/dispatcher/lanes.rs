@@ -1,5 +1,5 @@
-//! This process's view of each outbox lane (a channel): sends in flight, the rate
-//! bucket and the circuit breaker. The lease asks it how many jobs each lane can start
+//! This process's view of each outbox lane (a channel, or a webhook endpoint): calls in
+//! flight, the rate bucket and the circuit breaker. The lease asks it how many jobs each lane can start
 //! now; each job is admitted (or given back) once its channel's settings are known.
 
 use std::collections::HashMap;
@@ -11,6 +11,9 @@ use leadline_core::delivery::{
     CircuitBreaker, CircuitPolicy, CircuitState, DeliverySettings, RateBucket, Tripped,
 };
 use leadline_store::outbox::LaneCaps;
+
+/// How a webhook endpoint's lane is named (`Task::webhook_lane`).
+const WEBHOOK_LANE_PREFIX: &str = "webhook:";
 
 /// How a provider call went, as the breaker sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +32,24 @@ pub enum CircuitChange {
     Closed,
 }
 
+/// What a lane may do at once: calls in flight (per process) and calls started per
+/// second. A channel's come from its delivery settings, a webhook endpoint's from its
+/// rate limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneLimits {
+    pub concurrency: u32,
+    pub per_second: Option<f64>,
+}
+
+impl LaneLimits {
+    pub fn of_channel(settings: &DeliverySettings, provider: ProviderKind) -> Self {
+        Self {
+            concurrency: settings.concurrency(provider),
+            per_second: settings.sends_per_second,
+        }
+    }
+}
+
 struct Lane {
     /// Jobs leased for this lane and not yet admitted or given back.
     reserved: u32,
@@ -39,24 +60,19 @@ struct Lane {
 }
 
 impl Lane {
-    fn new(policy: CircuitPolicy) -> Self {
+    fn new(policy: CircuitPolicy, limit: u32) -> Self {
         Self {
             reserved: 0,
             in_flight: 0,
-            limit: DeliverySettings::DEFAULT_CONCURRENCY,
+            limit,
             bucket: None,
             breaker: CircuitBreaker::new(policy),
         }
     }
 
-    fn configure(
-        &mut self,
-        settings: &DeliverySettings,
-        provider: ProviderKind,
-        now: DateTime<Utc>,
-    ) {
-        self.limit = settings.concurrency(provider).max(1);
-        match (settings.sends_per_second, &self.bucket) {
+    fn configure(&mut self, limits: LaneLimits, now: DateTime<Utc>) {
+        self.limit = limits.concurrency.max(1);
+        match (limits.per_second, &self.bucket) {
             (None, _) => self.bucket = None,
             (Some(rate), Some(bucket)) if bucket.per_second() == rate => {}
             (Some(rate), _) => self.bucket = Some(RateBucket::new(rate, now)),
@@ -85,13 +101,19 @@ impl Reservation {
     /// Starts the job's send if the lane's settings, rate and circuit allow; a job not
     /// admitted goes back to the outbox.
     pub fn admit(
-        mut self,
+        self,
         settings: &DeliverySettings,
         provider: ProviderKind,
         now: DateTime<Utc>,
     ) -> bool {
+        self.admit_within(LaneLimits::of_channel(settings, provider), now)
+    }
+
+    /// Starts the job's call if the lane's `limits`, rate and circuit allow; a job not
+    /// admitted goes back to the outbox.
+    pub fn admit_within(mut self, limits: LaneLimits, now: DateTime<Utc>) -> bool {
         self.consumed = true;
-        self.lanes.admit(&self.lane, settings, provider, now)
+        self.lanes.admit(&self.lane, limits, now)
     }
 }
 
@@ -105,22 +127,30 @@ impl Drop for Reservation {
 
 pub struct Lanes {
     policy: CircuitPolicy,
+    /// The concurrency of a webhook endpoint's lane (`webhook:…`).
+    webhook_concurrency: u32,
     lanes: Mutex<HashMap<String, Lane>>,
 }
 
 impl Lanes {
-    pub fn new(policy: CircuitPolicy) -> Self {
+    pub fn new(policy: CircuitPolicy, webhook_concurrency: u32) -> Self {
         Self {
             policy,
+            webhook_concurrency: webhook_concurrency.max(1),
             lanes: Mutex::new(HashMap::new()),
         }
     }
 
     fn with<R>(&self, lane: &str, f: impl FnOnce(&mut Lane) -> R) -> R {
         let mut lanes = self.lanes.lock().expect("lanes lock");
-        let entry = lanes
-            .entry(lane.to_owned())
-            .or_insert_with(|| Lane::new(self.policy));
+        let entry = lanes.entry(lane.to_owned()).or_insert_with(|| {
+            let limit = if lane.starts_with(WEBHOOK_LANE_PREFIX) {
+                self.webhook_concurrency
+            } else {
+                DeliverySettings::DEFAULT_CONCURRENCY
+            };
+            Lane::new(self.policy, limit)
+        });
         f(entry)
     }
 
@@ -128,11 +158,14 @@ impl Lanes {
     /// the default concurrency; their own settings apply from their first job on.
     pub fn caps(&self, now: DateTime<Utc>) -> LaneCaps {
         let mut lanes = self.lanes.lock().expect("lanes lock");
-        // Forget idle, healthy lanes so a long-running process does not collect them.
+        // Forget idle, healthy lanes so a long-running process does not collect them;
+        // keep those below the lease's default concurrency (webhook endpoints), which a
+        // lease would otherwise fill past their limit each time they wake.
         lanes.retain(|_, lane| {
             lane.in_flight + lane.reserved > 0
                 || lane.breaker.state(now) != CircuitState::Closed
                 || lane.bucket.is_some()
+                || lane.limit < DeliverySettings::DEFAULT_CONCURRENCY
         });
         LaneCaps {
             default: DeliverySettings::DEFAULT_CONCURRENCY,
@@ -158,17 +191,11 @@ impl Lanes {
         self.with(lane, |lane| lane.reserved = lane.reserved.saturating_sub(1));
     }
 
-    /// Starts a send on `lane` when its settings, its rate and its circuit allow.
-    fn admit(
-        &self,
-        lane: &str,
-        settings: &DeliverySettings,
-        provider: ProviderKind,
-        now: DateTime<Utc>,
-    ) -> bool {
+    /// Starts a call on `lane` when its limits, its rate and its circuit allow.
+    fn admit(&self, lane: &str, limits: LaneLimits, now: DateTime<Utc>) -> bool {
         self.with(lane, |lane| {
             lane.reserved = lane.reserved.saturating_sub(1);
-            lane.configure(settings, provider, now);
+            lane.configure(limits, now);
             if lane.free(now) == 0 {
                 return false;
             }
@@ -250,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_lane_admits_up_to_its_concurrency() {
-        let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
+        let lanes = Arc::new(Lanes::new(CircuitPolicy::default(), 16));
         let settings = DeliverySettings {
             max_concurrent_sends: Some(2),
             ..DeliverySettings::default()
@@ -296,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_rate_limited_lane_waits_for_its_next_token() {
-        let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
+        let lanes = Arc::new(Lanes::new(CircuitPolicy::default(), 16));
         let settings = DeliverySettings {
             sends_per_second: Some(1.0),
             ..DeliverySettings::default()
@@ -325,7 +352,7 @@ mod tests {
 
     #[test]
     fn failures_open_the_circuit_and_an_answer_closes_it() {
-        let lanes = Arc::new(Lanes::new(CircuitPolicy::default()));
+        let lanes = Arc::new(Lanes::new(CircuitPolicy::default(), 16));
         let settings = DeliverySettings::default();
         let mut change = CircuitChange::None;
         for _ in 0..5 {

@@ -13,19 +13,25 @@
 //!   `uncertainSends` is `resend`). A call that times out after its request was
 //!   written is treated the same way.
 //! - **Fair and isolated.** Each worker leases only as many jobs as it can start at
-//!   once, in turns across workspaces, within each lane's (channel's) free concurrency,
-//!   rate and circuit ([`lanes`]); a hanging provider fills only its own lane.
+//!   once, in turns across workspaces, within each lane's (channel's or webhook
+//!   endpoint's) free concurrency, rate and circuit ([`lanes`]); a hanging provider or
+//!   endpoint fills only its own lane.
+//! - **Webhooks.** Event deliveries are jobs like sends, each endpoint a lane of its
+//!   own ([`webhook`]): signed per Standard Webhooks, retried on the svix schedule,
+//!   delivered at least once.
 //! - **No poison batches.** A batch of outcomes that fails is recorded outcome by
 //!   outcome; one that cannot be recorded is quarantined, not resent.
 //! - **Steppable.** A server started without background workers has a [`Dispatcher`]
 //!   whose [`Dispatcher::run_once`] leases what is due, sends it and records the
 //!   outcomes, then returns: tests drain it instead of waiting for a loop ([`step`]).
 
+mod calls;
 mod held;
 mod lanes;
 mod recorder;
 mod send;
 mod step;
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +72,10 @@ pub struct DispatcherOptions {
     pub idle_poll: Duration,
     pub retry: RetryPolicy,
     pub circuit: CircuitPolicy,
+    /// The longest a webhook endpoint may take to answer a delivery.
+    pub webhook_timeout: Duration,
+    /// Deliveries in flight at once per webhook endpoint (per process).
+    pub webhook_concurrency: u32,
 }
 
 impl Default for DispatcherOptions {
@@ -78,6 +88,8 @@ impl Default for DispatcherOptions {
             idle_poll: Duration::from_millis(500),
             retry: RetryPolicy::default(),
             circuit: CircuitPolicy::default(),
+            webhook_timeout: Duration::from_secs(15),
+            webhook_concurrency: 16,
         }
     }
 }
@@ -160,14 +172,24 @@ impl Parts {
             options.lease,
             renewal_stop.clone(),
         ));
+        // Deliveries call tenants' URLs under the same guard as the providers.
+        let webhooks = webhook::Webhooks::new(
+            providers.outbound().policy().clone(),
+            options.webhook_timeout,
+            options.webhook_concurrency,
+        );
         let context = Arc::new(send::JobContext {
             store,
             providers,
-            lanes: Arc::new(lanes::Lanes::new(options.circuit)),
+            lanes: Arc::new(lanes::Lanes::new(
+                options.circuit,
+                options.webhook_concurrency,
+            )),
             held,
             recorder,
             retry: options.retry,
             send_timeout: options.send_timeout,
+            webhooks,
             takeover_grace: options.takeover_grace(),
             lease_lock: tokio::sync::Mutex::new(()),
         });
@@ -202,9 +224,14 @@ impl Leaser {
     ) -> Result<Step, leadline_store::StoreError> {
         let jobs = self.lease(free.min(MAX_LEASE)).await?;
         let started = jobs.len();
+        for (job, _) in &jobs {
+            self.context.held.insert(job);
+        }
+        let mut targets =
+            webhook::load_round(&self.context.store, jobs.iter().map(|(job, _)| job)).await;
         for (job, place) in jobs {
-            self.context.held.insert(&job);
-            calls.spawn(send::run(self.context.clone(), job, place));
+            let target = targets.remove(&job.id());
+            calls.spawn(send::run(self.context.clone(), job, place, target));
         }
         Ok(Step::from_count(started))
     }

@@ -1,8 +1,8 @@
-//! Records outcomes as soon as their calls return: a writer task (two on PostgreSQL)
-//! takes every outcome that queued up while its previous transaction ran and records
-//! them together
-//! (an idle dispatcher records a lone outcome at once; a busy one pays one transaction
-//! per batch). Each outcome is fenced by its lease in the store.
+//! Records outcomes (and the attempts of webhook deliveries, [`attempts`]) as soon as
+//! their calls return: a writer task (two on PostgreSQL) takes every outcome that
+//! queued up while its previous transaction ran and records them together (an idle
+//! dispatcher records a lone outcome at once; a busy one pays one transaction per
+//! batch). Each outcome is fenced by its lease in the store.
 //!
 //! One outcome never holds up another: a batch that fails is recorded again outcome by
 //! outcome. An outcome that still fails while the database answers is quarantined —
@@ -10,12 +10,15 @@
 //! While the database does not answer, outcomes wait here (their leases are renewed,
 //! or protected by the takeover grace) and are recorded when it is back.
 
+mod attempts;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use leadline_core::MessageId;
 use leadline_store::outbox::{FinishReport, JobOutcome};
+use leadline_store::webhook_endpoints::NewWebhookAttempt;
 use leadline_store::{BackendKind, Store};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
@@ -30,6 +33,8 @@ const SINGLE_TRIES: u32 = 3;
 struct Pending {
     outcome: JobOutcome,
     message: Option<MessageId>,
+    /// The webhook delivery attempt the job made, to log with its outcome.
+    attempt: Option<NewWebhookAttempt>,
 }
 
 #[derive(Clone)]
@@ -82,8 +87,25 @@ impl Recorder {
 
     /// Queues an outcome of a job about `message`.
     pub fn record(&self, outcome: JobOutcome, message: Option<MessageId>) {
+        self.queue(Pending {
+            outcome,
+            message,
+            attempt: None,
+        });
+    }
+
+    /// Queues the outcome of a webhook delivery job with the attempt it made, if any.
+    pub fn record_delivery(&self, outcome: JobOutcome, attempt: Option<NewWebhookAttempt>) {
+        self.queue(Pending {
+            outcome,
+            message: None,
+            attempt,
+        });
+    }
+
+    fn queue(&self, pending: Pending) {
         self.backlog.fetch_add(1, Ordering::Relaxed);
-        if self.queue.send(Pending { outcome, message }).is_err() {
+        if self.queue.send(pending).is_err() {
             self.backlog.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(
                 "the recorder stopped; the outcome is lost and its job runs again after its lease"
@@ -130,6 +152,12 @@ async fn run(
 }
 
 async fn write_batch(store: &Store, held: &HeldLeases, batch: &mut Vec<Pending>) {
+    // Attempts first: they happened whatever becomes of their jobs' leases.
+    let attempts: Vec<NewWebhookAttempt> = batch
+        .iter_mut()
+        .filter_map(|pending| pending.attempt.take())
+        .collect();
+    attempts::record(store, &attempts).await;
     let outcomes: Vec<JobOutcome> = batch.iter().map(|p| p.outcome.clone()).collect();
     match store.finish_jobs(&outcomes).await {
         Ok(report) => {

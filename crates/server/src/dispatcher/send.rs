@@ -1,8 +1,8 @@
-//! Running one leased job: a send through its channel's provider, or a sandbox
-//! receipt. The call runs inside its lease: it ends at the send timeout, or earlier if
-//! the lease could not be renewed and would otherwise run out under it. What the call
-//! says becomes the job's outcome and tells the lane's circuit breaker how the
-//! provider is doing.
+//! Running one leased job: a send through its channel's provider, a sandbox receipt,
+//! or a webhook delivery ([`super::webhook`]). The call runs inside its lease: it ends
+//! at the send timeout, or earlier if the lease could not be renewed and would
+//! otherwise run out under it. What the call says becomes the job's outcome and tells
+//! the lane's circuit breaker how the provider is doing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +15,11 @@ use leadline_store::channels::Channel;
 use leadline_store::messages::Message;
 use leadline_store::outbox::{JobOutcome, LeasedJob, Task};
 
+use super::calls::{CallCut, LaneOwner, circuit_changed, within_lease};
 use super::held::HeldLeases;
-use super::lanes::{CallHealth, CircuitChange, Lanes, Reservation};
+use super::lanes::{CallHealth, Lanes, Reservation};
 use super::recorder::Recorder;
+use super::webhook::{self, Webhooks};
 use crate::channel_providers::{ChannelProviders, ProviderLookupError};
 use crate::usecases::call_outcome::{CallOutcomeError, CallReport, record_call_outcome};
 
@@ -30,6 +32,8 @@ pub struct JobContext {
     pub recorder: Recorder,
     pub retry: RetryPolicy,
     pub send_timeout: Duration,
+    /// What webhook deliveries share: their HTTP client and time limit.
+    pub webhooks: Webhooks,
     pub takeover_grace: Duration,
     /// Held from reading the lanes' capacity until the leased jobs are reserved, so
     /// two workers never lease the same free capacity.
@@ -37,7 +41,13 @@ pub struct JobContext {
 }
 
 /// Runs `job`, which holds `place` in its lane, and queues its outcome for recording.
-pub async fn run(context: Arc<JobContext>, job: LeasedJob, place: Reservation) {
+/// A webhook delivery comes with its event and endpoint, loaded for its whole round.
+pub async fn run(
+    context: Arc<JobContext>,
+    job: LeasedJob,
+    place: Reservation,
+    target: Option<webhook::Target>,
+) {
     let outcome = match &job.task {
         Task::SandboxReceiptV1 { .. } => {
             drop(place);
@@ -45,11 +55,9 @@ pub async fn run(context: Arc<JobContext>, job: LeasedJob, place: Reservation) {
         }
         Task::SendV1 { .. } => send(&context, &job, place).await,
         Task::WebhookV1 { .. } => {
-            drop(place);
-            JobOutcome::Release {
-                lease: job.lease.clone(),
-                run_at: Some(context.store.clock().now() + chrono::Duration::hours(1)),
-            }
+            let (outcome, attempt) = webhook::deliver(&context, &job, place, target).await;
+            context.recorder.record_delivery(outcome, attempt);
+            return;
         }
     };
     context.recorder.record(outcome, job.task.message_id());
@@ -171,14 +179,28 @@ async fn send(context: &JobContext, job: &LeasedJob, place: Reservation) -> JobO
         };
     }
     let outbound = outbound(message, to, &channel);
-    let result = call_within_lease(context, job, provider.send(&outbound)).await;
+    let result = within_lease(context, job, context.send_timeout, provider.send(&outbound))
+        .await
+        .unwrap_or_else(|cut| {
+            Err(SendError::Uncertain {
+                reason: cut_reason(cut),
+            })
+        });
     let health = match &result {
         Ok(_) | Err(SendError::Permanent { .. }) => CallHealth::Answered,
         Err(SendError::Retryable { .. } | SendError::Uncertain { .. }) => CallHealth::Failing,
     };
     let now = store.clock().now();
     let change = context.lanes.finished(&job.lane, health, now);
-    circuit_changed(context, &channel, change, &result).await;
+    let owner = LaneOwner::Channel {
+        id: channel.id,
+        provider: channel.provider,
+    };
+    circuit_changed(context, owner, &job.lane, change, || match &result {
+        Err(error) => error.to_string(),
+        Ok(_) => "failing".to_owned(),
+    })
+    .await;
     // A retry waits at least until the lane's circuit lets sends through again.
     let pause = context
         .lanes
@@ -234,90 +256,17 @@ fn outbound(message: &Message, to: &leadline_core::E164, channel: &Channel) -> O
     }
 }
 
-/// Runs the provider call until it answers, the send timeout passes, or the lease it
-/// holds could end (renewals failing): the last two end it as uncertain.
-async fn call_within_lease(
-    context: &JobContext,
-    job: &LeasedJob,
-    call: impl Future<Output = Result<SendReceipt, SendError>>,
-) -> Result<SendReceipt, SendError> {
-    let timeout = tokio::time::sleep(context.send_timeout);
-    tokio::pin!(call, timeout);
-    // Stop this long before anyone else could take the job over.
-    let margin = (context.takeover_grace / 2).min(Duration::from_secs(5));
-    loop {
-        let left = context.held.held_until(&job.lease).map(|until| {
-            let end = until
-                + chrono::Duration::from_std(context.takeover_grace.saturating_sub(margin))
-                    .unwrap_or_default();
-            (end - context.store.clock().now())
-                .to_std()
-                .unwrap_or_default()
-        });
-        let Some(left) = left else {
-            return Err(SendError::Uncertain {
-                reason: "the lease was taken over mid-call".into(),
-            });
-        };
-        if left.is_zero() {
-            return Err(SendError::Uncertain {
-                reason: "the lease could not be renewed while the provider was still answering"
-                    .into(),
-            });
+/// Why a send cut off before the provider answered is uncertain, in the message's words.
+fn cut_reason(cut: CallCut) -> String {
+    match cut {
+        CallCut::TakenOver => "the lease was taken over mid-call".into(),
+        CallCut::NotRenewed => {
+            "the lease could not be renewed while the provider was still answering".into()
         }
-        tokio::select! {
-            answer = &mut call => return answer,
-            _ = &mut timeout => {
-                return Err(SendError::Uncertain { reason: format!("the provider did not answer within {} s", context.send_timeout.as_secs()) });
-            }
-            _ = tokio::time::sleep(left.min(Duration::from_secs(1))) => {}
+        CallCut::TimedOut(limit) => {
+            format!("the provider did not answer within {} s", limit.as_secs())
         }
     }
-}
-
-async fn circuit_changed(
-    context: &JobContext,
-    channel: &Channel,
-    change: CircuitChange,
-    result: &Result<SendReceipt, SendError>,
-) {
-    if change == CircuitChange::None {
-        return;
-    }
-    let lane = channel.id.to_string();
-    match change {
-        CircuitChange::None => {}
-        CircuitChange::Opened(tripped) => {
-            let reason = match result {
-                Err(error) => error.to_string(),
-                Ok(_) => "failing".to_owned(),
-            };
-            tracing::warn!(channel = %channel.id, provider = %channel.provider, pause = ?tripped.pause, %reason,
-                "the provider keeps failing: circuit open, its queued sends wait without using attempts");
-            metrics::counter!("leadline_dispatch_circuit_opened_total").increment(1);
-            metrics::gauge!("leadline_dispatch_circuit_open", "channel" => lane.clone()).set(1.0);
-            if let Err(error) = context.store.defer_lane(&lane, tripped.until).await {
-                tracing::warn!(%error, channel = %channel.id, "deferring the channel's sends failed");
-            }
-            if let Err(error) = context
-                .store
-                .open_lane_circuit(&lane, tripped.until, &reason)
-                .await
-            {
-                tracing::warn!(%error, channel = %channel.id, "recording the open circuit failed");
-            }
-        }
-        CircuitChange::Closed => {
-            tracing::info!(channel = %channel.id, provider = %channel.provider, "the provider answers again: circuit closed");
-            metrics::gauge!("leadline_dispatch_circuit_open", "channel" => lane.clone()).set(0.0);
-            if let Err(error) = context.store.close_lane_circuit(&lane).await {
-                tracing::warn!(%error, channel = %channel.id, "recording the closed circuit failed");
-            }
-        }
-    }
-    // Only when a circuit changed: counting them locks every lane.
-    metrics::gauge!("leadline_dispatch_open_circuits")
-        .set(context.lanes.open_circuits(context.store.clock().now()) as f64);
 }
 
 fn sent(

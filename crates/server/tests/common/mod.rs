@@ -10,6 +10,7 @@ pub mod fault_proxy;
 pub mod idempotency;
 pub mod messaging;
 pub mod process;
+pub mod receiver;
 pub mod waits;
 
 use std::sync::Arc;

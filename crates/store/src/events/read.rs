@@ -52,6 +52,11 @@ pub struct EventQuery {
 
 const COLUMNS: &str = "id, workspace_id, event_type, resource_id, payload, occurred_at";
 
+const BY_IDS_SQLITE: &str = "SELECT id, workspace_id, event_type, resource_id, payload, occurred_at \
+    FROM events WHERE id IN (SELECT value FROM json_each($1))";
+const BY_IDS_POSTGRES: &str = "SELECT id, workspace_id, event_type, resource_id, payload, occurred_at \
+    FROM events WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))";
+
 impl Store {
     /// One page of a workspace's events, oldest first.
     pub async fn list_events(
@@ -111,6 +116,30 @@ impl Store {
             vec![workspace_id.to_string().into(), id.to_string().into()],
         )
         .await
+    }
+
+    /// The events named, whatever their workspace, in one statement: what the
+    /// dispatcher delivers in a round of leased jobs. An id no longer in the log (past
+    /// its retention) is simply absent.
+    pub async fn events_by_ids(&self, ids: &[EventId]) -> Result<Vec<StoredEvent>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let list = serde_json::to_string(&ids).expect("ids serialize");
+        on_read!(&self.backend, pool => {
+            let sql = match &self.backend {
+                crate::Backend::Sqlite { .. } => BY_IDS_SQLITE,
+                crate::Backend::Postgres(_) => BY_IDS_POSTGRES,
+            };
+            sqlx::query(sql)
+                .bind(list)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(StoredEvent::from_row)
+                .collect()
+        })
     }
 
     /// Queues the event again for delivery: to `endpoint` alone when given (if it is

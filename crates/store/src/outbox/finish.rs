@@ -57,6 +57,9 @@ pub enum JobOutcome {
         message: MessageId,
         reason: String,
     },
+    /// The job is over and touches no message: a webhook delivery that succeeded, ran
+    /// out of attempts, or has nowhere left to go. The job just leaves the outbox.
+    Done { lease: JobLease },
     /// Not started (its lane was full or paused, or the process is stopping): the job
     /// goes back, at `run_at` when given, and the attempt is not counted.
     Release {
@@ -73,6 +76,7 @@ impl JobOutcome {
             | JobOutcome::Retry { lease, .. }
             | JobOutcome::Failed { lease, .. }
             | JobOutcome::Uncertain { lease, .. }
+            | JobOutcome::Done { lease }
             | JobOutcome::Release { lease, .. } => lease,
         }
     }
@@ -85,6 +89,7 @@ impl JobOutcome {
             JobOutcome::Retry { .. } => "retry",
             JobOutcome::Failed { .. } => "failed",
             JobOutcome::Uncertain { .. } => "uncertain",
+            JobOutcome::Done { .. } => "done",
             JobOutcome::Release { .. } => "released",
         }
     }
@@ -294,7 +299,7 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    JobOutcome::Retry { .. } | JobOutcome::Release { .. } => {}
+                    JobOutcome::Retry { .. } | JobOutcome::Release { .. } | JobOutcome::Done { .. } => {}
                 }
             }
             if !sent.is_empty() {

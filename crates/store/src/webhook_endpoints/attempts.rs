@@ -12,6 +12,7 @@ use leadline_core::views::WebhookEndpointView;
 use leadline_core::{EventId, WebhookEndpointId, WorkspaceId};
 
 use super::WebhookEndpoint;
+use crate::Backend;
 use crate::backend::on_write;
 use crate::events::record_events;
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, to_micros};
@@ -112,6 +113,47 @@ fn verdicts(attempts: &[NewWebhookAttempt]) -> Vec<(WorkspaceId, WebhookEndpoint
     out
 }
 
+/// Records a batch of attempts in one statement, from a JSON array of rows
+/// `[id, workspace, endpoint, event, status, code, duration_ms, excerpt]`; attempts of
+/// an endpoint deleted meanwhile are left out.
+const INSERT_SQLITE: &str = "INSERT INTO webhook_attempts (id, workspace_id, endpoint_id, event_id, \
+    status, response_code, duration_ms, response_excerpt, attempted_at) \
+    SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, \
+    a.value ->> 5, a.value ->> 6, a.value ->> 7, $2 FROM json_each($1) AS a \
+    WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = a.value ->> 2)";
+const INSERT_POSTGRES: &str = "INSERT INTO webhook_attempts (id, workspace_id, endpoint_id, event_id, \
+    status, response_code, duration_ms, response_excerpt, attempted_at) \
+    SELECT a ->> 0, a ->> 1, a ->> 2, a ->> 3, a ->> 4, (a ->> 5)::bigint, (a ->> 6)::bigint, \
+    a ->> 7, $2 FROM jsonb_array_elements($1::jsonb) AS a \
+    WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = a ->> 2)";
+
+fn insert_attempts(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite { .. } => INSERT_SQLITE,
+        Backend::Postgres(_) => INSERT_POSTGRES,
+    }
+}
+
+/// The rows of [`INSERT_SQLITE`] / [`INSERT_POSTGRES`], each with a new time-ordered id.
+fn attempt_rows(attempts: &[NewWebhookAttempt]) -> String {
+    let rows: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|attempt| {
+            serde_json::json!([
+                EventId::new().to_string(),
+                attempt.workspace_id.to_string(),
+                attempt.endpoint_id.to_string(),
+                attempt.event_id.to_string(),
+                attempt.status.as_str(),
+                attempt.response_code,
+                i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX),
+                attempt.response_excerpt,
+            ])
+        })
+        .collect();
+    serde_json::to_string(&rows).expect("attempts serialize")
+}
+
 const DISABLE: &str = "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 \
     WHERE id = $1 AND enabled = 1";
 
@@ -133,25 +175,11 @@ impl Store {
         let mut disabled = Vec::new();
         on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            for attempt in attempts {
-                sqlx::query(
-                    "INSERT INTO webhook_attempts (id, workspace_id, endpoint_id, event_id, status, \
-                     response_code, duration_ms, response_excerpt, attempted_at) \
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS \
-                     (SELECT 1 FROM webhook_endpoints WHERE id = $3)",
-                )
-                .bind(EventId::new().to_string())
-                .bind(attempt.workspace_id.to_string())
-                .bind(attempt.endpoint_id.to_string())
-                .bind(attempt.event_id.to_string())
-                .bind(attempt.status.as_str())
-                .bind(attempt.response_code.map(i64::from))
-                .bind(i64::try_from(attempt.duration.as_millis()).unwrap_or(i64::MAX))
-                .bind(attempt.response_excerpt.as_deref())
+            sqlx::query(insert_attempts(&self.backend))
+                .bind(attempt_rows(attempts))
                 .bind(to_micros(now))
                 .execute(&mut *tx)
                 .await?;
-            }
             for (workspace, endpoint, verdict) in verdicts(attempts) {
                 let reason = match verdict {
                     Verdict::Healthy => {
