@@ -1,7 +1,7 @@
 //! Test and benchmark support (feature `testing`): a local HTTP endpoint for the
-//! `http` provider (and a Twilio-shaped one) that answers every send and counts the
-//! message ids it saw, so a test can tell "every message arrived" from "some arrived
-//! twice", and a seeder that queues many sends to it. The endpoint can be slow, hang,
+//! `http` provider (and a Twilio-shaped one, and a webhook receiver) that answers every
+//! send and counts the message ids it saw, so a test can tell "every message arrived"
+//! from "some arrived twice", and a seeder that queues many sends to it. The endpoint can be slow, hang,
 //! or answer every send with the same provider id. A test awaits what the sink has
 //! seen ([`CountingSink::until`]) instead of polling it: every arrival wakes the wait.
 
@@ -113,6 +113,7 @@ impl CountingSink {
         });
         let app = Router::new()
             .route("/send", post(accept))
+            .route("/hooks", post(accept_webhook))
             .route(
                 "/twilio/2010-04-01/Accounts/{account}/Messages.json",
                 post(accept_twilio),
@@ -144,6 +145,12 @@ impl CountingSink {
     /// on the sink together with something else.
     pub fn arrivals(&self) -> tokio::sync::watch::Receiver<usize> {
         self.seen.arrivals.subscribe()
+    }
+
+    /// The URL of a webhook endpoint delivering to this sink, which counts deliveries
+    /// by `webhook-id`.
+    pub fn webhook_url(&self) -> String {
+        self.url.replace("/send", "/hooks")
     }
 
     /// The `apiBaseUrl` of a Twilio channel sending to this sink.
@@ -210,6 +217,11 @@ async fn accept_twilio(
 ) -> axum::Json<serde_json::Value> {
     let id = count(&seen, &headers, "i-twilio-idempotency-token").await;
     axum::Json(serde_json::json!({ "sid": id, "status": "queued" }))
+}
+
+async fn accept_webhook(State(seen): State<Arc<Seen>>, headers: HeaderMap) -> &'static str {
+    count(&seen, &headers, "webhook-id").await;
+    "received"
 }
 
 /// Counts a send by the message id in `header`, after the sink's delay; returns the

@@ -3,10 +3,11 @@
 //! a while after a rotation, and the endpoint's health: since when its deliveries have
 //! been failing, and why leadline disabled it.
 
-mod attempts;
+pub(crate) mod attempts;
 mod targets;
 
 pub use attempts::{AttemptStatus, NewWebhookAttempt, WebhookAttempt};
+pub(crate) use attempts::write_webhook_attempts;
 
 use std::time::Duration;
 

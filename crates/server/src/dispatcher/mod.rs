@@ -28,6 +28,7 @@
 mod calls;
 mod held;
 mod lanes;
+mod options;
 mod recorder;
 mod send;
 mod step;
@@ -36,8 +37,6 @@ mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use leadline_core::delivery::CircuitPolicy;
-use leadline_core::retry::RetryPolicy;
 use leadline_store::Store;
 use leadline_store::outbox::{LeaseRequest, LeasedJob};
 
@@ -49,60 +48,17 @@ use tokio_util::sync::CancellationToken;
 use crate::backoff::StoreBackoff;
 use crate::channel_providers::ChannelProviders;
 use crate::worker_step::Step;
+pub use options::DispatcherOptions;
 pub use send::sandbox_call_status;
 pub use step::Dispatcher;
 
 /// Calls to wait for between leases while some are in flight, so a lease takes a
-/// batch rather than one job per returning call.
+/// batch rather than one job per returning call. With fewer in flight than twice this
+/// (lanes of small concurrency, such as webhook endpoints), half of them: the next
+/// lease overlaps the other half's calls instead of waiting for the last one.
 const REFILL_BATCH: usize = 64;
 /// The most jobs one lease statement takes.
 const MAX_LEASE: usize = 256;
-
-#[derive(Debug, Clone)]
-pub struct DispatcherOptions {
-    /// Leasing loops in this process.
-    pub workers: usize,
-    /// Jobs in flight per worker.
-    pub slots: usize,
-    /// How long a lease lasts between renewals (renewed every third of it).
-    pub lease: Duration,
-    /// The longest a provider call may take; it ends uncertain after that.
-    pub send_timeout: Duration,
-    /// The longest an idle worker sleeps before looking again.
-    pub idle_poll: Duration,
-    pub retry: RetryPolicy,
-    pub circuit: CircuitPolicy,
-    /// The longest a webhook endpoint may take to answer a delivery.
-    pub webhook_timeout: Duration,
-    /// Deliveries in flight at once per webhook endpoint (per process).
-    pub webhook_concurrency: u32,
-}
-
-impl Default for DispatcherOptions {
-    fn default() -> Self {
-        Self {
-            workers: 2,
-            slots: 1024,
-            lease: Duration::from_secs(30),
-            send_timeout: Duration::from_secs(20),
-            idle_poll: Duration::from_millis(500),
-            retry: RetryPolicy::default(),
-            circuit: CircuitPolicy::default(),
-            webhook_timeout: Duration::from_secs(15),
-            webhook_concurrency: 16,
-        }
-    }
-}
-
-impl DispatcherOptions {
-    /// A lease that ended without an outcome is taken over only this long after it
-    /// ended (a lease's length, at least 10 s): a holder whose renewals failed — a
-    /// stalled process, a database that went away — still has that long to finish its
-    /// call and record it.
-    pub fn takeover_grace(&self) -> Duration {
-        self.lease.max(Duration::from_secs(10))
-    }
-}
 
 /// Starts the workers, the recorder and the lease renewal. Workers stop leasing once
 /// `shutdown` fires and end when their calls have returned; the returned handles end
@@ -339,7 +295,7 @@ impl Worker {
                     });
                 (
                     wait.max(Duration::from_millis(1)),
-                    calls.len().min(REFILL_BATCH),
+                    (calls.len() / 2).clamp(1, REFILL_BATCH),
                 )
             };
             self.pause(&mut calls, wait, returned).await;

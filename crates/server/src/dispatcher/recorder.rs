@@ -1,4 +1,4 @@
-//! Records outcomes (and the attempts of webhook deliveries, [`attempts`]) as soon as
+//! Records outcomes (with the attempts of webhook deliveries, [`attempts`]) as soon as
 //! their calls return: a writer task (two on PostgreSQL) takes every outcome that
 //! queued up while its previous transaction ran and records them together (an idle
 //! dispatcher records a lone outcome at once; a busy one pays one transaction per
@@ -152,16 +152,12 @@ async fn run(
 }
 
 async fn write_batch(store: &Store, held: &HeldLeases, batch: &mut Vec<Pending>) {
-    // Attempts first: they happened whatever becomes of their jobs' leases.
-    let attempts: Vec<NewWebhookAttempt> = batch
-        .iter_mut()
-        .filter_map(|pending| pending.attempt.take())
-        .collect();
-    attempts::record(store, &attempts).await;
     let outcomes: Vec<JobOutcome> = batch.iter().map(|p| p.outcome.clone()).collect();
-    match store.finish_jobs(&outcomes).await {
-        Ok(report) => {
+    let attempts: Vec<NewWebhookAttempt> = batch.iter().filter_map(|p| p.attempt.clone()).collect();
+    match store.finish_deliveries(&outcomes, &attempts).await {
+        Ok((report, disabled)) => {
             settled(held, &outcomes, &report);
+            attempts::report_disabled(&attempts, &disabled);
             batch.clear();
         }
         Err(error) => {
@@ -177,11 +173,15 @@ async fn write_batch(store: &Store, held: &HeldLeases, batch: &mut Vec<Pending>)
 
 async fn write_one(store: &Store, held: &HeldLeases, pending: Pending) {
     let outcome = std::slice::from_ref(&pending.outcome);
+    let attempt = pending.attempt.as_slice();
     let mut unreachable_wait = Duration::from_secs(1);
     let mut tries = 0;
     loop {
-        let error = match store.finish_jobs(outcome).await {
-            Ok(report) => return settled(held, outcome, &report),
+        let error = match store.finish_deliveries(outcome, attempt).await {
+            Ok((report, disabled)) => {
+                attempts::report_disabled(attempt, &disabled);
+                return settled(held, outcome, &report);
+            }
             Err(error) => error,
         };
         if error.is_unavailable() || store.ping().await.is_err() {
@@ -208,6 +208,9 @@ async fn write_one(store: &Store, held: &HeldLeases, pending: Pending) {
             Err(error) => {
                 tracing::error!(%error, job = %lease.job, "quarantining failed too; the job's lease will lapse and it is judged again")
             }
+        }
+        if let Some(attempt) = &pending.attempt {
+            attempts::record_alone(store, attempt).await;
         }
         held.remove(lease);
         return;

@@ -158,10 +158,12 @@ pub async fn deliver(
     let (event, endpoint) = match target.unwrap_or(Target::Unloaded) {
         Target::Ready { event, endpoint } => (event, endpoint),
         Target::Unloaded => {
+            // Not at once: the store just failed to answer.
+            let later = context.store.clock().now() + chrono::Duration::seconds(2);
             return (
                 JobOutcome::Release {
                     lease: job.lease.clone(),
-                    run_at: None,
+                    run_at: Some(later),
                 },
                 None,
             );

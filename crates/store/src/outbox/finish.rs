@@ -9,12 +9,13 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use leadline_core::{JobId, MessageId, PhoneNumberId};
+use leadline_core::{JobId, MessageId, PhoneNumberId, WebhookEndpointId};
 
 use super::{JobLease, Task, json};
 use crate::backend::{Backend, on_write};
 use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, tally};
 use crate::rows::{StoreRow, to_micros};
+use crate::webhook_endpoints::{NewWebhookAttempt, write_webhook_attempts};
 use crate::{Store, StoreError};
 
 /// How a leased job ended.
@@ -202,8 +203,20 @@ impl Store {
     /// held. Deliveries and failures of messages sent from pool numbers are counted for
     /// those numbers in the same transaction.
     pub async fn finish_jobs(&self, outcomes: &[JobOutcome]) -> Result<FinishReport, StoreError> {
-        if outcomes.is_empty() {
-            return Ok(FinishReport::default());
+        Ok(self.finish_deliveries(outcomes, &[]).await?.0)
+    }
+
+    /// [`Store::finish_jobs`], with the webhook delivery attempts the jobs made written
+    /// in the same transaction whatever became of their leases (they happened), and
+    /// what the attempts say of their endpoints. Returns the report and the endpoints
+    /// the attempts disabled.
+    pub async fn finish_deliveries(
+        &self,
+        outcomes: &[JobOutcome],
+        attempts: &[NewWebhookAttempt],
+    ) -> Result<(FinishReport, Vec<WebhookEndpointId>), StoreError> {
+        if outcomes.is_empty() && attempts.is_empty() {
+            return Ok((FinishReport::default(), Vec::new()));
         }
         let now = self.clock.now();
         let micros = to_micros(now);
@@ -240,7 +253,7 @@ impl Store {
         let report = on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
             let mut held: HashSet<JobId> = HashSet::new();
-            if let Some(lock) = sql.lock {
+            if let Some(lock) = sql.lock.filter(|_| !outcomes.is_empty()) {
                 let jobs: Vec<&str> = settle.iter().map(|(id, _)| id.as_str())
                     .chain(reschedule.iter().map(|row| row.0.as_str()))
                     .collect();
@@ -314,9 +327,10 @@ impl Store {
                 }
             }
             add_outcomes!(&mut *tx, &tally(&number_events));
+            let disabled = write_webhook_attempts!(tx, &self.backend, attempts, now);
             tx.commit().await?;
             let (recorded, lease_lost) = outcomes.iter().map(|o| o.lease().job).partition(|job| held.contains(job));
-            FinishReport { recorded, lease_lost }
+            (FinishReport { recorded, lease_lost }, disabled)
         });
         Ok(report)
     }

@@ -1,20 +1,20 @@
 //! Delivery attempts of webhook endpoints, and what they say of an endpoint's health:
 //! a success ends its failing run; a 410 Gone, or a failing run 5 days long, disables
-//! it, with a `webhook_endpoint.disabled` event written in the same transaction.
+//! it, with a `webhook_endpoint.disabled` event written in the same transaction. The
+//! dispatcher writes a batch of attempts in the transaction that records its jobs'
+//! outcomes ([`write_webhook_attempts!`]).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 pub use leadline_core::event::AttemptStatus;
 use leadline_core::event::{EventType, NewEvent, schedule};
-use leadline_core::job::Task;
 use leadline_core::views::WebhookEndpointView;
 use leadline_core::{EventId, WebhookEndpointId, WorkspaceId};
 
 use super::WebhookEndpoint;
 use crate::Backend;
 use crate::backend::on_write;
-use crate::events::record_events;
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, to_micros};
 use crate::{Store, StoreError};
 
@@ -89,28 +89,44 @@ impl From<&WebhookEndpoint> for WebhookEndpointView {
 }
 
 /// How an endpoint stands after a batch of its attempts.
-enum Verdict {
+pub(crate) enum Verdict {
     Healthy,
     Failing,
     Gone,
 }
 
 /// The last word of the batch on each endpoint, in first-seen order.
-fn verdicts(attempts: &[NewWebhookAttempt]) -> Vec<(WorkspaceId, WebhookEndpointId, Verdict)> {
-    let mut out: Vec<(WorkspaceId, WebhookEndpointId, Verdict)> = Vec::new();
+pub(crate) fn verdicts(attempts: &[NewWebhookAttempt]) -> Vec<(WebhookEndpointId, Verdict)> {
+    let mut out: Vec<(WebhookEndpointId, Verdict)> = Vec::new();
     for attempt in attempts {
         let verdict = match (attempt.status, attempt.gone) {
             (_, true) => Verdict::Gone,
             (AttemptStatus::Succeeded, false) => Verdict::Healthy,
             (AttemptStatus::Failed, false) => Verdict::Failing,
         };
-        match out.iter_mut().find(|(_, id, _)| *id == attempt.endpoint_id) {
-            Some((_, _, Verdict::Gone)) => {}
-            Some(slot) => slot.2 = verdict,
-            None => out.push((attempt.workspace_id, attempt.endpoint_id, verdict)),
+        match out.iter_mut().find(|(id, _)| *id == attempt.endpoint_id) {
+            Some((_, Verdict::Gone)) => {}
+            Some(slot) => slot.1 = verdict,
+            None => out.push((attempt.endpoint_id, verdict)),
         }
     }
     out
+}
+
+/// The `webhook_endpoint.disabled` event of an endpoint just disabled.
+pub(crate) fn disabled_event(endpoint: &WebhookEndpoint, now: DateTime<Utc>) -> NewEvent {
+    NewEvent::new(
+        endpoint.workspace_id,
+        EventType::WebhookEndpointDisabled,
+        endpoint.id,
+        WebhookEndpointView::from(endpoint),
+        now,
+    )
+}
+
+/// A failing run that began at or before this time disables its endpoint.
+pub(crate) fn failing_cutoff(now: DateTime<Utc>) -> i64 {
+    to_micros(now - chrono::Duration::from_std(schedule::DISABLE_AFTER_FAILING_FOR).expect("5 days fit"))
 }
 
 /// Records a batch of attempts in one statement, from a JSON array of rows
@@ -127,7 +143,7 @@ const INSERT_POSTGRES: &str = "INSERT INTO webhook_attempts (id, workspace_id, e
     a ->> 7, $2 FROM jsonb_array_elements($1::jsonb) AS a \
     WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = a ->> 2)";
 
-fn insert_attempts(backend: &Backend) -> &'static str {
+pub(crate) fn insert_attempts(backend: &Backend) -> &'static str {
     match backend {
         Backend::Sqlite { .. } => INSERT_SQLITE,
         Backend::Postgres(_) => INSERT_POSTGRES,
@@ -135,7 +151,7 @@ fn insert_attempts(backend: &Backend) -> &'static str {
 }
 
 /// The rows of [`INSERT_SQLITE`] / [`INSERT_POSTGRES`], each with a new time-ordered id.
-fn attempt_rows(attempts: &[NewWebhookAttempt]) -> String {
+pub(crate) fn attempt_rows(attempts: &[NewWebhookAttempt]) -> String {
     let rows: Vec<serde_json::Value> = attempts
         .iter()
         .map(|attempt| {
@@ -154,12 +170,84 @@ fn attempt_rows(attempts: &[NewWebhookAttempt]) -> String {
     serde_json::to_string(&rows).expect("attempts serialize")
 }
 
-const DISABLE: &str = "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 \
-    WHERE id = $1 AND enabled = 1";
+/// Disables an endpoint still enabled, returning it as it now is.
+pub(crate) const DISABLE: &str = "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 \
+    WHERE id = $1 AND enabled = 1 RETURNING id, workspace_id, url, description, event_types, enabled, \
+    rate_limit, disabled_reason, failing_since, previous_secret_until, created_at, updated_at";
+
+/// Writes `$attempts` (recorded at `$now`) and what they say of their endpoints with
+/// the executor `$conn` (a transaction, reborrowed as `&mut *$conn`) of `$backend`: the
+/// attempt rows in one statement, each endpoint's failing run, and for each endpoint
+/// they disable, its waiting deliveries dropped and its `webhook_endpoint.disabled`
+/// event. Evaluates to the endpoints disabled.
+macro_rules! write_webhook_attempts {
+    ($conn:expr, $backend:expr, $attempts:expr, $now:expr) => {{
+        use $crate::rows::FromStoreRow as _;
+        use $crate::webhook_endpoints::attempts as attempts_sql;
+        let attempts: &[$crate::webhook_endpoints::NewWebhookAttempt] = $attempts;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let mut disabled: Vec<leadline_core::WebhookEndpointId> = Vec::new();
+        if !attempts.is_empty() {
+            let micros = $crate::rows::to_micros(now);
+            sqlx::query(attempts_sql::insert_attempts($backend))
+                .bind(attempts_sql::attempt_rows(attempts))
+                .bind(micros)
+                .execute(&mut *$conn)
+                .await?;
+            let mut events = Vec::new();
+            for (endpoint, verdict) in attempts_sql::verdicts(attempts) {
+                let reason = match verdict {
+                    attempts_sql::Verdict::Healthy => {
+                        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+                            .bind(endpoint.to_string())
+                            .execute(&mut *$conn)
+                            .await?;
+                        None
+                    }
+                    attempts_sql::Verdict::Gone => Some("the endpoint answered 410 Gone"),
+                    attempts_sql::Verdict::Failing => {
+                        let since: Option<(i64,)> = sqlx::query_as(
+                            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) \
+                             WHERE id = $1 RETURNING failing_since",
+                        )
+                        .bind(endpoint.to_string())
+                        .bind(micros)
+                        .fetch_optional(&mut *$conn)
+                        .await?;
+                        since
+                            .filter(|(since,)| *since <= attempts_sql::failing_cutoff(now))
+                            .map(|_| "every delivery failed for 5 days")
+                    }
+                };
+                let Some(reason) = reason else { continue };
+                let Some(row) = sqlx::query(attempts_sql::DISABLE)
+                    .bind(endpoint.to_string())
+                    .bind(reason)
+                    .bind(micros)
+                    .fetch_optional(&mut *$conn)
+                    .await?
+                else {
+                    continue;
+                };
+                let found = $crate::webhook_endpoints::WebhookEndpoint::from_row(&row)?;
+                sqlx::query("DELETE FROM jobs WHERE lane = $1 AND lease_token IS NULL")
+                    .bind(leadline_core::job::Task::webhook_lane(endpoint))
+                    .execute(&mut *$conn)
+                    .await?;
+                events.push(attempts_sql::disabled_event(&found, now));
+                disabled.push(endpoint);
+            }
+            $crate::events::record_events!($conn, &events, now);
+        }
+        disabled
+    }};
+}
+pub(crate) use write_webhook_attempts;
 
 impl Store {
     /// Records a batch of attempts and what they say of their endpoints, in one
-    /// transaction. Returns the endpoints it disabled.
+    /// transaction with the `webhook_endpoint.disabled` events of the endpoints it
+    /// disabled. Returns those endpoints.
     pub async fn record_webhook_attempts(
         &self,
         attempts: &[NewWebhookAttempt],
@@ -168,81 +256,12 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = self.clock.now();
-        let failing_cutoff = to_micros(
-            now - chrono::Duration::from_std(schedule::DISABLE_AFTER_FAILING_FOR)
-                .expect("5 days fit"),
-        );
-        let mut disabled = Vec::new();
         on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(insert_attempts(&self.backend))
-                .bind(attempt_rows(attempts))
-                .bind(to_micros(now))
-                .execute(&mut *tx)
-                .await?;
-            for (workspace, endpoint, verdict) in verdicts(attempts) {
-                let reason = match verdict {
-                    Verdict::Healthy => {
-                        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-                            .bind(endpoint.to_string())
-                            .execute(&mut *tx)
-                            .await?;
-                        None
-                    }
-                    Verdict::Gone => Some("the endpoint answered 410 Gone".to_owned()),
-                    Verdict::Failing => {
-                        let since: Option<(i64,)> = sqlx::query_as(
-                            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) \
-                             WHERE id = $1 RETURNING failing_since",
-                        )
-                        .bind(endpoint.to_string())
-                        .bind(to_micros(now))
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        since
-                            .filter(|(since,)| *since <= failing_cutoff)
-                            .map(|_| "every delivery failed for 5 days".to_owned())
-                    }
-                };
-                let Some(reason) = reason else { continue };
-                let changed = sqlx::query(DISABLE)
-                    .bind(endpoint.to_string())
-                    .bind(&reason)
-                    .bind(to_micros(now))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if changed == 0 {
-                    continue;
-                }
-                sqlx::query("DELETE FROM jobs WHERE lane = $1 AND lease_token IS NULL")
-                    .bind(Task::webhook_lane(endpoint))
-                    .execute(&mut *tx)
-                    .await?;
-                disabled.push((workspace, endpoint));
-            }
+            let disabled = write_webhook_attempts!(tx, &self.backend, attempts, now);
             tx.commit().await?;
-        });
-        let mut events = Vec::new();
-        for (workspace, endpoint) in &disabled {
-            if let Some(found) = self.webhook_endpoint(*workspace, *endpoint).await? {
-                events.push(NewEvent::new(
-                    *workspace,
-                    EventType::WebhookEndpointDisabled,
-                    endpoint,
-                    WebhookEndpointView::from(&found),
-                    now,
-                ));
-            }
-        }
-        if !events.is_empty() {
-            on_write!(&self.backend, pool => {
-                let mut tx = pool.begin().await?;
-                record_events!(tx, &events, now);
-                tx.commit().await?;
-            });
-        }
-        Ok(disabled.into_iter().map(|(_, id)| id).collect())
+            Ok(disabled)
+        })
     }
 
     /// One page of an endpoint's attempts, newest first.
