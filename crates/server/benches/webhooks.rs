@@ -24,6 +24,9 @@ use leadline_store::webhook_endpoints::NewWebhookEndpoint;
 use leadline_store::{BackendKind, Store};
 use serde_json::json;
 
+/// Events written by one change (one transaction).
+const CHANGE: usize = 50;
+
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -72,8 +75,12 @@ async fn receiver_alone(count: usize, concurrency: usize) -> f64 {
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, url, body, next) =
-                (client.clone(), sink.webhook_url(), body.clone(), next.clone());
+            let (client, url, body, next) = (
+                client.clone(),
+                sink.webhook_url(),
+                body.clone(),
+                next.clone(),
+            );
             tokio::spawn(async move {
                 while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
                     let id = leadline_core::EventId::new().to_string();
@@ -126,16 +133,21 @@ async fn run(kind: BackendKind, database: &TestDatabase, events: usize, endpoint
             .await
             .expect("an endpoint");
     }
+    // Events come from many changes over time, so each change's deliveries to the
+    // endpoints follow one another in the outbox: written here in transactions of
+    // CHANGE events.
     let seeding = Instant::now();
-    let now = store.clock().now();
-    let batch: Vec<NewEvent> = (0..events)
-        .map(|n| {
-            let contact = format!("contact-{n}");
-            let data = json!({"id": contact, "firstName": "Ana", "cellphone": "+14155550100"});
-            NewEvent::new(workspace.id, EventType::ContactCreated, contact, data, now)
-        })
-        .collect();
-    store.seed_events(&batch).await.expect("events stored");
+    for first in (0..events).step_by(CHANGE) {
+        let now = store.clock().now();
+        let change: Vec<NewEvent> = (first..(first + CHANGE).min(events))
+            .map(|n| {
+                let contact = format!("contact-{n}");
+                let data = json!({"id": contact, "firstName": "Ana", "cellphone": "+14155550100"});
+                NewEvent::new(workspace.id, EventType::ContactCreated, contact, data, now)
+            })
+            .collect();
+        store.seed_events(&change).await.expect("events stored");
+    }
     let deliveries = events * endpoints;
     println!(
         "{kind:?}: wrote {events} events and {deliveries} delivery jobs in {:.1} s",
@@ -171,7 +183,11 @@ async fn run(kind: BackendKind, database: &TestDatabase, events: usize, endpoint
     let elapsed = started.elapsed();
     server.stop().await.expect("the server stops");
     assert_eq!(sink.unique(), events, "every event reached the receiver");
-    let short = sink.counts().values().filter(|n| (**n as usize) < endpoints).count();
+    let short = sink
+        .counts()
+        .values()
+        .filter(|n| (**n as usize) < endpoints)
+        .count();
     let repeated = sink.total().saturating_sub(deliveries);
     assert_eq!(short, 0, "every event reached every endpoint");
     println!(

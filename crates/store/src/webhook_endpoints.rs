@@ -6,8 +6,8 @@
 pub(crate) mod attempts;
 mod targets;
 
-pub use attempts::{AttemptStatus, NewWebhookAttempt, WebhookAttempt};
 pub(crate) use attempts::write_webhook_attempts;
+pub use attempts::{AttemptStatus, NewWebhookAttempt, WebhookAttempt};
 
 use std::time::Duration;
 

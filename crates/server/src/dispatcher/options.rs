@@ -51,4 +51,3 @@ impl DispatcherOptions {
         self.lease.max(Duration::from_secs(10))
     }
 }
-

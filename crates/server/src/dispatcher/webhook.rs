@@ -49,10 +49,13 @@ impl Webhooks {
     /// Deliveries calling what `policy` allows, each cut off after `timeout`, at most
     /// `concurrency` at once per endpoint.
     pub fn new(policy: OutboundPolicy, timeout: Duration, concurrency: u32) -> Self {
+        // Idle connections are kept without a cap per host: several endpoints often
+        // share one host, and a connection closed after each delivery would cost a
+        // handshake for the next. The lanes bound how many there are.
         let options = ClientOptions {
             timeout: Some(timeout),
             connect_timeout: Some(timeout.min(Duration::from_secs(5))),
-            pool_max_idle_per_host: Some(usize::try_from(concurrency).unwrap_or(usize::MAX)),
+            pool_max_idle_per_host: None,
         };
         let client = OutboundClient::new(policy, options)
             .expect("the HTTP client builds with static settings");

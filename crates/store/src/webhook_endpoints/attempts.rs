@@ -126,7 +126,9 @@ pub(crate) fn disabled_event(endpoint: &WebhookEndpoint, now: DateTime<Utc>) -> 
 
 /// A failing run that began at or before this time disables its endpoint.
 pub(crate) fn failing_cutoff(now: DateTime<Utc>) -> i64 {
-    to_micros(now - chrono::Duration::from_std(schedule::DISABLE_AFTER_FAILING_FOR).expect("5 days fit"))
+    to_micros(
+        now - chrono::Duration::from_std(schedule::DISABLE_AFTER_FAILING_FOR).expect("5 days fit"),
+    )
 }
 
 /// Records a batch of attempts in one statement, from a JSON array of rows
