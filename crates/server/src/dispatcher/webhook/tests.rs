@@ -94,3 +94,33 @@ fn only_an_unwell_endpoint_counts_against_its_circuit() {
     assert!(!answered(AnswerKind::Gone, Some(410), None).is_unwell());
     assert!(!answered(AnswerKind::Forbidden, None, None).is_unwell());
 }
+
+#[test]
+fn an_endpoint_lane_starts_at_its_own_concurrency_and_keeps_its_rate() {
+    use super::super::lanes::{LaneLimits, Lanes};
+    use leadline_core::delivery::CircuitPolicy;
+
+    let lanes = std::sync::Arc::new(Lanes::new(CircuitPolicy::default(), 2));
+    let now = chrono::Utc::now();
+    let lane = Task::webhook_lane(WebhookEndpointId::new());
+    let limits = LaneLimits {
+        concurrency: 2,
+        per_second: Some(1.0),
+    };
+    let held: Vec<_> = (0..2).map(|_| lanes.reserve(&lane)).collect();
+    assert_eq!(
+        lanes.caps(now).lanes[&lane],
+        0,
+        "a new endpoint lane is as wide as an endpoint's concurrency"
+    );
+    drop(held);
+    assert!(lanes.reserve(&lane).admit_within(limits, now));
+    assert!(
+        !lanes.reserve(&lane).admit_within(limits, now),
+        "one delivery per second"
+    );
+    assert!(
+        lanes.caps(now).lanes.contains_key(&lane),
+        "an endpoint lane is remembered while idle, so a lease never takes more than it can start"
+    );
+}
