@@ -4,6 +4,7 @@
 //! been failing, and why leadline disabled it.
 
 mod attempts;
+mod reseal;
 
 pub use attempts::{AttemptStatus, NewWebhookAttempt, WebhookAttempt};
 
