@@ -37,7 +37,7 @@ impl TestApp {
     pub async fn endpoint_gone(&self, endpoint: &str) {
         let disabled = self
             .store
-            .record_webhook_attempts(&[attempt(self, endpoint, AttemptStatus::Failed, true)])
+            .record_webhook_attempts(&[gone_attempt(self, endpoint)])
             .await
             .expect("the attempt is recorded");
         assert_eq!(disabled.len(), 1, "{endpoint} is disabled");
@@ -57,6 +57,11 @@ impl TestApp {
         assert_eq!(status, 200, "{page}");
         page["data"].as_array().unwrap().clone()
     }
+}
+
+/// An attempt to `endpoint` that got 410 Gone, to record through any store.
+pub fn gone_attempt(app: &TestApp, endpoint: &str) -> NewWebhookAttempt {
+    attempt(app, endpoint, AttemptStatus::Failed, true)
 }
 
 fn attempt(app: &TestApp, endpoint: &str, status: AttemptStatus, gone: bool) -> NewWebhookAttempt {
@@ -123,6 +128,17 @@ impl SseReader {
                 .expect("the stream reads")
                 .expect("the stream does not end");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Whether the stream ends (rather than failing) once what was sent is read.
+    pub async fn ended(&mut self) -> bool {
+        loop {
+            match self.response.chunk().await {
+                Ok(Some(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
         }
     }
 
