@@ -1,7 +1,6 @@
 //! `/api/v1/events` on both stores: the log listed with its filters and pages, one
-//! event fetched, a replay queuing deliveries, the live stream (Server-Sent Events,
-//! resumed with `Last-Event-ID`, fed by another node's writes), the retention sweep on
-//! a manual clock, and the events documented as OpenAPI webhooks. Events are made the
+//! event fetched, a replay queuing deliveries, the live stream ([`stream`]), the
+//! retention sweep on a manual clock, and the events documented as OpenAPI webhooks. Events are made the
 //! way the store makes them: an endpoint that answers 410 Gone is disabled, with a
 //! `webhook_endpoint.disabled` event about it.
 
@@ -12,13 +11,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::dispatch_steps::stepped;
-use common::events::{SseEvent, SseReader};
 use common::{TestApp, assert_invalid, problem_fields};
 use leadline_core::{EventId, ManualClock};
 use leadline_server::event_retention::{EventRetention, run_reporting, sweep_once};
-use leadline_server::serve::start_with;
 use leadline_server::worker_step::Step;
-use leadline_store::{BackendKind, Store};
+use leadline_store::BackendKind;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -192,131 +189,6 @@ both_stores!(a_replay_queues_deliveries, stepped(), |app| {
     assert_eq!(app.store.outbox_depth().await.unwrap(), depth + 4);
 });
 
-impl TestApp {
-    /// Opens the event stream with `query`, resuming after `last` when given.
-    async fn stream(&self, query: &str, last: Option<&str>) -> SseReader {
-        let mut request = self.request(Method::GET, &format!("/api/v1/events/stream?{query}"));
-        if let Some(last) = last {
-            request = request.header("Last-Event-ID", last);
-        }
-        SseReader::new(request.send().await.expect("the stream opens"))
-    }
-}
-
-/// The event of the log with `id`, as the stream sends it: its payload and id.
-fn as_streamed(listed: &Value) -> SseEvent {
-    let mut data = listed.clone();
-    let id = data.as_object_mut().unwrap().remove("id").unwrap();
-    SseEvent {
-        id: id.as_str().unwrap().to_owned(),
-        event: listed["type"].as_str().unwrap().to_owned(),
-        data,
-    }
-}
-
-both_stores!(the_stream_follows_the_log_and_resumes, |app| {
-    let mut stream = app.stream(&format!("type={DISABLED}"), None).await;
-    // Written through another store on the same database: another node.
-    let other_node = Store::open(
-        &app.database.url,
-        app.database.store_options(),
-        Arc::new(leadline_core::SystemClock),
-    )
-    .await
-    .unwrap();
-    let endpoints = [app.endpoint("a").await, app.endpoint("b").await];
-    for endpoint in &endpoints {
-        other_node
-            .record_webhook_attempts(&[common::events::gone_attempt(app, endpoint)])
-            .await
-            .unwrap();
-    }
-    let first = stream
-        .next_within(WAIT, "the first event is streamed")
-        .await;
-    let second = stream
-        .next_within(WAIT, "the second event is streamed")
-        .await;
-    let listed = app.events("").await;
-    assert_eq!(
-        vec![first.clone(), second.clone()],
-        listed.iter().map(as_streamed).collect::<Vec<_>>()
-    );
-    assert_eq!(first.event, DISABLED);
-    assert_eq!(first.data["data"]["id"], endpoints[0].as_str());
-    drop(stream);
-
-    // Resumed after the first: the second from the log, then what comes next, live.
-    let mut resumed = app.stream("", Some(&first.id)).await;
-    let again = resumed
-        .next_within(WAIT, "the event after Last-Event-ID")
-        .await;
-    assert_eq!(again, second);
-    gone_endpoints(app, 1).await;
-    let third = resumed.next_within(WAIT, "a new event, live").await;
-    assert!(third.id > second.id, "{} after {}", third.id, second.id);
-    assert_eq!(third, as_streamed(&app.events("").await[2]));
-    drop(resumed);
-
-    // Resumed after the last: nothing old comes again, the next one does.
-    let mut latest = app
-        .stream(&format!("type={DISABLED}"), Some(&third.id))
-        .await;
-    gone_endpoints(app, 1).await;
-    let fourth = latest.next_within(WAIT, "the next event only").await;
-    assert_eq!(fourth, as_streamed(&app.events("").await[3]));
-    drop(latest);
-    other_node.close().await;
-
-    // Refusals come before the stream starts.
-    let (status, refused) = app.get("/api/v1/events/stream?type=lead.nope").await;
-    assert_invalid(status, &refused, "type");
-    let response = app
-        .request(Method::GET, "/api/v1/events/stream")
-        .header("Last-Event-ID", "not-an-id")
-        .send()
-        .await
-        .unwrap();
-    let (status, refused) = common::read(response).await;
-    assert_invalid(status, &refused, "Last-Event-ID");
-});
-
-/// A stop does not wait for open streams: they end when the server shuts down.
-async fn a_stop_ends_open_streams(kind: BackendKind) {
-    let Some(database) = leadline_store::testing::TestDatabase::create(kind).await else {
-        return;
-    };
-    let store = Store::open(
-        &database.url,
-        database.store_options(),
-        Arc::new(leadline_core::SystemClock),
-    )
-    .await
-    .unwrap();
-    let (_, key) = store.create_workspace("Streaming").await.unwrap();
-    let server = start_with(store.clone(), "127.0.0.1:0", stepped())
-        .await
-        .unwrap();
-    let response = reqwest::Client::new()
-        .get(format!("http://{}/api/v1/events/stream", server.address))
-        .header("x-api-key", key.expose())
-        .send()
-        .await
-        .unwrap();
-    let mut stream = SseReader::new(response);
-    let stopped = common::waits::within(
-        WAIT,
-        "the server stops with a stream open",
-        server.stop_within(Duration::from_secs(10)),
-    )
-    .await
-    .unwrap();
-    assert!(stopped.abandoned.is_empty(), "{stopped:?}");
-    assert!(stream.ended().await, "the stream ended");
-    store.close().await;
-}
-on_both_stores!(a_stop_ends_open_streams_, a_stop_ends_open_streams);
-
 /// The millisecond a UUIDv7 id was taken in.
 fn millis_of(id: &str) -> i64 {
     let id: EventId = id.parse().unwrap();
@@ -433,3 +305,6 @@ fn every_event_type_is_a_documented_webhook() {
         "{stream}"
     );
 }
+
+#[path = "events_api/stream.rs"]
+mod stream;
