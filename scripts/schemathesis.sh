@@ -104,7 +104,8 @@ create /api/v1/settings/rate-limits '{"requestsPerSecond": 100000, "burst": 1000
 export LEADLINE_CHANNEL_ID LEADLINE_TEMPLATE_ID LEADLINE_CAMPAIGN_ID LEADLINE_USER_ID \
   LEADLINE_TEAM_ID LEADLINE_SOURCE_ID LEADLINE_NUMBER_ID LEADLINE_CONTACT_ID \
   LEADLINE_CONVERSATION_ID LEADLINE_MESSAGE_ID LEADLINE_LEAD_ID LEADLINE_SCRIPT_ID \
-  LEADLINE_WEBHOOK_CHANNEL_ID LEADLINE_SPARE_KEY_ID LEADLINE_WEBHOOK_ENDPOINT_ID
+  LEADLINE_WEBHOOK_CHANNEL_ID LEADLINE_SPARE_KEY_ID LEADLINE_WEBHOOK_ENDPOINT_ID \
+  LEADLINE_EVENT_ID
 # A key for DELETE /api/v1/api-keys/{id} to revoke: never the key the run uses.
 LEADLINE_SPARE_KEY_ID=$(create /api/v1/api-keys '{"name": "spare"}' id)
 LEADLINE_CHANNEL_ID=$(create /api/v1/channels \
@@ -134,6 +135,11 @@ LEADLINE_LEAD_ID=$(create "/v1/Outbound/$LEADLINE_CAMPAIGN_ID/Lead" \
   '{"phoneNumber": "+14155552672", "callData": {"firstName": "Bo"}}' leadId PUT)
 LEADLINE_SCRIPT_ID=$(create /api/v1/agent-scripts '{"name": "Default", "script": {"questions": []}}' id)
 LEADLINE_WEBHOOK_ENDPOINT_ID=$(create /api/v1/webhook-endpoints '{"url": "http://127.0.0.1:9/events"}' id)
+# The first event the rows above recorded (none: an id that names nothing, answered 404).
+LEADLINE_EVENT_ID=$(curl -sS "$base/api/v1/events?limit=1" -H "x-api-key: $api_key" | python3 -c '
+import json, sys
+events = json.load(sys.stdin)["data"]
+print(events[0]["id"] if events else "0190a6e4-7e5a-7000-8000-000000000000")')
 
 status=0
 config=$PWD/scripts/schemathesis.toml

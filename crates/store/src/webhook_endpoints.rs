@@ -87,6 +87,13 @@ macro_rules! endpoint_columns {
     };
 }
 
+/// One endpoint by id, for reads inside a transaction.
+const ENDPOINT_BY_ID: &str = concat!(
+    "SELECT ",
+    endpoint_columns!(),
+    " FROM webhook_endpoints WHERE id = $1"
+);
+
 impl FromStoreRow for WebhookEndpoint {
     fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
         Ok(WebhookEndpoint {

@@ -39,10 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// An event as the log keeps it and endpoints receive it, with its id.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventResponse {
     /// The event's id: the `webhook-id` of its deliveries and the SSE `id`.
-    #[serde(default)]
     id: String,
     #[serde(rename = "type")]
     event_type: EventType,
@@ -54,15 +53,28 @@ pub struct EventResponse {
     data: Value,
 }
 
+/// The stored payload, `{"type", "timestamp", "data"}`.
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(rename = "type")]
+    event_type: EventType,
+    timestamp: String,
+    data: Value,
+}
+
 impl TryFrom<StoredEvent> for EventResponse {
     type Error = ApiError;
 
     fn try_from(event: StoredEvent) -> Result<Self, ApiError> {
-        let mut shown: EventResponse = serde_json::from_str(&event.payload).map_err(|e| {
+        let payload: Payload = serde_json::from_str(&event.payload).map_err(|e| {
             ApiError::Internal(format!("event {} has an unreadable payload: {e}", event.id))
         })?;
-        shown.id = event.id.to_string();
-        Ok(shown)
+        Ok(EventResponse {
+            id: event.id.to_string(),
+            event_type: payload.event_type,
+            timestamp: payload.timestamp,
+            data: payload.data,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use leadline_core::job::Task;
 use leadline_core::views::WebhookEndpointView;
 use leadline_core::{EventId, WebhookEndpointId, WorkspaceId};
 
-use super::WebhookEndpoint;
+use super::{ENDPOINT_BY_ID, WebhookEndpoint};
 use crate::backend::on_write;
 use crate::events::record_events;
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, to_micros};
@@ -193,11 +193,15 @@ impl Store {
                     .await?;
                 disabled.push((workspace, endpoint));
             }
-            tx.commit().await?;
-        });
-        let mut events = Vec::new();
-        for (workspace, endpoint) in &disabled {
-            if let Some(found) = self.webhook_endpoint(*workspace, *endpoint).await? {
+            // The events about the endpoints disabled, in the same transaction: a
+            // disabled endpoint always has its event, whatever happens after the commit.
+            let mut events = Vec::with_capacity(disabled.len());
+            for (workspace, endpoint) in &disabled {
+                let row = sqlx::query(ENDPOINT_BY_ID)
+                    .bind(endpoint.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let found = WebhookEndpoint::from_row(&row)?;
                 events.push(NewEvent::new(
                     *workspace,
                     EventType::WebhookEndpointDisabled,
@@ -206,14 +210,9 @@ impl Store {
                     now,
                 ));
             }
-        }
-        if !events.is_empty() {
-            on_write!(&self.backend, pool => {
-                let mut tx = pool.begin().await?;
-                record_events!(tx, &events, now);
-                tx.commit().await?;
-            });
-        }
+            record_events!(tx, &events, now);
+            tx.commit().await?;
+        });
         Ok(disabled.into_iter().map(|(_, id)| id).collect())
     }
 
