@@ -105,6 +105,31 @@ both_stores!(the_stream_follows_the_log_and_resumes, |app| {
     assert_invalid(status, &refused, "Last-Event-ID");
 });
 
+both_stores!(a_revoked_key_ends_its_streams, |app| {
+    let (status, created) = app
+        .post("/api/v1/api-keys", serde_json::json!({"name": "console"}))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["apiKey"].as_str().unwrap();
+    let response = app
+        .anonymous(Method::GET, "/api/v1/events/stream")
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap();
+    let mut stream = SseReader::new(response);
+    let revoke = format!("/api/v1/api-keys/{}", created["id"].as_str().unwrap());
+    let (status, _, _) = app.send(app.request(Method::DELETE, &revoke)).await;
+    assert_eq!(status, 204);
+    let ended =
+        crate::common::waits::within(WAIT, "the revoked key's stream ends", stream.ended()).await;
+    assert!(ended, "the stream ended cleanly");
+    // The app's own key still streams.
+    let mut ours = app.stream("", None).await;
+    gone_endpoints(app, 1).await;
+    ours.next_within(WAIT, "an event on a key in force").await;
+});
+
 /// A stop does not wait for open streams: they end when the server shuts down.
 async fn a_stop_ends_open_streams(kind: BackendKind) {
     let Some(database) = leadline_store::testing::TestDatabase::create(kind).await else {

@@ -24,24 +24,28 @@
 //! a console; an in-process wake-up when this node writes an event would save nothing,
 //! since the event must settle first. Webhook deliveries do not depend on any of this:
 //! they are queued in the event's own transaction.
+//!
+//! **A revoked key ends its streams.** The key is checked once more before each read of
+//! the log, through the node's key cache (which learns of revocations on every node
+//! within its poll), so a revocation cuts off a stream as it refuses a request.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use leadline_core::ApiKeyHash;
 use leadline_core::event::EventType;
 use leadline_core::{EventId, WorkspaceId};
-use leadline_store::Store;
 use leadline_store::events::{EventQuery, StoredEvent};
-use tokio_util::sync::CancellationToken;
 
 use super::filters::{StreamFilterParams, types_in};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, KeyCheck, presented_hash};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -70,11 +74,12 @@ const LAST_EVENT_ID: &str = "last-event-id";
 pub(super) async fn stream_events(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
-    headers: HeaderMap,
+    parts: Parts,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
     let types = types_in(raw.as_deref())?;
-    let after = match headers.get(LAST_EVENT_ID) {
+    let key = presented_hash(&parts).ok_or(ApiError::Unauthorized)?;
+    let after = match parts.headers.get(LAST_EVENT_ID) {
         Some(value) => Some(
             value
                 .to_str()
@@ -88,13 +93,13 @@ pub(super) async fn stream_events(
         None => Some(id_at_millis(now_millis().saturating_sub(settle_millis()))),
     };
     let follower = Follower {
-        store: state.store.clone(),
+        state: state.clone(),
+        key,
         workspace,
         types,
         after,
         pending: VecDeque::new(),
         read_at_once: true,
-        shutdown: state.shutdown.clone(),
     };
     let sse = Sse::new(follow(follower))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"));
@@ -108,7 +113,9 @@ pub(super) async fn stream_events(
 
 /// Where one client's stream stands in the log.
 struct Follower {
-    store: Store,
+    state: AppState,
+    /// The key the stream was opened with, checked again before each read.
+    key: ApiKeyHash,
     workspace: WorkspaceId,
     types: Vec<EventType>,
     /// The last event sent (or the starting point).
@@ -117,8 +124,6 @@ struct Follower {
     pending: VecDeque<StoredEvent>,
     /// Read again without waiting: the last read filled a page with settled events.
     read_at_once: bool,
-    /// The server's shutdown: the stream ends, so a stop need not wait for clients.
-    shutdown: CancellationToken,
 }
 
 /// The events of `follower` as SSE events, until the server shuts down.
@@ -131,7 +136,7 @@ fn follow(follower: Follower) -> impl Stream<Item = Result<Event, Infallible>> {
 
 impl Follower {
     /// The next settled event, waiting for it as long as it takes; `None` once the
-    /// server shuts down.
+    /// server shuts down (so a stop need not wait for clients) or the key is revoked.
     async fn next(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.pending.pop_front() {
@@ -143,17 +148,33 @@ impl Follower {
                         .data(event.payload),
                 );
             }
+            let shutdown = self.state.shutdown.clone();
             if !self.read_at_once {
                 tokio::select! {
-                    _ = self.shutdown.cancelled() => return None,
+                    _ = shutdown.cancelled() => return None,
                     _ = tokio::time::sleep(POLL_INTERVAL) => {}
                 }
             }
-            if self.shutdown.is_cancelled() {
+            if shutdown.is_cancelled() || !self.key_in_force().await {
                 return None;
             }
             self.read().await;
         }
+    }
+
+    /// Whether the stream's key still grants its workspace. While the store cannot be
+    /// read the stream stays open: its own reads fail alike and it sends nothing.
+    async fn key_in_force(&self) -> bool {
+        let (keys, store) = (&self.state.keys, &self.state.store);
+        let now = store.clock().now();
+        let check = match keys.cached(&self.key, now) {
+            Some(check) => check,
+            None => match keys.load(store, &self.key, now).await {
+                Ok(check) => check,
+                Err(_) => return true,
+            },
+        };
+        matches!(check, KeyCheck::Granted(grant) if grant.workspace_id == self.workspace)
     }
 
     /// Reads the settled events after the stream's position into `pending`.
@@ -165,7 +186,7 @@ impl Follower {
             limit: PAGE,
             ..EventQuery::default()
         };
-        match self.store.list_events(self.workspace, &query).await {
+        match self.state.store.list_events(self.workspace, &query).await {
             Ok(events) => {
                 let read = events.len();
                 self.pending.extend(
