@@ -61,6 +61,10 @@ fn types_schema() -> utoipa::openapi::schema::Array {
         .join("|");
     ArrayBuilder::new()
         .schema_type(SchemaType::new(Type::Array))
+        .description(Some(
+            "Event types: the parameter repeated (`type=lead.added&type=lead.completed`) or \
+             types separated by commas (`type=lead.added,lead.completed`).",
+        ))
         .items(
             ObjectBuilder::new()
                 .schema_type(Type::String)

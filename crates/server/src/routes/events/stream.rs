@@ -60,9 +60,11 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// The header a reconnecting client names the last event it received with.
 const LAST_EVENT_ID: &str = "last-event-id";
 
-/// Follow the workspace's events live (Server-Sent Events). Each event has `id:` its
-/// id, `event:` its type and `data:` its payload (`{"type", "timestamp", "data"}`).
-/// Reconnect with `Last-Event-ID` to get every event after that one first. Events
+/// Follow the workspace's events live (Server-Sent Events).
+///
+/// Each event has `id:` its id, `event:` its type and `data:` its payload
+/// (`{"type", "timestamp", "data"}`); a comment line every 15 seconds keeps the
+/// connection open. Reconnect with `Last-Event-ID` to get every event after that one first. Events
 /// arrive about a second after they happen, in the order of their ids.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events",
     params(StreamFilterParams,
@@ -80,17 +82,15 @@ pub(super) async fn stream_events(
     let types = types_in(raw.as_deref())?;
     let key = presented_hash(&parts).ok_or(ApiError::Unauthorized)?;
     let after = match parts.headers.get(LAST_EVENT_ID) {
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|text| text.trim().parse::<EventId>().ok())
-                .ok_or_else(|| {
-                    ApiError::field("Last-Event-ID", "must be the id of an event of this stream")
-                })?,
-        ),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<EventId>().ok())
+            .ok_or_else(|| {
+                ApiError::field("Last-Event-ID", "must be the id of an event of this stream")
+            })?,
         // From now on, less the settle window: nothing that may still commit is lost.
-        None => Some(id_at_millis(now_millis().saturating_sub(settle_millis()))),
+        None => id_at_millis(now_millis().saturating_sub(settle_millis())),
     };
     let follower = Follower {
         state: state.clone(),
@@ -119,7 +119,7 @@ struct Follower {
     workspace: WorkspaceId,
     types: Vec<EventType>,
     /// The last event sent (or the starting point).
-    after: Option<EventId>,
+    after: EventId,
     /// Read and settled, not yet sent.
     pending: VecDeque<StoredEvent>,
     /// Read again without waiting: the last read filled a page with settled events.
@@ -140,7 +140,7 @@ impl Follower {
     async fn next(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                self.after = Some(event.id);
+                self.after = event.id;
                 return Some(
                     Event::default()
                         .id(event.id.to_string())
@@ -182,7 +182,7 @@ impl Follower {
         let settled_before = now_millis().saturating_sub(settle_millis());
         let query = EventQuery {
             types: self.types.clone(),
-            after: self.after,
+            after: Some(self.after),
             limit: PAGE,
             ..EventQuery::default()
         };
