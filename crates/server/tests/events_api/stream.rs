@@ -78,6 +78,20 @@ both_stores!(the_stream_follows_the_log_and_resumes, |app| {
     assert_eq!(again, second);
     gone_endpoints(app, 1).await;
     let third = resumed.next_within(WAIT, "a new event, live").await;
+    let metrics = app
+        .anonymous(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("leadline_event_streams_open ")),
+        "{metrics}"
+    );
     assert!(third.id > second.id, "{} after {}", third.id, second.id);
     assert_eq!(third, as_streamed(&app.events("").await[2]));
     drop(resumed);
