@@ -164,8 +164,9 @@ async fn get_event(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplayRequest {
-    /// Deliver to this endpoint only (it must be enabled); absent or `null` for every
-    /// enabled endpoint that receives the event's type.
+    /// Deliver to this endpoint only (it must be enabled), whatever event types it
+    /// receives; absent or `null` for every enabled endpoint that receives the event's
+    /// type.
     #[serde(default)]
     #[schema(schema_with = leadline_core::schema::optional_uuid)]
     endpoint_id: Option<String>,
