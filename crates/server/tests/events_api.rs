@@ -308,3 +308,7 @@ fn every_event_type_is_a_documented_webhook() {
 
 #[path = "events_api/stream.rs"]
 mod stream;
+
+#[path = "two_nodes/cluster.rs"]
+#[allow(dead_code)]
+mod cluster;

@@ -1,16 +1,19 @@
 //! The live stream on both stores: it follows the log (another node's writes
-//! included), resumes after `Last-Event-ID`, refuses bad filters before it starts, and
-//! ends when the server stops.
+//! included, and two `leadline serve` processes on PostgreSQL), resumes after
+//! `Last-Event-ID`, refuses bad filters before it starts, and ends when its key is
+//! revoked or the server stops.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use leadline_server::serve::start_with;
+use leadline_store::webhook_endpoints::{AttemptStatus, NewWebhookAttempt};
 use leadline_store::{BackendKind, Store};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{DISABLED, WAIT, gone_endpoints};
+use crate::cluster::Cluster;
 use crate::common::dispatch_steps::stepped;
 use crate::common::events::{SseEvent, SseReader};
 use crate::common::{TestApp, assert_invalid};
@@ -143,6 +146,77 @@ both_stores!(a_revoked_key_ends_its_streams, |app| {
     gone_endpoints(app, 1).await;
     ours.next_within(WAIT, "an event on a key in force").await;
 });
+
+/// Two `leadline serve` processes on one PostgreSQL both stream an event that neither
+/// of them wrote: each follows the shared log, not what it saw itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_stream_what_another_node_writes() {
+    let Some(database) = leadline_store::testing::TestDatabase::create(BackendKind::Postgres).await
+    else {
+        return;
+    };
+    let cluster = Cluster::start(&database.url, &database.key_file, 2).await;
+    let (status, created) = cluster
+        .post(0, "/api/v1/api-keys", &json!({"name": "console"}))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["apiKey"].as_str().unwrap().to_owned();
+    let (status, endpoint) = cluster
+        .post(
+            1,
+            "/api/v1/webhook-endpoints",
+            &json!({"url": "http://127.0.0.1:9/x"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{endpoint}");
+    let mut streams = Vec::new();
+    for node in &cluster.nodes {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{}/api/v1/events/stream?type={DISABLED}",
+                node.base
+            ))
+            .header("x-api-key", &key)
+            .send()
+            .await
+            .unwrap();
+        streams.push(SseReader::new(response));
+    }
+    // A third writer on the same database.
+    let writer = Store::open(
+        &database.url,
+        database.store_options(),
+        Arc::new(leadline_core::SystemClock),
+    )
+    .await
+    .unwrap();
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    writer
+        .record_webhook_attempts(&[NewWebhookAttempt {
+            workspace_id: cluster.workspace_id.parse().unwrap(),
+            endpoint_id: endpoint_id.parse().unwrap(),
+            event_id: leadline_core::EventId::new(),
+            status: AttemptStatus::Failed,
+            response_code: Some(410),
+            duration: Duration::from_millis(5),
+            response_excerpt: None,
+            gone: true,
+        }])
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for (node, stream) in streams.iter_mut().enumerate() {
+        let event = stream
+            .next_within(WAIT, &format!("node {node} streams the event"))
+            .await;
+        assert_eq!(event.data["data"]["id"], endpoint_id, "node {node}");
+        seen.push(event);
+    }
+    assert_eq!(seen[0], seen[1]);
+    drop(streams);
+    writer.close().await;
+    cluster.stop().await;
+}
 
 /// A stop does not wait for open streams: they end when the server shuts down.
 async fn a_stop_ends_open_streams(kind: BackendKind) {
