@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use leadline_core::campaign::{LeadDecision, LeadStatus};
+use leadline_core::event::EventType;
 use leadline_core::{CampaignId, ContactId, ConversationId, E164, LeadId, WorkspaceId};
 
 use crate::backend::on_write;
+use crate::events::{record_events, resources};
 use crate::campaigns::Campaign;
 use crate::contacts::ContactUpsert;
 use crate::rows::{
@@ -71,6 +73,7 @@ macro_rules! lead_columns {
          conversation_id, created_at, updated_at"
     };
 }
+pub(crate) use lead_columns;
 
 impl FromStoreRow for Lead {
     fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
@@ -137,14 +140,15 @@ impl Store {
         let now = self.clock.now();
         let id = LeadId::new();
         let call_data = serde_json::to_string(&new.call_data).expect("strings serialize");
-        let stored_id: String = on_write!(&self.backend, pool => {
+        let lead: Lead = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
             let row = sqlx::query(concat!(
                 "INSERT INTO leads (", lead_columns!(), ") \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'New', 0, '[]', $9, NULL, NULL, NULL, NULL, $9, $9) \
                  ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
                  contact_id = excluded.contact_id, phone_number = excluded.phone_number, \
                  time_zone = excluded.time_zone, call_data = excluded.call_data, updated_at = excluded.updated_at \
-                 RETURNING id"
+                 RETURNING ", lead_columns!()
             ))
             .bind(id.to_string())
             .bind(campaign.workspace_id.to_string())
@@ -155,16 +159,17 @@ impl Store {
             .bind(new.time_zone.as_deref())
             .bind(&call_data)
             .bind(to_micros(now))
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await?;
-            row.text("id")?
+            let lead = Lead::from_row(&row)?;
+            if lead.id == id {
+                let added = [resources::lead(EventType::LeadAdded, &lead, now)];
+                record_events!(tx, &added, now);
+            }
+            tx.commit().await?;
+            lead
         });
-        let created = stored_id == id.to_string();
-        let stored_id: LeadId = crate::rows::id("leads.id", &stored_id)?;
-        let lead = self
-            .lead(campaign.workspace_id, stored_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("lead {stored_id} vanished")))?;
+        let created = lead.id == id;
         Ok((lead, created))
     }
 
@@ -256,11 +261,13 @@ impl Store {
         let now = self.clock.now();
         let (attempts, times) = lead_row(lead, &update);
         on_write!(&self.backend, pool => {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(concat!(
                 "UPDATE leads SET status = $1, attempts = $2, attempt_times = $3, next_attempt_at = $4, \
                  last_decision = $5, last_decision_reason = $6, last_decision_at = $7, \
-                 conversation_id = COALESCE($8, conversation_id), updated_at = $7 WHERE id = $9",
-            )
+                 conversation_id = COALESCE($8, conversation_id), updated_at = $7 WHERE id = $9 RETURNING ",
+                lead_columns!()
+            ))
             .bind(update.status.as_str())
             .bind(attempts)
             .bind(times)
@@ -270,8 +277,13 @@ impl Store {
             .bind(to_micros(now))
             .bind(update.conversation_id.map(|c| c.to_string()))
             .bind(lead.id.to_string())
-            .execute(pool)
+            .fetch_optional(&mut *tx)
             .await?;
+            if let Some(row) = row {
+                let events = resources::lead_changes(lead, &Lead::from_row(&row)?, now);
+                record_events!(tx, &events, now);
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -363,7 +375,7 @@ struct BulkSql {
 const SQLITE_BULK: BulkSql = BulkSql {
     ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
         SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, $2 FROM json_each($1) WHERE true \
-        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+        ON CONFLICT (workspace_id, cellphone) DO NOTHING RETURNING *",
     // CROSS JOIN keeps json_each as the outer loop (SQLite does not reorder it), so
     // each key is one probe of the unique index; a plain JOIN let the planner scan the
     // contacts and re-read the JSON for each of them.
@@ -376,13 +388,13 @@ const SQLITE_BULK: BulkSql = BulkSql {
         ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
         contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
         call_data = excluded.call_data, updated_at = excluded.updated_at \
-        RETURNING id",
+        RETURNING *",
 };
 
 const POSTGRES_BULK: BulkSql = BulkSql {
     ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
         SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, $2 FROM jsonb_array_elements($1::jsonb) AS r \
-        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
+        ON CONFLICT (workspace_id, cellphone) DO NOTHING RETURNING *",
     contact_ids: "SELECT c.id AS id, c.cellphone AS cellphone FROM json_array_elements_text($2::json) AS k(phone), \
         LATERAL (SELECT id, cellphone FROM contacts WHERE workspace_id = $1 AND cellphone = k.phone) AS c",
     insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
@@ -392,7 +404,7 @@ const POSTGRES_BULK: BulkSql = BulkSql {
         ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
         contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
         call_data = excluded.call_data, updated_at = excluded.updated_at \
-        RETURNING id",
+        RETURNING *",
 };
 
 impl Store {
@@ -434,13 +446,20 @@ impl Store {
             crate::Backend::Sqlite { .. } => &SQLITE_BULK,
             crate::Backend::Postgres(_) => &POSTGRES_BULK,
         };
+        let at = self.clock.now();
         let written = on_write!(&self.backend, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(sql.ensure_contacts)
+            let mut events = Vec::new();
+            for row in sqlx::query(sql.ensure_contacts)
                 .bind(serde_json::to_string(&new_contacts).expect("rows serialize"))
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                // A new contact has no custom attribute to show yet.
+                let contact = crate::contacts::read_contact(&row)?;
+                events.push(resources::contact(EventType::ContactCreated, &contact, &[], at));
+            }
             let mut contact_ids = std::collections::HashMap::with_capacity(cellphones.len());
             for row in sqlx::query(sql.contact_ids)
                 .bind(&workspace)
@@ -450,11 +469,13 @@ impl Store {
             {
                 contact_ids.insert(row.text("cellphone")?, row.text("id")?);
             }
+            let ids: Vec<LeadId> = keep.iter().map(|_| LeadId::new()).collect();
             let rows: Vec<serde_json::Value> = keep
                 .iter()
-                .map(|lead| {
+                .zip(&ids)
+                .map(|(lead, id)| {
                     serde_json::json!([
-                        LeadId::new().to_string(),
+                        id.to_string(),
                         workspace,
                         campaign.id.to_string(),
                         contact_ids.get(lead.phone_number.as_str()),
@@ -469,8 +490,18 @@ impl Store {
                 .bind(serde_json::to_string(&rows).expect("rows serialize"))
                 .bind(now)
                 .fetch_all(&mut *tx)
-                .await?
-                .len();
+                .await?;
+            // Only new leads are added; a row naming an earlier lead's externalId
+            // updates that lead (its id is not one of this call's).
+            let new_ids: std::collections::HashSet<&LeadId> = ids.iter().collect();
+            for row in &written {
+                let lead = Lead::from_row(row)?;
+                if new_ids.contains(&lead.id) {
+                    events.push(resources::lead(EventType::LeadAdded, &lead, at));
+                }
+            }
+            let written = written.len();
+            record_events!(tx, &events, at);
             tx.commit().await?;
             written
         });

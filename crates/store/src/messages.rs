@@ -4,12 +4,14 @@
 //! `outbox`), never alone.
 
 use chrono::{DateTime, Utc};
+use leadline_core::event::EventType;
 use leadline_core::message::{CallStatus, Direction, MessageStatus, MessageType};
 use leadline_core::{
     ChannelId, ContactId, ConversationId, E164, MessageId, PhoneNumberId, UserId, WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::events::{record_events, resources};
 use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, status_event, tally};
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional};
 use crate::{Store, StoreError};
@@ -354,27 +356,29 @@ impl Store {
             let outcomes = tally(event.as_slice());
             let changed = crate::backend::on_write!(&self.backend, pool => {
                 let mut tx = pool.begin().await?;
-                let changed = sqlx::query(
+                let row = sqlx::query(concat!(
                     "UPDATE messages SET status = $1, delivered_at = $2, error_code = $3, updated_at = $4 \
-                     WHERE id = $5 AND status = $6",
-                )
+                     WHERE id = $5 AND status = $6 RETURNING ", message_columns!()
+                ))
                 .bind(next.as_str())
                 .bind(delivered_at.map(crate::rows::to_micros))
                 .bind(if next == MessageStatus::Failed { error_code } else { message.error_code.as_deref() })
                 .bind(crate::rows::to_micros(now))
                 .bind(message.id.to_string())
                 .bind(message.status.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed == 1 {
+                .fetch_optional(&mut *tx)
+                .await?;
+                let changed = row.as_ref().map(Message::from_row).transpose()?;
+                if let Some(changed) = &changed {
                     add_outcomes!(&mut *tx, &outcomes);
+                    let events: Vec<_> = resources::message_status(message.status, changed, now).into_iter().collect();
+                    record_events!(tx, &events, now);
                 }
                 tx.commit().await?;
                 changed
             });
-            if changed == 1 {
-                return self.message(message.workspace_id, message.id).await;
+            if let Some(changed) = changed {
+                return Ok(Some(changed));
             }
         }
         Err(StoreError::WriteFailed(
@@ -394,19 +398,36 @@ impl Store {
             return Ok(None);
         };
         let now = self.clock.now();
-        crate::backend::on_write!(&self.backend, pool => {
-            sqlx::query(
+        // A report that changes neither the status nor the duration writes nothing, so
+        // a repeated report tells of the call's end once.
+        let changed = crate::backend::on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(concat!(
                 "UPDATE messages SET call_status = $1, call_duration = COALESCE($2, call_duration), updated_at = $3 \
-                 WHERE id = $4",
-            )
+                 WHERE id = $4 AND (COALESCE(call_status, '') <> $1 \
+                 OR COALESCE(call_duration, -1) <> COALESCE($2, call_duration, -1)) RETURNING ",
+                message_columns!()
+            ))
             .bind(status.as_str())
             .bind(duration_seconds)
             .bind(crate::rows::to_micros(now))
             .bind(message.id.to_string())
-            .execute(pool)
+            .fetch_optional(&mut *tx)
             .await?;
+            let changed = row.as_ref().map(Message::from_row).transpose()?;
+            if let Some(changed) = &changed
+                && resources::call_ended(status)
+            {
+                let events = [resources::message(EventType::CallCompleted, changed, now)];
+                record_events!(tx, &events, now);
+            }
+            tx.commit().await?;
+            changed
         });
-        self.message(message.workspace_id, message.id).await
+        match changed {
+            Some(changed) => Ok(Some(changed)),
+            None => self.message(message.workspace_id, message.id).await,
+        }
     }
 
     /// Writes `message`, which a lead wrote in `conversation`, in one transaction with
@@ -442,6 +463,8 @@ impl Store {
                     // The agent (and the opt-out handling) reads it: its task is written
                     // with it, so no crash can leave it unread.
                     crate::agent::enqueue_agent_task!(&mut *tx, conversation, now);
+                    let received = [resources::message(EventType::MessageReceived, message, now)];
+                    record_events!(tx, &received, now);
                     tx.commit().await?;
                     Ok(())
                 }
