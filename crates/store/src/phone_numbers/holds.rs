@@ -36,7 +36,8 @@ impl Store {
 
     /// Writes a hold in one transaction with its events. The update is guarded by the
     /// hold read before it, so the events compare the hold it replaced; a number whose
-    /// hold changed meanwhile is read and written again.
+    /// hold changed meanwhile is read and written again. Putting on the hold a number
+    /// already has writes nothing.
     async fn write_hold(
         &self,
         workspace_id: WorkspaceId,
@@ -55,6 +56,10 @@ impl Store {
             let Some(before) = self.phone_number(workspace_id, id).await? else {
                 return Ok(None);
             };
+            // The hold it already has: nothing changes, not even when it was put on.
+            if before.hold == hold {
+                return Ok(Some(before));
+            }
             let at = self.clock.now();
             let now = to_micros(at);
             let held_at = state.map(|_| now);
