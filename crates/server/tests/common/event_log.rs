@@ -67,6 +67,18 @@ impl EventLog {
 }
 
 impl Step {
+    /// The step's events whose type starts with `prefix` (`call.`): what a test looks
+    /// at while background workers write others.
+    pub fn only(&self, prefix: &str) -> Step {
+        Step(
+            self.0
+                .iter()
+                .filter(|e| e.event_type.starts_with(prefix))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The types of the step's events; an agent's decision with its kind, as
     /// `agent.decision:REPLY`.
     pub fn types(&self) -> Vec<String> {

@@ -119,15 +119,16 @@ pub(crate) fn lead(kind: EventType, lead: &Lead, at: DateTime<Utc>) -> NewEvent 
     NewEvent::new(lead.workspace_id, kind, lead.id, LeadView::from(lead), at)
 }
 
-/// What a lead's update from `before` to `after` means: its status moved, and it is
-/// over (no attempt left) when it just lost its next attempt.
+/// What a lead's update from `before` to `after` means: its status moved, and its
+/// campaign is over for it when the status it moved to is final (a lead waiting for
+/// its call's outcome has no next attempt either, but is not over).
 pub(crate) fn lead_changes(before: &Lead, after: &Lead, at: DateTime<Utc>) -> Vec<NewEvent> {
     let mut events = Vec::new();
     if before.status != after.status {
         events.push(lead(EventType::LeadStatusChanged, after, at));
-    }
-    if before.next_attempt_at.is_some() && after.next_attempt_at.is_none() {
-        events.push(lead(EventType::LeadCompleted, after, at));
+        if after.status.is_final() && !before.status.is_final() {
+            events.push(lead(EventType::LeadCompleted, after, at));
+        }
     }
     events
 }
