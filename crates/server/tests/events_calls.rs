@@ -21,8 +21,7 @@ async fn a_campaign_call_tells_its_outcome(kind: BackendKind) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 17, 16, 0, 0).unwrap(),
     ));
-    let Some(app) =
-        TestApp::spawn_with(kind, clock, common::dispatch_steps::stepped()).await
+    let Some(app) = TestApp::spawn_with(kind, clock, common::dispatch_steps::stepped()).await
     else {
         return;
     };

@@ -21,7 +21,15 @@ const PHONE: &str = "+14155550301";
 /// An SMS campaign on the app's sandbox channel, open every hour of every day in the
 /// leads' zone, opening with `welcome`.
 async fn campaign(app: &AgentApp) -> String {
-    let days = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    let days = [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+        "SUNDAY",
+    ];
     let hours: Vec<Value> = days
         .iter()
         .map(|day| json!({"day": day, "start": "00:00", "end": "24:00"}))
@@ -89,7 +97,11 @@ agent_stores!(a_leads_story_is_told_in_order, |app| {
     let step = log.step(app).await;
     assert_eq!(
         step.types(),
-        ["conversation.opened", "lead.status_changed", "lead.completed"]
+        [
+            "conversation.opened",
+            "lead.status_changed",
+            "lead.completed"
+        ]
     );
     step.assert_as_the_api_shows(app).await;
     let (_, lead) = app.get(&format!("/api/v1/leads/{lead_id}")).await;

@@ -33,7 +33,10 @@ both_stores!(a_change_that_changes_nothing_tells_nothing, |app| {
     step.assert_as_the_api_shows(app).await;
     assert_eq!(step.0[0].data["lastName"], "Lee");
 
-    let opt_outs = format!("/api/v1/contacts/{}/opt-outs", contact["id"].as_str().unwrap());
+    let opt_outs = format!(
+        "/api/v1/contacts/{}/opt-outs",
+        contact["id"].as_str().unwrap()
+    );
     let body = json!({"messageProviderType": "SMS", "evidence": "asked on a call"});
     let (status, _) = app.post(&opt_outs, body.clone()).await;
     assert!(status < 300, "{status}");
@@ -42,7 +45,10 @@ both_stores!(a_change_that_changes_nothing_tells_nothing, |app| {
     step.assert_as_the_api_shows(app).await;
     app.post(&opt_outs, body).await;
     assert_eq!(log.step(app).await.types(), Vec::<String>::new());
-    let lift = || app.request(Method::DELETE, &format!("{opt_outs}/SMS")).send();
+    let lift = || {
+        app.request(Method::DELETE, &format!("{opt_outs}/SMS"))
+            .send()
+    };
     assert!(lift().await.unwrap().status().is_success());
     let step = log.step(app).await;
     assert_eq!(step.types(), ["opt_out.revoked"]);
@@ -141,10 +147,17 @@ async fn a_failed_transaction_writes_no_event(kind: BackendKind) {
     let (status, _) = app
         .upsert_contact(json!({"cellphone": "+14155550402", "firstName": "Ana"}))
         .await;
-    assert_eq!(status, 500, "the contact's transaction fails with its deliveries");
+    assert_eq!(
+        status, 500,
+        "the contact's transaction fails with its deliveries"
+    );
     assert_eq!(log.step(&app).await.types(), Vec::<String>::new());
     let (_, found) = app.get("/api/v1/contacts?cellphone=%2B14155550402").await;
-    assert_eq!(found["data"], json!([]), "the contact was not written either");
+    assert_eq!(
+        found["data"],
+        json!([]),
+        "the contact was not written either"
+    );
     assert_eq!(app.store.outbox_depth().await.unwrap(), jobs);
 
     accept_deliveries(&app, kind).await;
@@ -153,7 +166,11 @@ async fn a_failed_transaction_writes_no_event(kind: BackendKind) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(log.step(&app).await.types(), ["contact.created"]);
-    assert_eq!(app.store.outbox_depth().await.unwrap(), jobs + 1, "one delivery queued");
+    assert_eq!(
+        app.store.outbox_depth().await.unwrap(),
+        jobs + 1,
+        "one delivery queued"
+    );
     app.stop().await;
 }
 

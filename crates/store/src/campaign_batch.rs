@@ -27,11 +27,11 @@ use leadline_core::numbers::Capability;
 use leadline_core::{ContactId, ConversationId, E164, JobId, PhoneNumberId, WorkspaceId};
 
 use crate::backend::on_write;
-use crate::events::{record_events, resources};
 use crate::bulk_reads::{in_list, list};
 use crate::conversations::{
     Conversation, PlannedConversation, PlannedOpening, conversation_columns,
 };
+use crate::events::{record_events, resources};
 use crate::leads::{Lead, LeadUpdate, lead_columns, lead_row};
 use crate::messages::{bind_message, message_columns};
 use crate::outbox::{SEND_ATTEMPTS, Task};

@@ -355,7 +355,12 @@ fn contact_events(
             }
             Some(_) => continue,
         };
-        events.push(resources::contact(kind, after, &definitions[&upsert.workspace_id], now));
+        events.push(resources::contact(
+            kind,
+            after,
+            &definitions[&upsert.workspace_id],
+            now,
+        ));
     }
     events
 }

@@ -3,13 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use leadline_core::ConversationId;
-use leadline_core::event::EventType;
 use leadline_core::MessageId;
+use leadline_core::event::EventType;
 use leadline_core::message::{Direction, MessageStatus, MessageType};
 
 use crate::backend::on_write;
-use crate::events::{record_events, resources};
 use crate::conversations::Conversation;
+use crate::events::{record_events, resources};
 use crate::messages::{CallDetails, INSERT_MESSAGE, Message, bind_message};
 use crate::rows::fetch_optional;
 use crate::{Store, StoreError};

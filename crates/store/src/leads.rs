@@ -9,9 +9,9 @@ use leadline_core::event::EventType;
 use leadline_core::{CampaignId, ContactId, ConversationId, E164, LeadId, WorkspaceId};
 
 use crate::backend::on_write;
-use crate::events::{record_events, resources};
 use crate::campaigns::Campaign;
 use crate::contacts::ContactUpsert;
+use crate::events::{record_events, resources};
 use crate::rows::{
     Arg, FromStoreRow, StoreRow, fetch_all, fetch_all_on_writer, fetch_optional, to_micros,
 };

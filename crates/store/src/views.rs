@@ -6,11 +6,11 @@ mod messaging;
 
 pub use messaging::contact_view;
 
-use leadline_core::views::{
-    CampaignView, GateDecisionView, LeadView, NumberCapabilitiesView, OptOutView,
-    PhoneNumberView, timestamp,
-};
 use leadline_core::numbers::Hold;
+use leadline_core::views::{
+    CampaignView, GateDecisionView, LeadView, NumberCapabilitiesView, OptOutView, PhoneNumberView,
+    timestamp,
+};
 
 use crate::campaigns::Campaign;
 use crate::leads::Lead;

@@ -34,7 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_messages, post_message))
 }
 
-pub use leadline_core::views::{ConversationView as ConversationResponse, MessageView as MessageResponse};
+pub use leadline_core::views::{
+    ConversationView as ConversationResponse, MessageView as MessageResponse,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

@@ -2,7 +2,6 @@
 //! by `externalId`, updates) a lead of a campaign, and the reads under `/api/v1`
 //! showing each lead's status, attempts, next attempt and the gate's last decision.
 
-
 use axum::extract::{Path, State};
 use leadline_core::campaign::LeadStatus;
 use leadline_core::{CampaignId, LeadId};

@@ -85,7 +85,9 @@ impl Step {
         self.0
             .iter()
             .map(|e| match e.data["kind"].as_str() {
-                Some(kind) if e.event_type == "agent.decision" => format!("{}:{kind}", e.event_type),
+                Some(kind) if e.event_type == "agent.decision" => {
+                    format!("{}:{kind}", e.event_type)
+                }
                 _ => e.event_type.clone(),
             })
             .collect()
@@ -97,9 +99,9 @@ impl Step {
     /// checked to be about it.
     pub async fn assert_as_the_api_shows(&self, app: &TestApp) {
         for (n, event) in self.0.iter().enumerate() {
-            let later = self.0[n + 1..].iter().any(|e| {
-                e.resource_id == event.resource_id && e.event_type != "agent.decision"
-            });
+            let later = self.0[n + 1..]
+                .iter()
+                .any(|e| e.resource_id == event.resource_id && e.event_type != "agent.decision");
             let shown = api_view(app, event).await;
             if later {
                 assert_eq!(shown["id"], event.data["id"], "{}", event.event_type);
@@ -121,10 +123,16 @@ async fn api_view(app: &TestApp, event: &Seen) -> Value {
     let resource = event.event_type.split('.').next().unwrap();
     let found = match resource {
         "contact" => app.get(&format!("/api/v1/contacts/{}", text("id"))).await,
-        "conversation" => app.get(&format!("/api/v1/conversations/{}", text("id"))).await,
+        "conversation" => {
+            app.get(&format!("/api/v1/conversations/{}", text("id")))
+                .await
+        }
         "lead" => app.get(&format!("/api/v1/leads/{}", text("id"))).await,
         "campaign" => app.get(&format!("/api/v1/campaigns/{}", text("id"))).await,
-        "number" => app.get(&format!("/api/v1/phone-numbers/{}", text("id"))).await,
+        "number" => {
+            app.get(&format!("/api/v1/phone-numbers/{}", text("id")))
+                .await
+        }
         "message" | "call" => {
             let path = format!(
                 "/api/v1/conversations/{}/messages?limit=500",

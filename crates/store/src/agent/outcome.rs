@@ -20,14 +20,14 @@ use leadline_core::event::EventType;
 use super::decisions::insert_decision;
 use super::tasks::{DEFER_TASK, TaskRef, finish_task};
 use crate::backend::{Backend, on_write};
+use crate::contacts::{contact_columns, read_contact};
 use crate::conversations::{
     Conversation, NewOutbound, Participant, conversation_columns, outbound_message,
 };
-use crate::messages::{INSERT_MESSAGE, Message, bind_message};
-use crate::opt_outs::{delete_opt_out, insert_opt_out};
-use crate::contacts::{contact_columns, read_contact};
 use crate::custom_attributes::read_definition;
 use crate::events::{record_events, resources};
+use crate::messages::{INSERT_MESSAGE, Message, bind_message};
+use crate::opt_outs::{delete_opt_out, insert_opt_out};
 use crate::outbox::queue_send_job;
 use crate::rows::{FromStoreRow, to_micros};
 use crate::{Store, StoreError};
@@ -71,8 +71,16 @@ macro_rules! update_conversation {
 }
 
 const UPDATE_CONVERSATION: &str = update_conversation!("");
-const READ_CONVERSATION: &str = concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1");
-const READ_CONTACT: &str = concat!("SELECT ", contact_columns!(), " FROM contacts WHERE id = $1");
+const READ_CONVERSATION: &str = concat!(
+    "SELECT ",
+    conversation_columns!(),
+    " FROM conversations WHERE id = $1"
+);
+const READ_CONTACT: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    " FROM contacts WHERE id = $1"
+);
 const READ_DEFINITIONS: &str = "SELECT id, key, label, kind, options, required FROM custom_attributes \
     WHERE workspace_id = $1 ORDER BY id";
 const UPDATE_AGENTS_CONVERSATION: &str =

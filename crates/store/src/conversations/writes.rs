@@ -11,8 +11,8 @@ use leadline_core::{
 };
 
 use super::{
-    conversation_columns, AgentMemory, Conversation, NewOutbound, OpenConversation, OpenOutcome, OpeningWritten,
-    Participant, Participants, PlannedConversation, PlannedOpening,
+    AgentMemory, Conversation, NewOutbound, OpenConversation, OpenOutcome, OpeningWritten,
+    Participant, Participants, PlannedConversation, PlannedOpening, conversation_columns,
 };
 use crate::backend::on_write;
 use crate::events::{record_events, resources};

@@ -2,9 +2,8 @@
 
 use leadline_core::custom_attribute::{self, AttributeDefinition};
 use leadline_core::views::{
-    AgentMemoryView, CallView, ContactView, ConversationView, CustomAttributeValue,
-    DecisionView, MessageTemplateView, MessageView, ParticipantView, ParticipantsView,
-    timestamp,
+    AgentMemoryView, CallView, ContactView, ConversationView, CustomAttributeValue, DecisionView,
+    MessageTemplateView, MessageView, ParticipantView, ParticipantsView, timestamp,
 };
 
 use crate::agent::Decision;
@@ -15,10 +14,11 @@ use crate::messages::Message;
 /// A contact as the API shows it: closed custom attributes by their options' labels,
 /// which is why it takes the workspace's attribute definitions.
 pub fn contact_view(contact: &ContactRecord, definitions: &[AttributeDefinition]) -> ContactView {
-    let custom_attributes = custom_attribute::display_values(&contact.fields.attributes, definitions)
-        .into_iter()
-        .map(|(key, values)| CustomAttributeValue { key, values })
-        .collect();
+    let custom_attributes =
+        custom_attribute::display_values(&contact.fields.attributes, definitions)
+            .into_iter()
+            .map(|(key, values)| CustomAttributeValue { key, values })
+            .collect();
     ContactView {
         id: contact.id.to_string(),
         workspace_id: contact.workspace_id.to_string(),
