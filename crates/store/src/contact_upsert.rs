@@ -9,7 +9,6 @@ use leadline_core::contact::{AttributesChange, ContactChanges, LanguageCode};
 use leadline_core::custom_attribute::{
     self, AttributeDefinition, ClosedAttributeInput, OpenAttributeInput,
 };
-use leadline_core::event::{EventType, NewEvent};
 use leadline_core::user::UserRef;
 use leadline_core::{Clock, ContactId, E164, Email, FieldErrors, Patch, UserId, WorkspaceId};
 use sqlx::{AssertSqlSafe, Row};
@@ -320,49 +319,11 @@ pub(crate) async fn upsert_batch(
             .collect();
         let query = sqlx::query(statements.write_rows).bind(serde_json::to_string(&rows).expect("rows serialize"));
         query.execute(&mut *tx).await?;
-        let events = contact_events(batch, &before, &current, &definitions, now);
+        let events = resources::upserted_contacts(batch, &before, &current, &definitions, now);
         record_events!(tx, &events, now);
         tx.commit().await?;
         Ok(outcomes)
     })
-}
-
-/// One event per contact of the batch that changed, in the order the batch first
-/// names them: `contact.created` for a row this batch created, `contact.updated` for
-/// one whose fields (or type) differ from what the batch read. An upsert that changed
-/// nothing writes no event.
-fn contact_events(
-    batch: &[ContactUpsert],
-    before: &HashMap<(WorkspaceId, String), Option<ContactRecord>>,
-    current: &HashMap<(WorkspaceId, String), (ContactRecord, bool)>,
-    definitions: &DefinitionsByWorkspace,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<NewEvent> {
-    let mut seen = BTreeSet::new();
-    let mut events = Vec::new();
-    for upsert in batch {
-        let key = (upsert.workspace_id, upsert.cellphone.as_str().to_owned());
-        let (Some((after, _)), Some(was)) = (current.get(&key), before.get(&key)) else {
-            continue;
-        };
-        if !seen.insert(key.clone()) {
-            continue;
-        }
-        let kind = match was {
-            None => EventType::ContactCreated,
-            Some(was) if was.fields != after.fields || was.contact_type != after.contact_type => {
-                EventType::ContactUpdated
-            }
-            Some(_) => continue,
-        };
-        events.push(resources::contact(
-            kind,
-            after,
-            &definitions[&upsert.workspace_id],
-            now,
-        ));
-    }
-    events
 }
 
 /// Turns one upsert into domain changes, resolving its owner and custom attributes.

@@ -2,7 +2,10 @@
 //! is the resource's API view (see [`crate::views`]), so an event says exactly what a
 //! GET would have answered right after the change.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
+use leadline_core::WorkspaceId;
 use leadline_core::campaign::CampaignStatus;
 use leadline_core::conversation::{Controller, ConversationStatus};
 use leadline_core::custom_attribute::AttributeDefinition;
@@ -37,6 +40,44 @@ pub(crate) fn contact(
         contact_view(contact, definitions),
         at,
     )
+}
+
+/// One event per contact of the batch that changed, in the order the batch first
+/// names them: `contact.created` for a row this batch created, `contact.updated` for
+/// one whose fields (or type) differ from what the batch read. An upsert that changed
+/// nothing writes no event.
+pub(crate) fn upserted_contacts(
+    batch: &[crate::contacts::ContactUpsert],
+    before: &HashMap<(WorkspaceId, String), Option<ContactRecord>>,
+    current: &HashMap<(WorkspaceId, String), (ContactRecord, bool)>,
+    definitions: &crate::contacts::DefinitionsByWorkspace,
+    now: DateTime<Utc>,
+) -> Vec<NewEvent> {
+    let mut seen = HashSet::new();
+    let mut events = Vec::new();
+    for upsert in batch {
+        let key = (upsert.workspace_id, upsert.cellphone.as_str().to_owned());
+        let (Some((after, _)), Some(was)) = (current.get(&key), before.get(&key)) else {
+            continue;
+        };
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let kind = match was {
+            None => EventType::ContactCreated,
+            Some(was) if was.fields != after.fields || was.contact_type != after.contact_type => {
+                EventType::ContactUpdated
+            }
+            Some(_) => continue,
+        };
+        events.push(contact(
+            kind,
+            after,
+            &definitions[&upsert.workspace_id],
+            now,
+        ));
+    }
+    events
 }
 
 pub(crate) fn conversation(
