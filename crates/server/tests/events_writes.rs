@@ -175,3 +175,35 @@ async fn a_failed_transaction_writes_no_event(kind: BackendKind) {
 }
 
 on_both_stores!(a_failed_transaction_writes_no_event);
+
+both_stores!(an_advisor_takes_over_and_gives_back, |app| {
+    let opened = app.open_leadscout("+14155550403").await;
+    let advisor = app.create_user("closer@acme.com").await;
+    let mut log = EventLog::new(app);
+    log.step(app).await;
+    let path = format!("/api/v1/conversations/{}", opened.conversation_id);
+
+    let (status, taken) = app
+        .post(&format!("{path}/handoff"), json!({"userId": advisor["id"]}))
+        .await;
+    assert_eq!(status, 200, "{taken}");
+    // The opening is sent meanwhile by the background dispatcher.
+    let step = log.step(app).await.only("conversation.");
+    assert_eq!(step.types(), ["conversation.handed_off"]);
+    step.assert_as_the_api_shows(app).await;
+    assert_eq!(step.0[0].data["assignedUserId"], advisor["id"]);
+
+    let (status, released) = app.post(&format!("{path}/release"), json!({})).await;
+    assert_eq!(status, 200, "{released}");
+    let step = log.step(app).await.only("conversation.");
+    assert_eq!(step.types(), ["conversation.released"]);
+    step.assert_as_the_api_shows(app).await;
+    let kinds: Vec<String> = log
+        .all(app)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "agent.decision")
+        .map(|e| e.data["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["HAND_OFF", "RELEASED"]);
+});
