@@ -96,10 +96,17 @@ const CANCEL_MESSAGES: &str = "UPDATE messages SET status = 'canceled', \
     WHERE contact_id = $1 AND status = 'queued' \
     AND channel_id IN (SELECT id FROM channels WHERE message_provider_type = $2)";
 
-const MERGE_ATTRIBUTES_SQLITE: &str = "UPDATE contacts SET custom_attributes = json_patch(custom_attributes, $1), \
-    updated_at = $2 WHERE id = $3";
-const MERGE_ATTRIBUTES_POSTGRES: &str = "UPDATE contacts SET \
-    custom_attributes = (custom_attributes::jsonb || $1::jsonb)::text, updated_at = $2 WHERE id = $3";
+/// Merges the turn's attribute values into the contact and returns it as it is after.
+const MERGE_ATTRIBUTES_SQLITE: &str = concat!(
+    "UPDATE contacts SET custom_attributes = json_patch(custom_attributes, $1), \
+     updated_at = $2 WHERE id = $3 RETURNING ",
+    contact_columns!()
+);
+const MERGE_ATTRIBUTES_POSTGRES: &str = concat!(
+    "UPDATE contacts SET custom_attributes = (custom_attributes::jsonb || $1::jsonb)::text, \
+     updated_at = $2 WHERE id = $3 RETURNING ",
+    contact_columns!()
+);
 
 impl Store {
     /// Writes a turn's outcome in one transaction (see the module doc).
@@ -185,13 +192,9 @@ impl Store {
                         .bind(conversation.contact_id.to_string())
                         .fetch_one(&mut *tx)
                         .await?;
-                    sqlx::query(merge_sql)
+                    let after = read_contact(&sqlx::query(merge_sql)
                         .bind(values)
                         .bind(to_micros(now))
-                        .bind(conversation.contact_id.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    let after = read_contact(&sqlx::query(READ_CONTACT)
                         .bind(conversation.contact_id.to_string())
                         .fetch_one(&mut *tx)
                         .await?)?;
