@@ -207,3 +207,56 @@ both_stores!(an_advisor_takes_over_and_gives_back, |app| {
         .collect();
     assert_eq!(kinds, ["HAND_OFF", "RELEASED"]);
 });
+
+both_stores!(leads_added_in_bulk_are_told_once_each, |app| {
+    let channel = app.sandbox_channel().await;
+    app.create_template(
+        json!({"name": "welcome", "language": "en", "body": "Hi {{1}}!",
+                               "channelType": "SMS"}),
+    )
+    .await;
+    let (status, campaign) = app
+        .post(
+            "/api/v1/campaigns",
+            json!({
+                "name": "Bulk", "channelId": channel, "defaultTimeZone": "America/New_York",
+                "maxAttempts": 1, "retryInterval": "Daily",
+                "openingTemplate": "welcome", "openingTemplateParams": ["{{firstName}}"]
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{campaign}");
+    let bulk = format!(
+        "/api/v1/campaigns/{}/leads:bulk",
+        campaign["id"].as_str().unwrap()
+    );
+    app.upsert_contact(json!({"cellphone": "+14155550500"}))
+        .await;
+    let mut log = EventLog::new(app);
+    log.step(app).await;
+
+    // 250 leads, one of them with a contact that exists already.
+    let leads: Vec<_> = (0..250)
+        .map(|n| {
+            json!({"phoneNumber": format!("+1415555{:04}", 500 + n),
+                        "externalId": format!("b-{n}"), "callData": {"firstName": "L"}})
+        })
+        .collect();
+    let (status, answer) = app.post(&bulk, json!({"leads": leads})).await;
+    assert_eq!(status, 200, "{answer}");
+    let step = log.step(app).await;
+    let count = |kind: &str| step.types().iter().filter(|t| *t == kind).count();
+    assert_eq!(count("contact.created"), 249);
+    assert_eq!(count("lead.added"), 250);
+    assert_eq!(step.0.len(), 499);
+    // A sample, within the API key's rate limit.
+    let added = step.only("lead.");
+    common::event_log::Step(added.0[..5].to_vec())
+        .assert_as_the_api_shows(app)
+        .await;
+
+    // The same external ids again update those leads: nothing is added.
+    let (status, _) = app.post(&bulk, json!({"leads": leads})).await;
+    assert_eq!(status, 200);
+    assert_eq!(log.step(app).await.types(), Vec::<String>::new());
+});
