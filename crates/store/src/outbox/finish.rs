@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use leadline_core::event::{EventType, NewEvent};
+use leadline_core::message::MessageStatus;
 use leadline_core::{JobId, MessageId, PhoneNumberId};
 
 use super::{JobLease, Task, json};
@@ -311,7 +312,12 @@ impl Store {
             }
             if !sent.is_empty() {
                 for row in sqlx::query(sql.mark_sent).bind(json(&sent)).bind(micros).fetch_all(&mut *tx).await? {
-                    events.push(resources::message(EventType::MessageSent, &Message::from_row(&row)?, now));
+                    // A report that overtook the outcome (delivered, failed) already told
+                    // of the message: only a message this batch made `sent` is told so.
+                    let message = Message::from_row(&row)?;
+                    if message.status == MessageStatus::Sent {
+                        events.push(resources::message(EventType::MessageSent, &message, now));
+                    }
                 }
             }
             if !delivered.is_empty() {
