@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use leadline_core::WorkspaceId;
-use leadline_core::campaign::CampaignStatus;
+use leadline_core::campaign::{CampaignStatus, LeadStatus};
 use leadline_core::conversation::{Controller, ConversationStatus};
 use leadline_core::custom_attribute::AttributeDefinition;
 use leadline_core::event::{EventType, NewEvent};
@@ -161,17 +161,23 @@ pub(crate) fn lead(kind: EventType, lead: &Lead, at: DateTime<Utc>) -> NewEvent 
 }
 
 /// What a lead's update from `before` to `after` means: its status moved, and its
-/// campaign is over for it when the status it moved to is final (a lead waiting for
-/// its call's outcome has no next attempt either, but is not over).
+/// campaign is over for it once nothing more will be attempted (no next attempt, and
+/// no call still waiting for its outcome). A lead left with a voicemail on its last
+/// attempt is over though its status stays `VoiceMailLeft`.
 pub(crate) fn lead_changes(before: &Lead, after: &Lead, at: DateTime<Utc>) -> Vec<NewEvent> {
     let mut events = Vec::new();
     if before.status != after.status {
         events.push(lead(EventType::LeadStatusChanged, after, at));
-        if after.status.is_final() && !before.status.is_final() {
-            events.push(lead(EventType::LeadCompleted, after, at));
-        }
+    }
+    if lead_finished(after) && !lead_finished(before) {
+        events.push(lead(EventType::LeadCompleted, after, at));
     }
     events
+}
+
+fn lead_finished(lead: &Lead) -> bool {
+    lead.next_attempt_at.is_none()
+        && !matches!(lead.status, LeadStatus::InCallQueue | LeadStatus::OnCall)
 }
 
 pub(crate) fn opt_out(
