@@ -16,22 +16,38 @@ use utoipa::openapi::{
 };
 
 /// The schema of `data` in events of `kind`: the resource as the API returns it, plus
-/// the ids that tie it to others.
+/// the ids that tie it to others — the same view types the handlers answer with.
 pub fn data_schema(kind: EventType) -> RefOr<Schema> {
-    let described = |what: &str| {
-        ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(what.to_owned()))
-            .build()
-            .into()
+    use leadline_core::views::{
+        CampaignView, ContactView, ConversationView, DecisionEventData, LeadView, MessageView,
+        OptOutView, PhoneNumberView, WebhookEndpointView,
     };
+    use utoipa::PartialSchema;
     match kind {
-        EventType::WebhookEndpointDisabled => {
-            described("The webhook endpoint as `GET /api/v1/webhook-endpoints/{id}` returns it.")
+        EventType::ContactCreated | EventType::ContactUpdated => ContactView::schema(),
+        EventType::ConversationOpened
+        | EventType::ConversationHandedOff
+        | EventType::ConversationReleased
+        | EventType::ConversationClosed
+        | EventType::ConversationOptedOut => ConversationView::schema(),
+        EventType::MessageReceived
+        | EventType::MessageSent
+        | EventType::MessageDelivered
+        | EventType::MessageFailed
+        | EventType::CallLogged
+        | EventType::CallCompleted => MessageView::schema(),
+        EventType::LeadAdded | EventType::LeadStatusChanged | EventType::LeadCompleted => {
+            LeadView::schema()
         }
-        _ => described(
-            "The resource the event is about, as the API returns it, plus the ids that tie it to others.",
-        ),
+        EventType::OptOutRecorded | EventType::OptOutRevoked => OptOutView::schema(),
+        EventType::AgentDecision => DecisionEventData::schema(),
+        EventType::NumberHealthChanged | EventType::NumberPaused | EventType::NumberResumed => {
+            PhoneNumberView::schema()
+        }
+        EventType::CampaignActivated | EventType::CampaignPaused | EventType::CampaignCompleted => {
+            CampaignView::schema()
+        }
+        EventType::WebhookEndpointDisabled => WebhookEndpointView::schema(),
     }
 }
 
