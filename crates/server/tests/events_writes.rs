@@ -260,3 +260,48 @@ both_stores!(leads_added_in_bulk_are_told_once_each, |app| {
     assert_eq!(status, 200);
     assert_eq!(log.step(app).await.types(), Vec::<String>::new());
 });
+
+both_stores!(
+    a_campaign_is_activated_paused_and_completed_once_each,
+    |app| {
+        let mut log = EventLog::new(app);
+        let channel = app.sandbox_channel().await;
+        app.create_template(
+            json!({"name": "welcome", "language": "en", "body": "Hi!", "channelType": "SMS"}),
+        )
+        .await;
+        let (status, campaign) = app
+            .post(
+                "/api/v1/campaigns",
+                json!({
+                    "name": "Spring", "channelId": channel, "openingTemplate": "welcome",
+                    "defaultTimeZone": "America/New_York", "callingHours": [], "maxAttempts": 1,
+                    "retryInterval": "Daily"
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{campaign}");
+        let path = format!("/api/v1/campaigns/{}", campaign["id"].as_str().unwrap());
+        log.step(app).await;
+
+        for (action, event) in [
+            ("activate", "campaign.activated"),
+            ("pause", "campaign.paused"),
+            ("complete", "campaign.completed"),
+        ] {
+            let (status, answer) = app.post(&format!("{path}/{action}"), json!({})).await;
+            assert_eq!(status, 200, "{action}: {answer}");
+            let step = log.step(app).await;
+            assert_eq!(step.types(), [event]);
+            step.assert_as_the_api_shows(app).await;
+        }
+        for action in ["activate", "complete"] {
+            let (status, answer) = app.post(&format!("{path}/{action}"), json!({})).await;
+            assert_eq!(
+                status, 409,
+                "a completed campaign cannot {action}: {answer}"
+            );
+        }
+        assert_eq!(log.step(app).await.types(), Vec::<String>::new());
+    }
+);

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_campaign, update_campaign, delete_campaign))
         .routes(routes!(activate_campaign))
         .routes(routes!(pause_campaign))
+        .routes(routes!(complete_campaign))
         .routes(routes!(campaign_stats))
 }
 
@@ -351,6 +352,19 @@ async fn pause_campaign(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CampaignResponse>> {
     switch(&state, workspace, &id, CampaignStatus::Paused).await
+}
+
+/// End the campaign for good: no lead of it is attempted again, and it can no longer
+/// be activated. Its leads, conversations and statistics stay.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/complete", tag = "campaigns",
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn complete_campaign(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<CampaignResponse>> {
+    switch(&state, workspace, &id, CampaignStatus::Completed).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
