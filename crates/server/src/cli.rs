@@ -118,6 +118,13 @@ pub struct ServeArgs {
           default_value_t = crate::idempotency::DEFAULT_REQUEST_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idempotency_timeout_seconds: u64,
+    /// Days events are kept in the event log (`GET /api/v1/events`, the stream, replays)
+    /// before they are deleted; at least 2, since a delivery's retries need its event
+    /// for about 28 hours.
+    #[arg(long, env = "LEADLINE_EVENT_RETENTION_DAYS", value_name = "DAYS",
+          default_value_t = crate::event_retention::DEFAULT_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(i64::from(crate::event_retention::MIN_RETENTION_DAYS)..=36_500))]
+    pub event_retention_days: u32,
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

@@ -8,6 +8,7 @@ pub mod channel_providers;
 pub mod cli;
 pub mod dispatcher;
 pub mod error;
+pub mod event_retention;
 pub mod extract;
 pub mod idempotency;
 pub mod import;

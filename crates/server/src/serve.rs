@@ -3,8 +3,8 @@
 //! finish within the shutdown timeout, abort what is still running at the deadline,
 //! and close.
 //!
-//! The background workers (the dispatcher, the agent runner, the scheduler, the sweeper
-//! of expired idempotency keys) run under the [`supervisor`], which starts a worker
+//! The background workers (the dispatcher, the agent runner, the scheduler, the sweepers
+//! of expired idempotency keys and of events past their retention) run under the [`supervisor`], which starts a worker
 //! again after it panics.
 
 use std::net::SocketAddr;
@@ -27,6 +27,7 @@ use crate::auth::{KeyCache, key_cache};
 use crate::channel_providers::ChannelProviders;
 use crate::cli::ServeArgs;
 use crate::dispatcher::{self, DispatcherOptions};
+use crate::event_retention::{self, EventRetention};
 use crate::idempotency::{self, IdempotencyOptions};
 use crate::numbers::{NumberPools, SenderAssigner};
 use crate::rate_limit::{RateLimitOptions, RateLimits};
@@ -60,7 +61,8 @@ struct Worker {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stopped {
     /// The parts still busy at the deadline, whose tasks were aborted: `http` (requests
-    /// in flight), `dispatcher`, `agent`, `scheduler`, `idempotency_sweeper`.
+    /// in flight), `dispatcher`, `agent`, `scheduler`, `idempotency_sweeper`,
+    /// `event_retention`.
     pub abandoned: Vec<&'static str>,
 }
 
@@ -147,6 +149,8 @@ pub struct ServerOptions {
     pub rate_limits: RateLimitOptions,
     /// How long a request holding an `Idempotency-Key` may run.
     pub idempotency: IdempotencyOptions,
+    /// How long events are kept (`--event-retention-days`).
+    pub event_retention: EventRetention,
 }
 
 impl Default for ServerOptions {
@@ -162,6 +166,7 @@ impl Default for ServerOptions {
             outbound: OutboundPolicy::default(),
             rate_limits: RateLimitOptions::default(),
             idempotency: IdempotencyOptions::default(),
+            event_retention: EventRetention::default(),
         }
     }
 }
@@ -207,6 +212,7 @@ pub async fn start_with(
     let numbers = NumberPools::new(store.clone(), options.number_pool_ttl);
     let agent_wake = Arc::new(Notify::new());
     let keys = key_cache();
+    let shutdown = CancellationToken::new();
     let state = AppState::new(Services {
         store: store.clone(),
         keys: keys.clone(),
@@ -218,8 +224,8 @@ pub async fn start_with(
         numbers: numbers.clone(),
         agent_wake: agent_wake.clone(),
         idempotency: options.idempotency,
+        shutdown: shutdown.clone(),
     });
-    let shutdown = CancellationToken::new();
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
     tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));
     let stepped_dispatcher = options.without_dispatcher.then(|| {
@@ -288,8 +294,8 @@ struct Wakes {
     agent: Arc<Notify>,
 }
 
-/// Starts the dispatcher, the agent runner (when given), the scheduler and the sweeper
-/// of expired idempotency keys, each under the supervisor.
+/// Starts the dispatcher, the agent runner (when given), the scheduler, the sweeper of
+/// expired idempotency keys and that of old events, each under the supervisor.
 fn start_workers(
     store: Store,
     providers: ChannelProviders,
@@ -336,6 +342,17 @@ fn start_workers(
             )
         })
     };
+    let retention = {
+        let (store, token, keep) = (store.clone(), shutdown.clone(), options.event_retention);
+        supervisor::supervise("event_retention", shutdown.clone(), move || {
+            event_retention::run(
+                store.clone(),
+                keep,
+                event_retention::SWEEP_INTERVAL,
+                token.clone(),
+            )
+        })
+    };
     let scheduler = {
         let token = shutdown.clone();
         supervisor::supervise("scheduler", shutdown.clone(), move || {
@@ -364,6 +381,10 @@ fn start_workers(
         Worker {
             name: "idempotency_sweeper",
             task: sweeper,
+        },
+        Worker {
+            name: "event_retention",
+            task: retention,
         },
     ]);
     workers
@@ -403,6 +424,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         idempotency: IdempotencyOptions {
             request_timeout: Duration::from_secs(args.idempotency_timeout_seconds),
+        },
+        event_retention: EventRetention {
+            days: args.event_retention_days,
         },
         ..ServerOptions::default()
     };

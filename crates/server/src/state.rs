@@ -49,6 +49,9 @@ pub struct Services {
     pub agent_wake: Arc<Notify>,
     /// How long a request holding an `Idempotency-Key` may run.
     pub idempotency: crate::idempotency::IdempotencyOptions,
+    /// Fires when the server stops: answers that would otherwise never end (the event
+    /// stream) end then, so a stop does not wait for their clients.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl Services {

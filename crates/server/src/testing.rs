@@ -33,6 +33,7 @@ pub fn app_state(
         scheduler_wake: Arc::new(tokio::sync::Notify::new()),
         agent_wake: Arc::new(tokio::sync::Notify::new()),
         idempotency,
+        shutdown: tokio_util::sync::CancellationToken::new(),
     })
 }
 

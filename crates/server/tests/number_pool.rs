@@ -408,6 +408,19 @@ async fn pool_ramps_sticks_and_sheds_a_filtered_number(kind: leadline_store::Bac
         number["holdReason"].as_str().unwrap().contains("filter"),
         "{number}"
     );
+    // The health check's pause is told: its health changed, and it is paused.
+    let told: Vec<_> = common::event_log::EventLog::new(&pool.app)
+        .all(&pool.app)
+        .await
+        .into_iter()
+        .filter(|e| e.resource_id == pool.ids[NY])
+        .collect();
+    let kinds: Vec<&str> = told.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds, ["number.health_changed", "number.paused"]);
+    assert_eq!(
+        told[1].data, number,
+        "the event shows the number as the API does"
+    );
 
     pool.add_leads(&phones("212", 400, 2)).await;
     let sends = pool.wait_for_sends(19).await;

@@ -326,3 +326,39 @@ both_stores!(errors_are_served_as_documented, |app| {
         "{settings}"
     );
 });
+
+/// Every `$ref` names a schema the document holds: the webhooks' payloads are built
+/// from the same views as the answers, and must not point at schemas left out.
+#[test]
+fn every_reference_resolves() {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let document = document();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{target} is not a schema reference"));
+        assert!(
+            document["components"]["schemas"].get(name).is_some(),
+            "{target} does not resolve"
+        );
+    }
+    let webhooks = document["webhooks"].as_object().expect("webhooks");
+    assert_eq!(webhooks.len(), leadline_core::event::EventType::ALL.len());
+    let sent = &webhooks["message.sent"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ["properties"]["data"];
+    assert!(sent["properties"]["conversationId"].is_object(), "{sent}");
+}

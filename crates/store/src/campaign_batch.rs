@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leadline_core::channel::MessageProviderType;
+use leadline_core::event::{EventType, NewEvent};
 use leadline_core::numbers::Capability;
 use leadline_core::{ContactId, ConversationId, E164, JobId, PhoneNumberId, WorkspaceId};
 
@@ -30,7 +31,8 @@ use crate::bulk_reads::{in_list, list};
 use crate::conversations::{
     Conversation, PlannedConversation, PlannedOpening, conversation_columns,
 };
-use crate::leads::{Lead, LeadUpdate, lead_row};
+use crate::events::{record_events, resources};
+use crate::leads::{Lead, LeadUpdate, lead_columns, lead_row};
 use crate::messages::{bind_message, message_columns};
 use crate::outbox::{SEND_ATTEMPTS, Task};
 use crate::rows::{FromStoreRow, StoreRow, to_micros};
@@ -257,6 +259,11 @@ impl Store {
                     opened.insert(row.id("id")?);
                 }
             }
+            let mut events: Vec<NewEvent> = opening
+                .iter()
+                .filter(|c| opened.contains(&c.id))
+                .map(|c| resources::conversation(EventType::ConversationOpened, c, now))
+                .collect();
             let lost: Vec<ContactId> = batch
                 .attempts
                 .iter()
@@ -366,9 +373,16 @@ impl Store {
                         .push_bind(update.reason.clone())
                         .push_bind(update.conversation_id.map(|c| c.to_string()));
                 });
-                query.push(") AS v WHERE leads.id = v.column1");
-                query.build().execute(&mut *tx).await?;
+                query.push(concat!(") AS v WHERE leads.id = v.column1 RETURNING ", lead_columns!()));
+                let before: HashMap<_, &Lead> = chunk.iter().map(|(lead, _)| (lead.id, lead)).collect();
+                for row in query.build().fetch_all(&mut *tx).await? {
+                    let after = Lead::from_row(&row)?;
+                    if let Some(before) = before.get(&after.id) {
+                        events.extend(resources::lead_changes(before, &after, now));
+                    }
+                }
             }
+            record_events!(tx, &events, now);
             tx.commit().await?;
             Ok(BatchWritten::Written { attempted, opted_out })
         })

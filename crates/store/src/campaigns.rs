@@ -8,6 +8,7 @@ use leadline_core::campaign::{CampaignStatus, Opening, RetryInterval};
 use leadline_core::{CampaignId, ChannelId, WorkspaceId};
 
 use crate::backend::on_write;
+use crate::events::{record_events, resources};
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional, page_args, to_micros};
 use crate::{Store, StoreError};
 
@@ -156,16 +157,32 @@ impl Store {
         status: CampaignStatus,
     ) -> Result<Option<Campaign>, StoreError> {
         let now = self.clock.now();
-        on_write!(&self.backend, pool => {
-            sqlx::query("UPDATE campaigns SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4")
-                .bind(status.as_str())
-                .bind(to_micros(now))
-                .bind(workspace_id.to_string())
-                .bind(campaign_id.to_string())
-                .execute(pool)
-                .await?;
+        // Only a campaign whose status moves is written (and told of): setting the
+        // status it already has changes nothing.
+        let moved = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(concat!(
+                "UPDATE campaigns SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4 \
+                 AND status <> $1 RETURNING ", campaign_columns!()
+            ))
+            .bind(status.as_str())
+            .bind(to_micros(now))
+            .bind(workspace_id.to_string())
+            .bind(campaign_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let moved = row.as_ref().map(Campaign::from_row).transpose()?;
+            if let Some(campaign) = &moved {
+                let events: Vec<_> = resources::campaign(campaign, now).into_iter().collect();
+                record_events!(tx, &events, now);
+            }
+            tx.commit().await?;
+            moved
         });
-        self.campaign(workspace_id, campaign_id).await
+        match moved {
+            Some(campaign) => Ok(Some(campaign)),
+            None => self.campaign(workspace_id, campaign_id).await,
+        }
     }
 
     /// Deletes a campaign that has no leads; `Ok(false)` when it has some (or does not

@@ -17,6 +17,7 @@ use crate::StoreError;
 use crate::backend::{Backend, on_write};
 use crate::contacts::{ContactRecord, DefinitionsByWorkspace, contact_columns, read_contact};
 use crate::custom_attributes::read_definition;
+use crate::events::{record_events, resources};
 use crate::rows::{id, placeholders, to_micros};
 
 /// What the client sent for `customAttributes`.
@@ -262,10 +263,13 @@ pub(crate) async fn upsert_batch(
             None => ensured,
         };
         let mut current: HashMap<(WorkspaceId, String), (ContactRecord, bool)> = HashMap::with_capacity(keys.len());
+        let mut before: HashMap<(WorkspaceId, String), Option<ContactRecord>> = HashMap::with_capacity(keys.len());
         for row in rows {
             let record = read_contact(&row)?;
             let created = row.try_get::<i64, _>("updated_at")? == -1;
-            current.insert((record.workspace_id, record.cellphone.as_str().to_owned()), (record, created));
+            let key = (record.workspace_id, record.cellphone.as_str().to_owned());
+            before.insert(key.clone(), (!created).then(|| record.clone()));
+            current.insert(key, (record, created));
         }
 
         // 6. Merge in order; each caller sees the state right after its own upsert.
@@ -315,6 +319,8 @@ pub(crate) async fn upsert_batch(
             .collect();
         let query = sqlx::query(statements.write_rows).bind(serde_json::to_string(&rows).expect("rows serialize"));
         query.execute(&mut *tx).await?;
+        let events = resources::upserted_contacts(batch, &before, &current, &definitions, now);
+        record_events!(tx, &events, now);
         tx.commit().await?;
         Ok(outcomes)
     })

@@ -8,6 +8,7 @@
 //! endpoint committed before the change receives its events, whichever node made it.
 
 mod read;
+pub(crate) mod resources;
 pub(crate) mod write;
 
 pub use read::{EventQuery, StoredEvent};

@@ -4,10 +4,12 @@
 use chrono::{DateTime, Utc};
 use leadline_core::ConversationId;
 use leadline_core::MessageId;
+use leadline_core::event::EventType;
 use leadline_core::message::{Direction, MessageStatus, MessageType};
 
 use crate::backend::on_write;
 use crate::conversations::Conversation;
+use crate::events::{record_events, resources};
 use crate::messages::{CallDetails, INSERT_MESSAGE, Message, bind_message};
 use crate::rows::fetch_optional;
 use crate::{Store, StoreError};
@@ -55,10 +57,19 @@ impl Store {
             from_number_id: None,
             from_number: None,
         };
-        let result = on_write!(&self.backend, pool => {
-            bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(pool).await.map(|_| ())
+        let logged = [resources::message(EventType::CallLogged, &message, now)];
+        let result: Result<(), StoreError> = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            match bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await {
+                Ok(_) => {
+                    record_events!(tx, &logged, now);
+                    tx.commit().await?;
+                    Ok(())
+                }
+                Err(error) => Err(error.into()),
+            }
         });
-        match result.map_err(StoreError::from) {
+        match result {
             Ok(()) => Ok((message, true)),
             Err(error) if error.is_duplicate_of("alt_id") => {
                 let alt = alt_id.expect("only alt ids are unique");

@@ -5,15 +5,19 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use leadline_core::campaign::{LeadDecision, LeadStatus};
+use leadline_core::event::EventType;
 use leadline_core::{CampaignId, ContactId, ConversationId, E164, LeadId, WorkspaceId};
 
 use crate::backend::on_write;
 use crate::campaigns::Campaign;
 use crate::contacts::ContactUpsert;
+use crate::events::{record_events, resources};
 use crate::rows::{
     Arg, FromStoreRow, StoreRow, fetch_all, fetch_all_on_writer, fetch_optional, to_micros,
 };
 use crate::{Store, StoreError};
+
+mod bulk;
 
 /// How many attempt instants a lead keeps: enough for any frequency cap.
 const KEPT_ATTEMPT_TIMES: usize = 10;
@@ -71,6 +75,7 @@ macro_rules! lead_columns {
          conversation_id, created_at, updated_at"
     };
 }
+pub(crate) use lead_columns;
 
 impl FromStoreRow for Lead {
     fn from_row(row: &impl StoreRow) -> Result<Self, StoreError> {
@@ -137,14 +142,15 @@ impl Store {
         let now = self.clock.now();
         let id = LeadId::new();
         let call_data = serde_json::to_string(&new.call_data).expect("strings serialize");
-        let stored_id: String = on_write!(&self.backend, pool => {
+        let lead: Lead = on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
             let row = sqlx::query(concat!(
                 "INSERT INTO leads (", lead_columns!(), ") \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'New', 0, '[]', $9, NULL, NULL, NULL, NULL, $9, $9) \
                  ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
                  contact_id = excluded.contact_id, phone_number = excluded.phone_number, \
                  time_zone = excluded.time_zone, call_data = excluded.call_data, updated_at = excluded.updated_at \
-                 RETURNING id"
+                 RETURNING ", lead_columns!()
             ))
             .bind(id.to_string())
             .bind(campaign.workspace_id.to_string())
@@ -155,16 +161,17 @@ impl Store {
             .bind(new.time_zone.as_deref())
             .bind(&call_data)
             .bind(to_micros(now))
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await?;
-            row.text("id")?
+            let lead = Lead::from_row(&row)?;
+            if lead.id == id {
+                let added = [resources::lead(EventType::LeadAdded, &lead, now)];
+                record_events!(tx, &added, now);
+            }
+            tx.commit().await?;
+            lead
         });
-        let created = stored_id == id.to_string();
-        let stored_id: LeadId = crate::rows::id("leads.id", &stored_id)?;
-        let lead = self
-            .lead(campaign.workspace_id, stored_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("lead {stored_id} vanished")))?;
+        let created = lead.id == id;
         Ok((lead, created))
     }
 
@@ -256,11 +263,13 @@ impl Store {
         let now = self.clock.now();
         let (attempts, times) = lead_row(lead, &update);
         on_write!(&self.backend, pool => {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let row = sqlx::query(concat!(
                 "UPDATE leads SET status = $1, attempts = $2, attempt_times = $3, next_attempt_at = $4, \
                  last_decision = $5, last_decision_reason = $6, last_decision_at = $7, \
-                 conversation_id = COALESCE($8, conversation_id), updated_at = $7 WHERE id = $9",
-            )
+                 conversation_id = COALESCE($8, conversation_id), updated_at = $7 WHERE id = $9 RETURNING ",
+                lead_columns!()
+            ))
             .bind(update.status.as_str())
             .bind(attempts)
             .bind(times)
@@ -270,8 +279,13 @@ impl Store {
             .bind(to_micros(now))
             .bind(update.conversation_id.map(|c| c.to_string()))
             .bind(lead.id.to_string())
-            .execute(pool)
+            .fetch_optional(&mut *tx)
             .await?;
+            if let Some(row) = row {
+                let events = resources::lead_changes(lead, &Lead::from_row(&row)?, now);
+                record_events!(tx, &events, now);
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -346,135 +360,6 @@ impl Store {
              ORDER BY id LIMIT 1"
         );
         fetch_optional(&self.backend, sql, vec![conversation_id.to_string().into()]).await
-    }
-}
-
-/// The set-based statements of a bulk add, per database: each takes its rows as one
-/// JSON parameter (see `contact_upsert` for why).
-struct BulkSql {
-    /// `$1` = `[[id, workspace_id, cellphone], …]`, `$2` = now.
-    ensure_contacts: &'static str,
-    /// `$1` = `[workspace_id]`… reads `cellphone → id` for `$2` = `[cellphone, …]`.
-    contact_ids: &'static str,
-    /// `$1` = `[[id, workspace_id, campaign_id, contact_id, phone, external_id, zone, call_data], …]`, `$2` = now.
-    insert_leads: &'static str,
-}
-
-const SQLITE_BULK: BulkSql = BulkSql {
-    ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
-        SELECT value ->> 0, value ->> 1, value ->> 2, '{}', 'PARTIAL', $2, $2 FROM json_each($1) WHERE true \
-        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
-    // CROSS JOIN keeps json_each as the outer loop (SQLite does not reorder it), so
-    // each key is one probe of the unique index; a plain JOIN let the planner scan the
-    // contacts and re-read the JSON for each of them.
-    contact_ids: "SELECT contacts.id AS id, contacts.cellphone AS cellphone FROM json_each($2) AS k \
-        CROSS JOIN contacts WHERE contacts.workspace_id = $1 AND contacts.cellphone = k.value",
-    insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
-        call_data, status, attempts, attempt_times, next_attempt_at, created_at, updated_at) \
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, \
-               'New', 0, '[]', $2, $2, $2 FROM json_each($1) WHERE true \
-        ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
-        contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
-        call_data = excluded.call_data, updated_at = excluded.updated_at \
-        RETURNING id",
-};
-
-const POSTGRES_BULK: BulkSql = BulkSql {
-    ensure_contacts: "INSERT INTO contacts (id, workspace_id, cellphone, custom_attributes, contact_type, created_at, updated_at) \
-        SELECT r ->> 0, r ->> 1, r ->> 2, '{}', 'PARTIAL', $2, $2 FROM jsonb_array_elements($1::jsonb) AS r \
-        ON CONFLICT (workspace_id, cellphone) DO NOTHING",
-    contact_ids: "SELECT c.id AS id, c.cellphone AS cellphone FROM json_array_elements_text($2::json) AS k(phone), \
-        LATERAL (SELECT id, cellphone FROM contacts WHERE workspace_id = $1 AND cellphone = k.phone) AS c",
-    insert_leads: "INSERT INTO leads (id, workspace_id, campaign_id, contact_id, phone_number, external_id, time_zone, \
-        call_data, status, attempts, attempt_times, next_attempt_at, created_at, updated_at) \
-        SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, \
-               'New', 0, '[]', $2, $2, $2 FROM jsonb_array_elements($1::jsonb) AS r \
-        ON CONFLICT (campaign_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET \
-        contact_id = excluded.contact_id, phone_number = excluded.phone_number, time_zone = excluded.time_zone, \
-        call_data = excluded.call_data, updated_at = excluded.updated_at \
-        RETURNING id",
-};
-
-impl Store {
-    /// Adds many leads to `campaign` in one transaction, set-based: the missing
-    /// contacts are created in one statement and the leads written in another. Leads
-    /// repeating an `external_id` update the earlier lead, as [`Store::add_lead`] does
-    /// (within one call, the last row with an external id wins). Returns how many
-    /// rows were written.
-    pub async fn add_leads(
-        &self,
-        campaign: &Campaign,
-        leads: &[NewLead],
-    ) -> Result<usize, StoreError> {
-        if leads.is_empty() {
-            return Ok(0);
-        }
-        let now = to_micros(self.clock.now());
-        let workspace = campaign.workspace_id.to_string();
-        let mut seen_external = std::collections::HashSet::new();
-        let mut keep: Vec<&NewLead> = Vec::with_capacity(leads.len());
-        for lead in leads.iter().rev() {
-            if lead
-                .external_id
-                .as_ref()
-                .is_none_or(|id| seen_external.insert(id.as_str()))
-            {
-                keep.push(lead);
-            }
-        }
-        keep.reverse();
-        let mut cellphones: Vec<&str> = keep.iter().map(|l| l.phone_number.as_str()).collect();
-        cellphones.sort_unstable();
-        cellphones.dedup();
-        let new_contacts: Vec<(String, &str, &str)> = cellphones
-            .iter()
-            .map(|c| (ContactId::new().to_string(), workspace.as_str(), *c))
-            .collect();
-        let sql = match &self.backend {
-            crate::Backend::Sqlite { .. } => &SQLITE_BULK,
-            crate::Backend::Postgres(_) => &POSTGRES_BULK,
-        };
-        let written = on_write!(&self.backend, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(sql.ensure_contacts)
-                .bind(serde_json::to_string(&new_contacts).expect("rows serialize"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let mut contact_ids = std::collections::HashMap::with_capacity(cellphones.len());
-            for row in sqlx::query(sql.contact_ids)
-                .bind(&workspace)
-                .bind(serde_json::to_string(&cellphones).expect("rows serialize"))
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                contact_ids.insert(row.text("cellphone")?, row.text("id")?);
-            }
-            let rows: Vec<serde_json::Value> = keep
-                .iter()
-                .map(|lead| {
-                    serde_json::json!([
-                        LeadId::new().to_string(),
-                        workspace,
-                        campaign.id.to_string(),
-                        contact_ids.get(lead.phone_number.as_str()),
-                        lead.phone_number.as_str(),
-                        lead.external_id,
-                        lead.time_zone,
-                        serde_json::to_string(&lead.call_data).expect("strings serialize"),
-                    ])
-                })
-                .collect();
-            let written = sqlx::query(sql.insert_leads)
-                .bind(serde_json::to_string(&rows).expect("rows serialize"))
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?
-                .len();
-            tx.commit().await?;
-            written
-        });
-        Ok(written)
     }
 }
 

@@ -44,6 +44,7 @@ pub mod sources;
 pub mod teams;
 pub mod templates;
 pub mod users;
+pub mod views;
 pub mod webhook_endpoints;
 pub mod workspaces;
 

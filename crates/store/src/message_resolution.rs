@@ -13,6 +13,7 @@ use leadline_core::message::{MessageStatus, SendResolution};
 use leadline_core::{MessageId, WorkspaceId};
 
 use crate::backend::on_write;
+use crate::events::{record_events, resources};
 use crate::messages::{Message, message_columns};
 use crate::outbox::queue_send_job;
 use crate::rows::{FromStoreRow, StoreRow, to_micros};
@@ -124,6 +125,12 @@ impl Store {
                     if resolution == SendResolution::Resend {
                         queue_send_job!(&mut *tx, &message, now, now);
                     }
+                    // Marked sent or failed by a person: told as the dispatcher's
+                    // outcome would have been. A resend is told when it goes out.
+                    let events: Vec<_> = resources::message_status(MessageStatus::Uncertain, &message, now)
+                        .into_iter()
+                        .collect();
+                    record_events!(tx, &events, now);
                     ResolveOutcome::Resolved(Box::new(message))
                 }
                 None => {

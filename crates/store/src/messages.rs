@@ -10,9 +10,12 @@ use leadline_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, status_event, tally};
 use crate::rows::{FromStoreRow, StoreRow, fetch_all, fetch_optional};
+
+mod reports;
+
 use crate::{Store, StoreError};
+pub use reports::InboundFiled;
 
 /// The template a message was rendered from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,164 +308,5 @@ impl Store {
             vec![channel_id.to_string().into(), value.into()],
         )
         .await
-    }
-}
-
-/// How filing an inbound message went.
-#[derive(Debug, Clone)]
-pub enum InboundFiled {
-    /// Written now, with its conversation's last inbound time and the agent's task.
-    Filed,
-    /// Its provider reported it before (a moment ago, perhaps to another node): this is
-    /// the message stored then; nothing was written.
-    Duplicate(Box<Message>),
-}
-
-impl Store {
-    /// Applies a provider's delivery report. Reports that would move the message back
-    /// (a late `sent` after `delivered`) or repeat its state change nothing; the
-    /// message is returned either way, `None` when no message matches.
-    pub async fn apply_message_status(
-        &self,
-        channel_id: ChannelId,
-        key: &MessageKey,
-        reported: MessageStatus,
-        error_code: Option<&str>,
-    ) -> Result<Option<Message>, StoreError> {
-        // Two reports of one message may race; the status guard in the UPDATE makes the
-        // loser re-read and decide again.
-        for _ in 0..3 {
-            let Some(message) = self.message_of_channel(channel_id, key).await? else {
-                return Ok(None);
-            };
-            let Some(next) = message.status.advance(reported) else {
-                return Ok(Some(message));
-            };
-            let now = self.clock.now();
-            let delivered_at = matches!(next, MessageStatus::Delivered | MessageStatus::Read)
-                .then_some(now)
-                .or(message.delivered_at);
-            // Counted for the message's number in the same transaction as the change,
-            // and only when this report is the one that made it: a repeat counts nothing.
-            let event = status_event(
-                message.from_number_id,
-                message.status,
-                next,
-                error_code,
-                now,
-            );
-            let outcomes = tally(event.as_slice());
-            let changed = crate::backend::on_write!(&self.backend, pool => {
-                let mut tx = pool.begin().await?;
-                let changed = sqlx::query(
-                    "UPDATE messages SET status = $1, delivered_at = $2, error_code = $3, updated_at = $4 \
-                     WHERE id = $5 AND status = $6",
-                )
-                .bind(next.as_str())
-                .bind(delivered_at.map(crate::rows::to_micros))
-                .bind(if next == MessageStatus::Failed { error_code } else { message.error_code.as_deref() })
-                .bind(crate::rows::to_micros(now))
-                .bind(message.id.to_string())
-                .bind(message.status.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed == 1 {
-                    add_outcomes!(&mut *tx, &outcomes);
-                }
-                tx.commit().await?;
-                changed
-            });
-            if changed == 1 {
-                return self.message(message.workspace_id, message.id).await;
-            }
-        }
-        Err(StoreError::WriteFailed(
-            "the message kept changing under concurrent reports".into(),
-        ))
-    }
-
-    /// Applies a provider's call progress report.
-    pub async fn apply_call_status(
-        &self,
-        channel_id: ChannelId,
-        key: &MessageKey,
-        status: CallStatus,
-        duration_seconds: Option<i64>,
-    ) -> Result<Option<Message>, StoreError> {
-        let Some(message) = self.message_of_channel(channel_id, key).await? else {
-            return Ok(None);
-        };
-        let now = self.clock.now();
-        crate::backend::on_write!(&self.backend, pool => {
-            sqlx::query(
-                "UPDATE messages SET call_status = $1, call_duration = COALESCE($2, call_duration), updated_at = $3 \
-                 WHERE id = $4",
-            )
-            .bind(status.as_str())
-            .bind(duration_seconds)
-            .bind(crate::rows::to_micros(now))
-            .bind(message.id.to_string())
-            .execute(pool)
-            .await?;
-        });
-        self.message(message.workspace_id, message.id).await
-    }
-
-    /// Writes `message`, which a lead wrote in `conversation`, in one transaction with
-    /// the conversation's last inbound time, the reply counted for the number the
-    /// conversation sticks to, and the agent's task. A provider id already stored on
-    /// the message's channel is refused by its unique index, so reports of one message
-    /// racing each other (a webhook retried to another node) write it once; the others
-    /// get [`InboundFiled::Duplicate`] with the stored message.
-    pub async fn file_inbound(
-        &self,
-        conversation: &crate::conversations::Conversation,
-        message: &Message,
-    ) -> Result<InboundFiled, StoreError> {
-        let now = message.created_at;
-        // A reply counts for the number the conversation sticks to, with the message, so
-        // a repeat the provider sends (refused by the unique provider id) counts nothing.
-        let reply = conversation.sticky_number_id.map(|number| NumberEvent {
-            phone_number_id: number,
-            at: now,
-            kind: NumberEventKind::Reply,
-        });
-        let outcomes = tally(reply.as_slice());
-        let inserted = crate::backend::on_write!(&self.backend, pool => {
-            let mut tx = pool.begin().await?;
-            match bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await {
-                Ok(_) => {
-                    add_outcomes!(&mut *tx, &outcomes);
-                    sqlx::query("UPDATE conversations SET last_inbound_at = $1 WHERE id = $2")
-                        .bind(crate::rows::to_micros(now))
-                        .bind(conversation.id.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    // The agent (and the opt-out handling) reads it: its task is written
-                    // with it, so no crash can leave it unread.
-                    crate::agent::enqueue_agent_task!(&mut *tx, conversation, now);
-                    tx.commit().await?;
-                    Ok(())
-                }
-                Err(error) => Err(error),
-            }
-        });
-        match inserted.map_err(StoreError::from) {
-            Ok(()) => Ok(InboundFiled::Filed),
-            // PostgreSQL names the index, SQLite the columns.
-            Err(error)
-                if error.is_duplicate_of("messages_by_provider_id")
-                    || error.is_duplicate_of("provider_message_id") =>
-            {
-                let provider_id = message.provider_message_id.clone().unwrap_or_default();
-                let stored = self
-                    .message_of_channel(message.channel_id, &MessageKey::ProviderId(provider_id))
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("duplicate inbound vanished".into()))?;
-                Ok(InboundFiled::Duplicate(Box::new(stored)))
-            }
-            Err(error) => Err(error),
-        }
     }
 }

@@ -34,8 +34,9 @@ impl FromStoreRow for OptOut {
     }
 }
 
-/// Records an opt-out inside a transaction (`$tx` is `&mut Transaction`) and counts it
-/// for the pool number that last reached the contact when it is new.
+/// Records an opt-out inside a transaction (`$tx` is `&mut Transaction`); when it is
+/// new, writes its `opt_out.recorded` event and counts it for the pool number that last
+/// reached the contact.
 macro_rules! insert_opt_out {
     ($tx:expr, $workspace_id:expr, $contact_id:expr, $channel_type:expr, $source:expr, $evidence:expr, $message_id:expr, $now:expr) => {{
         let workspace_id: leadline_core::WorkspaceId = $workspace_id;
@@ -57,6 +58,20 @@ macro_rules! insert_opt_out {
         .execute(&mut **$tx)
         .await?
         .rows_affected();
+        if added == 1 {
+            let recorded = $crate::opt_outs::OptOut {
+                contact_id,
+                channel_type,
+                source: $source.to_owned(),
+                evidence: $evidence.map(str::to_owned),
+                message_id,
+                opted_out_at: now,
+            };
+            let events = [$crate::events::resources::opt_out(
+                leadline_core::event::EventType::OptOutRecorded, workspace_id, &recorded, now)];
+            let conn = &mut **$tx;
+            $crate::events::record_events!(conn, &events, now);
+        }
         // WhatsApp sends from the channel's business number, never the pool's.
         if added == 1 && channel_type != leadline_core::channel::MessageProviderType::Whatsapp {
             let number: Option<leadline_core::PhoneNumberId> = sqlx::query(
@@ -80,6 +95,38 @@ macro_rules! insert_opt_out {
     }};
 }
 pub(crate) use insert_opt_out;
+
+/// Lifts an opt-out inside a transaction (`$tx` is `&mut Transaction`) and, when there
+/// was one, writes its `opt_out.revoked` event with the record as it was. Evaluates to
+/// whether there was one.
+macro_rules! delete_opt_out {
+    ($tx:expr, $contact_id:expr, $channel_type:expr, $now:expr) => {{
+        let contact_id: leadline_core::ContactId = $contact_id;
+        let channel_type: leadline_core::channel::MessageProviderType = $channel_type;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let row = sqlx::query(
+            "DELETE FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2 \
+             RETURNING workspace_id, contact_id, channel_type, source, evidence, message_id, opted_out_at",
+        )
+        .bind(contact_id.to_string())
+        .bind(channel_type.as_str())
+        .fetch_optional(&mut **$tx)
+        .await?;
+        match row {
+            Some(row) => {
+                let removed = <$crate::opt_outs::OptOut as $crate::rows::FromStoreRow>::from_row(&row)?;
+                let workspace_id = $crate::rows::StoreRow::id(&row, "workspace_id")?;
+                let events = [$crate::events::resources::opt_out(
+                    leadline_core::event::EventType::OptOutRevoked, workspace_id, &removed, now)];
+                let conn = &mut **$tx;
+                $crate::events::record_events!(conn, &events, now);
+                true
+            }
+            None => false,
+        }
+    }};
+}
+pub(crate) use delete_opt_out;
 
 impl Store {
     /// Records an opt-out; a contact already opted out on that channel type keeps its
@@ -110,15 +157,13 @@ impl Store {
         contact_id: ContactId,
         channel_type: MessageProviderType,
     ) -> Result<bool, StoreError> {
-        let removed = on_write!(&self.backend, pool => {
-            sqlx::query("DELETE FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2")
-                .bind(contact_id.to_string())
-                .bind(channel_type.as_str())
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(removed > 0)
+        let now = self.clock.now();
+        on_write!(&self.backend, pool => {
+            let mut tx = pool.begin().await?;
+            let removed = delete_opt_out!(&mut tx, contact_id, channel_type, now);
+            tx.commit().await?;
+            Ok(removed)
+        })
     }
 
     /// The contact's opt-out on a channel type, if any.

@@ -11,6 +11,7 @@
 // First: its `write_assignments!` is used below.
 #[macro_use]
 mod assignments;
+mod holds;
 mod lookups;
 mod pool;
 
@@ -86,7 +87,7 @@ macro_rules! phone_number_columns {
          last_used_at, created_at, updated_at"
     };
 }
-use phone_number_columns;
+pub(crate) use phone_number_columns;
 
 const DAY_FORMAT: &str = "%Y-%m-%d";
 
@@ -282,45 +283,6 @@ impl Store {
             updated > 0
         });
         Ok(found)
-    }
-
-    /// Puts a hold on a number or lifts it ([`Hold::None`]); `held_at` is now while
-    /// held. `None` when there is no such number.
-    pub async fn set_phone_number_hold(
-        &self,
-        workspace_id: WorkspaceId,
-        id: PhoneNumberId,
-        hold: Hold,
-    ) -> Result<Option<PhoneNumber>, StoreError> {
-        let now = to_micros(self.clock.now());
-        let (state, reason, automatic) = match &hold {
-            Hold::None => (None, None, false),
-            Hold::Paused { reason, automatic } => {
-                (Some("PAUSED"), Some(reason.as_str()), *automatic)
-            }
-            Hold::Blocked { reason } => (Some("BLOCKED"), Some(reason.as_str()), false),
-        };
-        let held_at = state.map(|_| now);
-        let updated = on_write!(&self.backend, pool => {
-            sqlx::query(
-                "UPDATE phone_numbers SET hold = $1, hold_reason = $2, hold_automatic = $3, held_at = $4, \
-                 updated_at = $5 WHERE workspace_id = $6 AND id = $7",
-            )
-            .bind(state)
-            .bind(reason)
-            .bind(automatic)
-            .bind(held_at)
-            .bind(now)
-            .bind(workspace_id.to_string())
-            .bind(id.to_string())
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        if updated == 0 {
-            return Ok(None);
-        }
-        self.phone_number(workspace_id, id).await
     }
 
     /// Deletes a number; contacts assigned to it lose the assignment in the same

@@ -1,6 +1,8 @@
 //! Keeping every stored secret sealed under the current key: the start-up sweep that
 //! seals legacy clear-text values, the check that no stored value needs a key this
-//! process lacks, and the batches of `leadline secrets rotate`.
+//! process lacks, and the batches of `leadline secrets rotate`. The secrets are the
+//! channels' credentials, the workspaces' LLM keys and the webhook endpoints' signing
+//! secrets (the current one and the previous one of a rotation).
 //!
 //! Legacy values are sealed at start-up rather than when next read or written: a
 //! channel that is seldom used would otherwise keep its token in clear indefinitely,
@@ -98,6 +100,7 @@ pub enum ResealScope {
 pub struct ResealCursor {
     channel: String,
     workspace: String,
+    pub(crate) webhook_endpoint: String,
 }
 
 const CHANNELS_LEGACY: &str = "SELECT id, workspace_id, secrets, secrets_key_id FROM channels \
@@ -112,9 +115,14 @@ const LLM_KEYS_NOT_PRIMARY: &str = "SELECT id, agent_settings, llm_api_key, llm_
 const COUNT_TO_RESEAL: &str = "SELECT \
      (SELECT COUNT(*) FROM channels WHERE secrets_key_id IS NULL OR secrets_key_id <> $1) + \
      (SELECT COUNT(*) FROM workspaces WHERE (llm_api_key IS NOT NULL AND llm_api_key_id <> $1) \
-        OR (llm_api_key IS NULL AND agent_settings LIKE '%\"apiKey\"%')) AS n";
+        OR (llm_api_key IS NULL AND agent_settings LIKE '%\"apiKey\"%')) + \
+     (SELECT COUNT(*) FROM webhook_endpoints WHERE secret_key_id <> $1 \
+        OR (previous_secret IS NOT NULL AND previous_secret_key_id <> $1)) AS n";
 const KEY_IDS_IN_USE: &str = "SELECT DISTINCT secrets_key_id AS kid FROM channels WHERE secrets_key_id IS NOT NULL \
-     UNION SELECT DISTINCT llm_api_key_id AS kid FROM workspaces WHERE llm_api_key_id IS NOT NULL";
+     UNION SELECT DISTINCT llm_api_key_id AS kid FROM workspaces WHERE llm_api_key_id IS NOT NULL \
+     UNION SELECT DISTINCT secret_key_id AS kid FROM webhook_endpoints \
+     UNION SELECT DISTINCT previous_secret_key_id AS kid FROM webhook_endpoints \
+        WHERE previous_secret IS NOT NULL AND previous_secret_key_id IS NOT NULL";
 
 impl Store {
     /// What a server does with the stored secrets before it serves: refuses (with
@@ -173,9 +181,10 @@ impl Store {
         Ok(rows.first().map_or(0, |row| row.0.max(0) as u64))
     }
 
-    /// Re-seals the next `limit` channel secrets and `limit` LLM keys of `scope`
-    /// after `cursor` under the primary key, and moves the cursor. `seen == 0` means
-    /// the pass is over.
+    /// Re-seals the next `limit` channel secrets, `limit` LLM keys and (for a
+    /// rotation; webhook secrets were never stored in clear) `limit` webhook endpoints'
+    /// secrets of `scope` after `cursor` under the primary key, and moves the cursor.
+    /// `seen == 0` means the pass is over.
     pub async fn reseal_batch(
         &self,
         scope: ResealScope,
@@ -225,6 +234,13 @@ impl Store {
             pass.seen += 1;
             cursor.workspace = row.id.to_string();
             pass.resealed += self.reseal_llm_key(row).await?;
+        }
+        if scope == ResealScope::NotPrimary {
+            let webhooks = self
+                .reseal_webhook_secrets(&primary, &mut cursor.webhook_endpoint, limit)
+                .await?;
+            pass.seen += webhooks.seen;
+            pass.resealed += webhooks.resealed;
         }
         Ok(pass)
     }

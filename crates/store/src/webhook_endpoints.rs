@@ -4,6 +4,7 @@
 //! been failing, and why leadline disabled it.
 
 pub(crate) mod attempts;
+mod reseal;
 mod targets;
 
 pub(crate) use attempts::write_webhook_attempts;

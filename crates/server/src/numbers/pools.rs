@@ -247,7 +247,7 @@ impl NumberPools {
             );
             if let Some(held) = self
                 .store
-                .set_phone_number_hold(workspace_id, number.id, hold)
+                .hold_phone_number_on_health(workspace_id, number.id, hold)
                 .await?
             {
                 number = held;

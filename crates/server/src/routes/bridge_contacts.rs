@@ -100,8 +100,8 @@ async fn upsert_partial_contact(
     let upsert = validate(workspace_id, body)?;
     let upserted = state.store.upsert_contact(upsert).await??;
     tracing::debug!(contact = %upserted.contact.id, created = upserted.created, "contact upserted");
-    Ok(axum::Json(ContactResponse::new(
-        upserted.contact,
+    Ok(axum::Json(leadline_store::views::contact_view(
+        &upserted.contact,
         &upserted.definitions,
     )))
 }

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_campaign, update_campaign, delete_campaign))
         .routes(routes!(activate_campaign))
         .routes(routes!(pause_campaign))
+        .routes(routes!(complete_campaign))
         .routes(routes!(campaign_stats))
 }
 
@@ -83,53 +84,7 @@ pub struct CampaignRequest {
     concurrency: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CampaignResponse {
-    id: String,
-    workspace_id: String,
-    name: String,
-    channel_id: String,
-    default_time_zone: String,
-    default_country: String,
-    calling_hours: Vec<CallingWindowInput>,
-    max_attempts: u32,
-    retry_interval: RetryInterval,
-    opening_template: Option<String>,
-    opening_template_params: Vec<String>,
-    opening_script: Option<String>,
-    /// The callData variables every lead must carry.
-    required_variables: Vec<String>,
-    concurrency: u32,
-    status: CampaignStatus,
-    created_at: String,
-    updated_at: String,
-}
-
-impl CampaignResponse {
-    fn new(campaign: Campaign) -> Self {
-        let opening = campaign.fields.opening;
-        Self {
-            required_variables: opening.required_variables(),
-            id: campaign.id.to_string(),
-            workspace_id: campaign.workspace_id.to_string(),
-            name: campaign.fields.name,
-            channel_id: campaign.fields.channel_id.to_string(),
-            default_time_zone: campaign.fields.default_time_zone,
-            default_country: campaign.fields.default_country,
-            calling_hours: campaign.fields.calling_hours,
-            max_attempts: campaign.fields.max_attempts,
-            retry_interval: campaign.fields.retry_interval,
-            opening_template: campaign.fields.opening_template,
-            opening_template_params: opening.template_params,
-            opening_script: opening.script,
-            concurrency: campaign.fields.concurrency,
-            status: campaign.status,
-            created_at: timestamp(campaign.created_at),
-            updated_at: timestamp(campaign.updated_at),
-        }
-    }
-}
+pub use leadline_core::views::CampaignView as CampaignResponse;
 
 /// Checks a campaign request against the rules and the workspace's channels and
 /// templates.
@@ -256,7 +211,7 @@ async fn create_campaign(
     tracing::info!(campaign = %campaign.id, "campaign created");
     Ok((
         StatusCode::CREATED,
-        axum::Json(CampaignResponse::new(campaign)),
+        axum::Json(CampaignResponse::from(campaign)),
     ))
 }
 
@@ -272,7 +227,7 @@ async fn list_campaigns(
     let after: Option<CampaignId> = page.cursor()?;
     let campaigns = state.store.list_campaigns(workspace, after, limit).await?;
     Ok(axum::Json(Page::new(
-        campaigns.into_iter().map(CampaignResponse::new).collect(),
+        campaigns.into_iter().map(CampaignResponse::from).collect(),
         limit,
         |c| c.id.clone(),
     )))
@@ -304,7 +259,7 @@ async fn get_campaign(
     Authenticated(workspace): Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CampaignResponse>> {
-    Ok(axum::Json(CampaignResponse::new(
+    Ok(axum::Json(CampaignResponse::from(
         load_campaign(&state, workspace, &id).await?,
     )))
 }
@@ -326,7 +281,7 @@ async fn update_campaign(
         .update_campaign(workspace, campaign.id, fields)
         .await?
         .ok_or_else(|| ApiError::not_found("the campaign was deleted meanwhile"))?;
-    Ok(axum::Json(CampaignResponse::new(updated)))
+    Ok(axum::Json(CampaignResponse::from(updated)))
 }
 
 /// Delete a campaign that has no leads yet (a campaign with leads keeps their history:
@@ -370,7 +325,7 @@ async fn switch(
         .await?
         .ok_or_else(|| ApiError::not_found("the campaign was deleted meanwhile"))?;
     tracing::info!(campaign = %updated.id, status = %updated.status, "campaign status changed");
-    Ok(axum::Json(CampaignResponse::new(updated)))
+    Ok(axum::Json(CampaignResponse::from(updated)))
 }
 
 /// Start (or resume) working the campaign's leads.
@@ -397,6 +352,19 @@ async fn pause_campaign(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<CampaignResponse>> {
     switch(&state, workspace, &id, CampaignStatus::Paused).await
+}
+
+/// End the campaign for good: no lead of it is attempted again, and it can no longer
+/// be activated. Its leads, conversations and statistics stay.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/complete", tag = "campaigns",
+    params(("id" = String, Path, description = "The campaign's id")),
+    responses((status = 200, body = CampaignResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn complete_campaign(
+    State(state): State<AppState>,
+    Authenticated(workspace): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<CampaignResponse>> {
+    switch(&state, workspace, &id, CampaignStatus::Completed).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]

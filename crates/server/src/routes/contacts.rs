@@ -2,18 +2,17 @@
 //! endpoint (`bridge_contacts`), which this module's [`ContactResponse`] also answers.
 
 use axum::extract::{Path, State};
-use leadline_core::contact::{ContactType, LanguageCode};
-use leadline_core::custom_attribute::{self, AttributeDefinition};
 use leadline_core::{ContactId, E164};
-use leadline_store::contacts::{ContactFilter, ContactRecord};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use leadline_store::contacts::ContactFilter;
+use leadline_store::views::contact_view;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, path_id, timestamp};
+use crate::extract::{ApiQuery, path_id};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -23,56 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_contact))
 }
 
-/// A contact as the Bridge API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContactResponse {
-    id: String,
-    workspace_id: String,
-    #[serde(rename = "type")]
-    contact_type: ContactType,
-    created_at: String,
-    updated_at: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    cellphone: Option<String>,
-    custom_attributes: Vec<CustomAttributeValue>,
-    language_code: Option<LanguageCode>,
-    /// The id of the user who owns this contact.
-    owner_id: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CustomAttributeValue {
-    key: String,
-    /// Open attributes: their text; closed ones: the chosen options' labels.
-    values: Vec<String>,
-}
-
-impl ContactResponse {
-    pub fn new(contact: ContactRecord, definitions: &[AttributeDefinition]) -> Self {
-        let custom_attributes =
-            custom_attribute::display_values(&contact.fields.attributes, definitions)
-                .into_iter()
-                .map(|(key, values)| CustomAttributeValue { key, values })
-                .collect();
-        Self {
-            id: contact.id.to_string(),
-            workspace_id: contact.workspace_id.to_string(),
-            contact_type: contact.contact_type,
-            created_at: timestamp(contact.created_at),
-            updated_at: timestamp(contact.updated_at),
-            first_name: contact.fields.first_name,
-            last_name: contact.fields.last_name,
-            email: contact.fields.email.map(|e| e.to_string()),
-            cellphone: Some(contact.cellphone.to_string()),
-            custom_attributes,
-            language_code: contact.fields.language_code,
-            owner_id: contact.fields.owner_id.map(|o| o.to_string()),
-        }
-    }
-}
+pub use leadline_core::views::ContactView as ContactResponse;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -104,7 +54,7 @@ async fn list_contacts(
     let definitions = state.store.custom_attributes(workspace).await?;
     let data = contacts
         .into_iter()
-        .map(|c| ContactResponse::new(c, &definitions))
+        .map(|c| contact_view(&c, &definitions))
         .collect();
     Ok(axum::Json(Page::new(
         data,
@@ -132,5 +82,5 @@ async fn get_contact(
             field: Some("id".to_owned()),
         })?;
     let definitions = state.store.custom_attributes(workspace).await?;
-    Ok(axum::Json(ContactResponse::new(contact, &definitions)))
+    Ok(axum::Json(contact_view(&contact, &definitions)))
 }

@@ -8,15 +8,15 @@ use axum::extract::{Path, State};
 use leadline_core::DecisionId;
 use leadline_core::agent::DecisionKind;
 use leadline_core::conversation::{Controller, ConversationStatus};
-use leadline_store::agent::{ControlChange, Decision, NewDecision};
-use serde::{Deserialize, Serialize};
+use leadline_store::agent::{ControlChange, NewDecision};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, parse_json, timestamp};
+use crate::extract::{ApiQuery, parse_json};
 use crate::pagination::{Page, PageParams};
 use crate::routes::conversations::{ConversationResponse, load_conversation};
 use crate::state::AppState;
@@ -166,34 +166,7 @@ async fn reload(
     Ok(axum::Json((&fresh).into()))
 }
 
-/// One decision of the agent, with its reason.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DecisionResponse {
-    id: String,
-    /// REPLY, SET_ATTRIBUTE, HAND_OFF, END, OPT_OUT, HELP, OPT_IN, DEFERRED, SKIPPED,
-    /// ADDITIONAL_MESSAGES or RELEASED.
-    kind: String,
-    reason: String,
-    #[schema(value_type = Option<Object>)]
-    detail: Option<serde_json::Value>,
-    /// The message the decision sent, if any.
-    message_id: Option<String>,
-    created_at: String,
-}
-
-impl From<Decision> for DecisionResponse {
-    fn from(decision: Decision) -> Self {
-        Self {
-            id: decision.id.to_string(),
-            kind: decision.kind.as_str().to_owned(),
-            reason: decision.reason,
-            detail: decision.detail,
-            message_id: decision.message_id.map(|m| m.to_string()),
-            created_at: timestamp(decision.created_at),
-        }
-    }
-}
+pub use leadline_core::views::DecisionView as DecisionResponse;
 
 /// List the agent's decisions in a conversation, oldest first.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/decisions", tag = "conversations",

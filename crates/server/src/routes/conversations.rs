@@ -5,14 +5,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::channel::MessageProviderType;
-use leadline_core::conversation::{Controller, ConversationStatus};
-use leadline_core::message::{CallStatus, Direction, MessageStatus, MessageType};
+use leadline_core::conversation::ConversationStatus;
+use leadline_core::message::MessageType;
 use leadline_core::user::UserRef;
 use leadline_core::validation::text;
 use leadline_core::{ConversationId, FieldErrors, MessageId, UserId, WorkspaceId};
-use leadline_store::conversations::{Conversation, ConversationFilter, NewOutbound, Participant};
-use leadline_store::messages::Message;
-use serde::{Deserialize, Serialize};
+use leadline_store::conversations::{Conversation, ConversationFilter, NewOutbound};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -35,184 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_messages, post_message))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ParticipantResponse {
-    identifier: String,
-    identifier_type: String,
-    role: leadline_core::conversation::ParticipantRole,
-    joined_at: String,
-    last_seen_at: Option<String>,
-}
-
-impl From<&Participant> for ParticipantResponse {
-    fn from(participant: &Participant) -> Self {
-        Self {
-            identifier: participant.identifier.clone(),
-            identifier_type: participant.identifier_type.clone(),
-            role: participant.role,
-            joined_at: timestamp(participant.joined_at),
-            last_seen_at: participant.last_seen_at.map(timestamp),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ParticipantsResponse {
-    externals: Vec<ParticipantResponse>,
-    internals: Vec<ParticipantResponse>,
-}
-
-/// A conversation in the Bridge shape, with leadline's own fields added.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConversationResponse {
-    id: String,
-    workspace_id: String,
-    participants: ParticipantsResponse,
-    created_at: String,
-    updated_at: String,
-    name: String,
-    status: ConversationStatus,
-    contact_id: String,
-    channel_id: String,
-    controller: Controller,
-    assigned_user_id: Option<String>,
-    agent_context: Option<String>,
-    campaign_id: Option<String>,
-    agent: AgentMemoryResponse,
-}
-
-/// What the conversation remembers of its agent.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentMemoryResponse {
-    /// Agent replies so far (the turn limit counts them).
-    turns: u32,
-    last_reply_at: Option<String>,
-    /// When the lead last wrote (WhatsApp's 24-hour window runs from it).
-    last_inbound_at: Option<String>,
-    /// The LeadScout additional messages went out.
-    additional_messages_sent: bool,
-}
-
-impl From<&Conversation> for ConversationResponse {
-    fn from(conversation: &Conversation) -> Self {
-        Self {
-            id: conversation.id.to_string(),
-            workspace_id: conversation.workspace_id.to_string(),
-            participants: ParticipantsResponse {
-                externals: conversation
-                    .participants
-                    .externals
-                    .iter()
-                    .map(Into::into)
-                    .collect(),
-                internals: conversation
-                    .participants
-                    .internals
-                    .iter()
-                    .map(Into::into)
-                    .collect(),
-            },
-            created_at: timestamp(conversation.created_at),
-            updated_at: timestamp(conversation.updated_at),
-            name: conversation.name.clone(),
-            status: conversation.status,
-            contact_id: conversation.contact_id.to_string(),
-            channel_id: conversation.channel_id.to_string(),
-            controller: conversation.controller,
-            assigned_user_id: conversation.assigned_user_id.map(|u| u.to_string()),
-            agent_context: conversation.agent_context.clone(),
-            campaign_id: conversation.campaign_id.clone(),
-            agent: AgentMemoryResponse {
-                turns: conversation.agent.turns,
-                last_reply_at: conversation.agent.replied_at.map(timestamp),
-                last_inbound_at: conversation.agent.last_inbound_at.map(timestamp),
-                additional_messages_sent: conversation.agent.additional_sent,
-            },
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageTemplateResponse {
-    name: String,
-    language: String,
-    params: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CallResponse {
-    to: Option<String>,
-    from: Option<String>,
-    status: Option<CallStatus>,
-    duration_seconds: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageResponse {
-    id: String,
-    conversation_id: String,
-    contact_id: String,
-    channel_id: String,
-    direction: Direction,
-    #[serde(rename = "type")]
-    message_type: MessageType,
-    status: MessageStatus,
-    body: Option<String>,
-    template: Option<MessageTemplateResponse>,
-    author_user_id: Option<String>,
-    provider_message_id: Option<String>,
-    error_code: Option<String>,
-    error_message: Option<String>,
-    call: Option<CallResponse>,
-    attachments: Vec<String>,
-    alt_id: Option<String>,
-    sent_at: Option<String>,
-    delivered_at: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<Message> for MessageResponse {
-    fn from(message: Message) -> Self {
-        Self {
-            id: message.id.to_string(),
-            conversation_id: message.conversation_id.to_string(),
-            contact_id: message.contact_id.to_string(),
-            channel_id: message.channel_id.to_string(),
-            direction: message.direction,
-            message_type: message.message_type,
-            status: message.status,
-            body: message.body,
-            template: message.template.map(|t| MessageTemplateResponse {
-                name: t.name,
-                language: t.language,
-                params: t.params,
-            }),
-            author_user_id: message.author_user_id.map(|u| u.to_string()),
-            provider_message_id: message.provider_message_id,
-            error_code: message.error_code,
-            error_message: message.error_message,
-            call: message.call.map(|c| CallResponse {
-                to: c.to,
-                from: c.from,
-                status: c.status,
-                duration_seconds: c.duration_seconds,
-            }),
-            attachments: message.attachments,
-            alt_id: message.alt_id,
-            sent_at: message.sent_at.map(timestamp),
-            delivered_at: message.delivered_at.map(timestamp),
-            created_at: timestamp(message.created_at),
-            updated_at: timestamp(message.updated_at),
-        }
-    }
-}
+pub use leadline_core::views::{
+    ConversationView as ConversationResponse, MessageView as MessageResponse,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

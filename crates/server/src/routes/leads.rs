@@ -2,12 +2,9 @@
 //! by `externalId`, updates) a lead of a campaign, and the reads under `/api/v1`
 //! showing each lead's status, attempts, next attempt and the gate's last decision.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, State};
-use leadline_core::campaign::{LeadDecision, LeadStatus};
+use leadline_core::campaign::LeadStatus;
 use leadline_core::{CampaignId, LeadId};
-use leadline_store::leads::Lead;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, BULK_BODY_LIMIT, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, BULK_BODY_LIMIT, path_id};
 use crate::lead_intake::{AddLeadRequest, check_lead};
 use crate::pagination::{Page, PageParams};
 use crate::routes::campaigns::load_campaign;
@@ -72,61 +69,7 @@ async fn add_lead(
     }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GateDecisionResponse {
-    decision: LeadDecision,
-    reason: Option<String>,
-    at: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LeadResponse {
-    id: String,
-    campaign_id: String,
-    contact_id: String,
-    phone_number: String,
-    external_id: Option<String>,
-    time_zone: Option<String>,
-    #[schema(value_type = Object)]
-    call_data: BTreeMap<String, String>,
-    status: LeadStatus,
-    /// NLPearl's numeric status code.
-    status_code: u16,
-    attempts: u32,
-    next_attempt_at: Option<String>,
-    last_decision: Option<GateDecisionResponse>,
-    conversation_id: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<Lead> for LeadResponse {
-    fn from(lead: Lead) -> Self {
-        Self {
-            id: lead.id.to_string(),
-            campaign_id: lead.campaign_id.to_string(),
-            contact_id: lead.contact_id.to_string(),
-            phone_number: lead.phone_number.as_str().to_owned(),
-            external_id: lead.external_id,
-            time_zone: lead.time_zone,
-            call_data: lead.call_data,
-            status: lead.status,
-            status_code: lead.status.code(),
-            attempts: lead.attempts,
-            next_attempt_at: lead.next_attempt_at.map(timestamp),
-            last_decision: lead.last_decision.map(|decision| GateDecisionResponse {
-                decision,
-                reason: lead.last_decision_reason,
-                at: lead.last_decision_at.map(timestamp),
-            }),
-            conversation_id: lead.conversation_id.map(|c| c.to_string()),
-            created_at: timestamp(lead.created_at),
-            updated_at: timestamp(lead.updated_at),
-        }
-    }
-}
+pub use leadline_core::views::LeadView as LeadResponse;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

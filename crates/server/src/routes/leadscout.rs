@@ -564,7 +564,7 @@ async fn respond(
         StatusCode::OK,
         axum::Json(LeadscoutOutboundResponse {
             conversation: (&conversation).into(),
-            contact: ContactResponse::new(contact, &definitions),
+            contact: leadline_store::views::contact_view(&contact, &definitions),
             template_sent: TemplateSent {
                 name: template_name,
                 message_id,

@@ -13,6 +13,7 @@ pub mod conversation_control;
 pub mod conversations;
 pub mod custom_attributes;
 pub mod dnc;
+pub mod events;
 pub mod leadconnector;
 pub mod leads;
 pub mod leadscout;
@@ -30,6 +31,7 @@ pub mod sources;
 pub mod teams;
 pub mod templates;
 pub mod users;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -82,6 +84,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(agent_scripts::router())
         .merge(api_keys::router())
         .merge(rate_limit_settings::router())
+        .merge(webhook_endpoints::router())
+        .merge(events::router())
         .split_for_parts()
 }
 

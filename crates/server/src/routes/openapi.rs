@@ -114,6 +114,8 @@ pub fn complete_document(openapi: &mut utoipa::openapi::OpenApi) {
     );
     // Not one of `ApiDoc`'s modifiers: those run before the routes are merged in.
     utoipa::Modify::modify(&CommonResponses, openapi);
+    // After the shared answers: a webhook is answered by its receiver, not by leadline.
+    openapi.webhooks = Some(super::events::webhooks::webhooks());
 }
 
 fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {

@@ -7,15 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::channel::MessageProviderType;
 use leadline_core::{ContactId, WorkspaceId};
-use leadline_store::opt_outs::OptOut;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, path_id, timestamp};
+use crate::extract::{ApiJson, path_id};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,30 +33,7 @@ pub struct OptOutRequest {
     evidence: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OptOutResponse {
-    contact_id: String,
-    message_provider_type: MessageProviderType,
-    /// `api` or `message`.
-    source: String,
-    evidence: Option<String>,
-    message_id: Option<String>,
-    opted_out_at: String,
-}
-
-impl From<OptOut> for OptOutResponse {
-    fn from(opt_out: OptOut) -> Self {
-        Self {
-            contact_id: opt_out.contact_id.to_string(),
-            message_provider_type: opt_out.channel_type,
-            source: opt_out.source,
-            evidence: opt_out.evidence,
-            message_id: opt_out.message_id.map(|m| m.to_string()),
-            opted_out_at: timestamp(opt_out.opted_out_at),
-        }
-    }
-}
+pub use leadline_core::views::OptOutView as OptOutResponse;
 
 async fn contact_id(
     state: &AppState,

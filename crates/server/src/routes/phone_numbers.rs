@@ -6,7 +6,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use leadline_core::numbers::{Capabilities, Hold, display_number};
+use leadline_core::numbers::{Capabilities, display_number};
 use leadline_core::validation::text;
 use leadline_core::{E164, FieldErrors, Patch, PhoneNumberId, WorkspaceId};
 use leadline_store::StoreError;
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
+use crate::extract::{ApiJson, ApiQuery, path_id};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -158,70 +158,7 @@ pub struct CapabilitiesPatch {
     call: Option<bool>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PhoneNumberResponse {
-    id: String,
-    workspace_id: String,
-    number: String,
-    display_number: String,
-    capabilities: CapabilitiesBody,
-    channel_id: Option<String>,
-    label: Option<String>,
-    team_id: Option<String>,
-    campaign_ids: Vec<String>,
-    source_ids: Vec<String>,
-    preferred: bool,
-    is_default: bool,
-    /// Paused by a person or by the health check: out of rotation until resumed.
-    paused: bool,
-    /// Blocked (a carrier block): out of rotation until resumed.
-    blocked: bool,
-    hold_reason: Option<String>,
-    /// The pause was the health check's, not a person's.
-    hold_automatic: bool,
-    held_at: Option<String>,
-    warmup_started_on: Option<String>,
-    last_used_at: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<PhoneNumber> for PhoneNumberResponse {
-    fn from(number: PhoneNumber) -> Self {
-        let (paused, blocked, hold_reason, hold_automatic) = match number.hold {
-            Hold::None => (false, false, None, false),
-            Hold::Paused { reason, automatic } => (true, false, Some(reason), automatic),
-            Hold::Blocked { reason } => (false, true, Some(reason), false),
-        };
-        Self {
-            id: number.id.to_string(),
-            workspace_id: number.workspace_id.to_string(),
-            number: number.number.to_string(),
-            display_number: number.display_number,
-            capabilities: CapabilitiesBody {
-                sms: number.capabilities.sms,
-                call: number.capabilities.call,
-            },
-            channel_id: number.channel_id.map(|c| c.to_string()),
-            label: number.label,
-            team_id: number.team_id.map(|t| t.to_string()),
-            campaign_ids: number.campaign_ids.iter().map(|c| c.to_string()).collect(),
-            source_ids: number.source_ids.iter().map(|s| s.to_string()).collect(),
-            preferred: number.preferred,
-            is_default: number.is_default,
-            paused,
-            blocked,
-            hold_reason,
-            hold_automatic,
-            held_at: number.held_at.map(timestamp),
-            warmup_started_on: number.warmup_started_on.map(|d| d.to_string()),
-            last_used_at: number.last_used_at.map(timestamp),
-            created_at: timestamp(number.created_at),
-            updated_at: timestamp(number.updated_at),
-        }
-    }
-}
+pub use leadline_core::views::PhoneNumberView as PhoneNumberResponse;
 
 const MAX_DISPLAY: usize = 40;
 const MAX_LABEL: usize = 100;

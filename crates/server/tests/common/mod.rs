@@ -6,6 +6,8 @@
 pub mod agent;
 pub mod agent_steps;
 pub mod dispatch_steps;
+pub mod event_log;
+pub mod events;
 pub mod fault_proxy;
 pub mod idempotency;
 pub mod messaging;

@@ -41,25 +41,33 @@ impl FromStoreRow for Decision {
     }
 }
 
-/// Inserts one decision inside a transaction.
+/// Inserts one decision inside a transaction; evaluates to the [`Decision`] written.
 macro_rules! insert_decision {
     ($executor:expr, $workspace_id:expr, $conversation_id:expr, $kind:expr, $reason:expr, $detail:expr, $message_id:expr, $now:expr) => {{
-        let detail: Option<&serde_json::Value> = $detail;
-        let message_id: Option<leadline_core::MessageId> = $message_id;
+        let decision = $crate::agent::Decision {
+            id: leadline_core::DecisionId::new(),
+            conversation_id: $conversation_id,
+            kind: $kind,
+            reason: ($reason).to_owned(),
+            detail: ($detail).cloned(),
+            message_id: $message_id,
+            created_at: $now,
+        };
         sqlx::query(
             "INSERT INTO agent_decisions (id, workspace_id, conversation_id, kind, reason, detail, message_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(leadline_core::DecisionId::new().to_string())
+        .bind(decision.id.to_string())
         .bind($workspace_id.to_string())
-        .bind($conversation_id.to_string())
-        .bind($kind.as_str())
-        .bind($reason)
-        .bind(detail.map(|d| d.to_string()))
-        .bind(message_id.map(|m| m.to_string()))
-        .bind($crate::rows::to_micros($now))
+        .bind(decision.conversation_id.to_string())
+        .bind(decision.kind.as_str())
+        .bind(&decision.reason)
+        .bind(decision.detail.as_ref().map(|d| d.to_string()))
+        .bind(decision.message_id.map(|m| m.to_string()))
+        .bind($crate::rows::to_micros(decision.created_at))
         .execute($executor)
         .await?;
+        decision
     }};
 }
 pub(crate) use insert_decision;

@@ -7,8 +7,9 @@ use leadline_core::{MessageId, TeamId, UserId, WorkspaceId};
 use super::decisions::insert_decision;
 use super::outcome::NewDecision;
 use crate::backend::on_write;
-use crate::conversations::{Conversation, Participant};
-use crate::rows::{StoreRow, to_micros};
+use crate::conversations::{Conversation, Participant, conversation_columns};
+use crate::events::{record_events, resources};
+use crate::rows::{FromStoreRow, StoreRow, to_micros};
 use crate::{Store, StoreError};
 
 /// Who controls a conversation after a hand-off or a release.
@@ -55,8 +56,17 @@ impl Store {
             .bind(conversation.id.to_string())
             .execute(&mut *tx)
             .await?;
-            insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, change.decision.kind,
+            let decision = insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, change.decision.kind,
                 &change.decision.reason, change.decision.detail.as_ref(), None, now);
+            let after = Conversation::from_row(
+                &sqlx::query(concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1"))
+                    .bind(conversation.id.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?,
+            )?;
+            let mut events = vec![resources::decision(conversation, &decision, now)];
+            events.extend(resources::conversation_changes(conversation, &after, now));
+            record_events!(tx, &events, now);
             tx.commit().await?;
         });
         Ok(())

@@ -15,15 +15,21 @@ pub use leadline_core::agent::writes::{
     ConversationChange, NewDecision, OptOutChange, TaskNext, TurnWrites,
 };
 use leadline_core::custom_attribute::AttributeValues;
+use leadline_core::event::EventType;
 
 use super::decisions::insert_decision;
 use super::tasks::{DEFER_TASK, TaskRef, finish_task};
 use crate::backend::{Backend, on_write};
-use crate::conversations::{Conversation, NewOutbound, Participant, outbound_message};
+use crate::contacts::{contact_columns, read_contact};
+use crate::conversations::{
+    Conversation, NewOutbound, Participant, conversation_columns, outbound_message,
+};
+use crate::custom_attributes::read_definition;
+use crate::events::{record_events, resources};
 use crate::messages::{INSERT_MESSAGE, Message, bind_message};
-use crate::opt_outs::insert_opt_out;
+use crate::opt_outs::{delete_opt_out, insert_opt_out};
 use crate::outbox::queue_send_job;
-use crate::rows::to_micros;
+use crate::rows::{FromStoreRow, to_micros};
 use crate::{Store, StoreError};
 
 /// Everything one turn changes.
@@ -65,6 +71,18 @@ macro_rules! update_conversation {
 }
 
 const UPDATE_CONVERSATION: &str = update_conversation!("");
+const READ_CONVERSATION: &str = concat!(
+    "SELECT ",
+    conversation_columns!(),
+    " FROM conversations WHERE id = $1"
+);
+const READ_CONTACT: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    " FROM contacts WHERE id = $1"
+);
+const READ_DEFINITIONS: &str = "SELECT id, key, label, kind, options, required FROM custom_attributes \
+    WHERE workspace_id = $1 ORDER BY id";
 const UPDATE_AGENTS_CONVERSATION: &str =
     update_conversation!(" AND controller = 'AI' AND status = 'ACTIVE'");
 
@@ -78,10 +96,17 @@ const CANCEL_MESSAGES: &str = "UPDATE messages SET status = 'canceled', \
     WHERE contact_id = $1 AND status = 'queued' \
     AND channel_id IN (SELECT id FROM channels WHERE message_provider_type = $2)";
 
-const MERGE_ATTRIBUTES_SQLITE: &str = "UPDATE contacts SET custom_attributes = json_patch(custom_attributes, $1), \
-    updated_at = $2 WHERE id = $3";
-const MERGE_ATTRIBUTES_POSTGRES: &str = "UPDATE contacts SET \
-    custom_attributes = (custom_attributes::jsonb || $1::jsonb)::text, updated_at = $2 WHERE id = $3";
+/// Merges the turn's attribute values into the contact and returns it as it is after.
+const MERGE_ATTRIBUTES_SQLITE: &str = concat!(
+    "UPDATE contacts SET custom_attributes = json_patch(custom_attributes, $1), \
+     updated_at = $2 WHERE id = $3 RETURNING ",
+    contact_columns!()
+);
+const MERGE_ATTRIBUTES_POSTGRES: &str = concat!(
+    "UPDATE contacts SET custom_attributes = (custom_attributes::jsonb || $1::jsonb)::text, \
+     updated_at = $2 WHERE id = $3 RETURNING ",
+    contact_columns!()
+);
 
 impl Store {
     /// Writes a turn's outcome in one transaction (see the module doc).
@@ -159,19 +184,31 @@ impl Store {
                         .await?;
                 }
                 if let Some(channel_type) = outcome.writes.opt_in {
-                    sqlx::query("DELETE FROM contact_opt_outs WHERE contact_id = $1 AND channel_type = $2")
-                        .bind(conversation.contact_id.to_string())
-                        .bind(channel_type.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                    delete_opt_out!(&mut tx, conversation.contact_id, channel_type, now);
                 }
+                let mut events = Vec::new();
                 if let Some(values) = &attributes {
-                    sqlx::query(merge_sql)
+                    let before = sqlx::query(READ_CONTACT)
+                        .bind(conversation.contact_id.to_string())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let after = read_contact(&sqlx::query(merge_sql)
                         .bind(values)
                         .bind(to_micros(now))
                         .bind(conversation.contact_id.to_string())
-                        .execute(&mut *tx)
-                        .await?;
+                        .fetch_one(&mut *tx)
+                        .await?)?;
+                    if read_contact(&before)?.fields != after.fields {
+                        let mut definitions = Vec::new();
+                        for row in sqlx::query(READ_DEFINITIONS)
+                            .bind(conversation.workspace_id.to_string())
+                            .fetch_all(&mut *tx)
+                            .await?
+                        {
+                            definitions.push(read_definition(&row)?);
+                        }
+                        events.push(resources::contact(EventType::ContactUpdated, &after, &definitions, now));
+                    }
                 }
                 for (message, run_at) in &queued {
                     bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
@@ -179,9 +216,15 @@ impl Store {
                 }
                 for decision in &outcome.writes.decisions {
                     let message_id = decision.reply.and_then(|i| queued.get(i)).map(|(m, _)| m.id);
-                    insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, decision.kind,
+                    let written = insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, decision.kind,
                         &decision.reason, decision.detail.as_ref(), message_id, now);
+                    events.push(resources::decision(conversation, &written, now));
                 }
+                let after = Conversation::from_row(
+                    &sqlx::query(READ_CONVERSATION).bind(conversation.id.to_string()).fetch_one(&mut *tx).await?,
+                )?;
+                events.extend(resources::conversation_changes(conversation, &after, now));
+                record_events!(tx, &events, now);
                 match &outcome.writes.next {
                     TaskNext::Done => finish_task!(&mut tx, outcome.task),
                     TaskNext::Defer { until, waiting_for } => {

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use leadline_core::conversation::{Controller, ConversationStatus};
+use leadline_core::event::EventType;
 use leadline_core::message::{Direction, MessageStatus, MessageType};
 use leadline_core::{
     ChannelId, ContactId, ConversationId, MessageId, PhoneNumberId, UserId, WorkspaceId,
@@ -11,12 +12,13 @@ use leadline_core::{
 
 use super::{
     AgentMemory, Conversation, NewOutbound, OpenConversation, OpenOutcome, OpeningWritten,
-    Participant, Participants, PlannedConversation, PlannedOpening,
+    Participant, Participants, PlannedConversation, PlannedOpening, conversation_columns,
 };
 use crate::backend::on_write;
+use crate::events::{record_events, resources};
 use crate::messages::{CallDetails, INSERT_MESSAGE, Message, bind_message};
 use crate::outbox::queue_send_job;
-use crate::rows::to_micros;
+use crate::rows::{FromStoreRow, to_micros};
 use crate::{Store, StoreError};
 
 /// A conversation to open, before it has an id.
@@ -183,6 +185,8 @@ impl Store {
                         bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
                         queue_send_job!(&mut *tx, message, *run_at, now);
                     }
+                    let opened = [resources::conversation(EventType::ConversationOpened, &conversation, now)];
+                    record_events!(tx, &opened, now);
                     tx.commit().await?;
                     true
                 }
@@ -235,18 +239,40 @@ impl Store {
             let mut tx = pool.begin().await?;
             bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
             queue_send_job!(&mut *tx, message, run_at, now);
-            let controller = if takes_over { Controller::Human } else { conversation.controller };
-            // A message from a pool number makes the conversation stick to that number.
-            sqlx::query(
-                "UPDATE conversations SET controller = $1, sticky_number_id = COALESCE($2, sticky_number_id), \
-                 updated_at = $3 WHERE id = $4",
-            )
-            .bind(controller.as_str())
-            .bind(message.from_number_id.map(|n| n.to_string()))
-            .bind(to_micros(now))
-            .bind(conversation.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+            // An advisor's message takes the conversation over: the guard on the
+            // controller makes only the message that moved it tell of the hand-off.
+            let taken_over = if takes_over {
+                sqlx::query(concat!(
+                    "UPDATE conversations SET controller = 'HUMAN', sticky_number_id = COALESCE($1, sticky_number_id), \
+                     updated_at = $2 WHERE id = $3 AND controller <> 'HUMAN' RETURNING ", conversation_columns!()
+                ))
+                .bind(message.from_number_id.map(|n| n.to_string()))
+                .bind(to_micros(now))
+                .bind(conversation.id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+            } else {
+                None
+            };
+            if let Some(row) = taken_over {
+                let after = Conversation::from_row(&row)?;
+                let before = Conversation { controller: Controller::Ai, ..after.clone() };
+                let events = resources::conversation_changes(&before, &after, now);
+                record_events!(tx, &events, now);
+            } else {
+                let controller = if takes_over { Controller::Human } else { conversation.controller };
+                // A message from a pool number makes the conversation stick to that number.
+                sqlx::query(
+                    "UPDATE conversations SET controller = $1, sticky_number_id = COALESCE($2, sticky_number_id), \
+                     updated_at = $3 WHERE id = $4",
+                )
+                .bind(controller.as_str())
+                .bind(message.from_number_id.map(|n| n.to_string()))
+                .bind(to_micros(now))
+                .bind(conversation.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
         });
         Ok(())

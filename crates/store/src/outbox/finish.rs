@@ -9,12 +9,16 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use leadline_core::event::{EventType, NewEvent};
+use leadline_core::message::MessageStatus;
 use leadline_core::{JobId, MessageId, PhoneNumberId, WebhookEndpointId};
 
 use super::{JobLease, Task, json};
 use crate::backend::{Backend, on_write};
+use crate::events::{record_events, resources};
+use crate::messages::{Message, message_columns};
 use crate::number_usage::{NumberEvent, NumberEventKind, add_outcomes, tally};
-use crate::rows::{StoreRow, to_micros};
+use crate::rows::{FromStoreRow, StoreRow, to_micros};
 use crate::webhook_endpoints::{NewWebhookAttempt, write_webhook_attempts};
 use crate::{Store, StoreError};
 
@@ -114,7 +118,7 @@ struct FinishSql {
     mark_delivered: &'static str,
 }
 
-/// Marks sent messages from rows `(id, pid)`. A provider id that another message of the
+/// Marks sent messages from rows `(id, pid)` and returns them as they are now. A provider id that another message of the
 /// channel already carries (`taken`, worked out once per row) is not stored again.
 /// `$fence` keeps the rows a subquery of their own, so the check runs once per row
 /// rather than once per column that reads it.
@@ -131,11 +135,11 @@ macro_rules! mark_sent {
                     another message of this channel; its delivery reports cannot be matched to this one' \
                     ELSE error_message END, \
                 sent_at = $2, updated_at = $2 \
-            FROM (SELECT r.id, r.pid, r.pid IS NOT NULL AND EXISTS (\
+            FROM (SELECT r.id AS sent_id, r.pid, r.pid IS NOT NULL AND EXISTS (\
                     SELECT 1 FROM messages AS m JOIN messages AS o ON o.channel_id = m.channel_id \
                     AND o.provider_message_id = r.pid AND o.id <> m.id WHERE m.id = r.id) AS taken \
                 FROM (", $rows, ") AS r", $fence, ") AS s \
-            WHERE messages.id = s.id"
+            WHERE messages.id = s.sent_id RETURNING ", message_columns!()
         )
     };
 }
@@ -155,8 +159,11 @@ const SQLITE: FinishSql = FinishSql {
         "SELECT value ->> 0 AS id, value ->> 1 AS pid FROM json_each($1)",
         " LIMIT -1 OFFSET 0"
     ),
-    mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
-        WHERE id IN (SELECT value FROM json_each($1)) AND status IN ('queued', 'sent', 'failed') RETURNING id",
+    mark_delivered: concat!(
+        "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
+        WHERE id IN (SELECT value FROM json_each($1)) AND status IN ('queued', 'sent', 'failed') RETURNING ",
+        message_columns!()
+    ),
 };
 
 const POSTGRES: FinishSql = FinishSql {
@@ -176,9 +183,12 @@ const POSTGRES: FinishSql = FinishSql {
         "SELECT j ->> 0 AS id, j ->> 1 AS pid FROM jsonb_array_elements($1::jsonb) AS j",
         " OFFSET 0"
     ),
-    mark_delivered: "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
+    mark_delivered: concat!(
+        "UPDATE messages SET status = 'delivered', delivered_at = $2, updated_at = $2 \
         WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND status IN ('queued', 'sent', 'failed') \
-        RETURNING id",
+        RETURNING ",
+        message_columns!()
+    ),
 };
 
 fn statements(backend: &Backend) -> &'static FinishSql {
@@ -274,6 +284,7 @@ impl Store {
             let mut delivered: Vec<String> = Vec::new();
             let mut delivered_from: HashMap<String, PhoneNumberId> = HashMap::new();
             let mut number_events: Vec<NumberEvent> = Vec::new();
+            let mut events: Vec<NewEvent> = Vec::new();
             for outcome in outcomes.iter().filter(|outcome| mine(outcome)) {
                 match outcome {
                     JobOutcome::Sent { message, provider_message_id, .. } => {
@@ -286,16 +297,18 @@ impl Store {
                         delivered.push(message.to_string());
                     }
                     JobOutcome::Failed { message, code, reason, from_number, .. } => {
-                        let failed = sqlx::query("UPDATE messages SET status = 'failed', error_code = $1, error_message = $2, updated_at = $3 \
-                                     WHERE id = $4 AND status IN ('queued', 'sent')")
+                        let failed = sqlx::query(concat!(
+                                "UPDATE messages SET status = 'failed', error_code = $1, error_message = $2, updated_at = $3 \
+                                 WHERE id = $4 AND status IN ('queued', 'sent') RETURNING ", message_columns!()))
                             .bind(code.as_deref())
                             .bind(reason.as_str())
                             .bind(micros)
                             .bind(message.to_string())
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        if let (1, Some(number)) = (failed, from_number) {
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        let Some(failed) = failed else { continue };
+                        events.push(resources::message(EventType::MessageFailed, &Message::from_row(&failed)?, now));
+                        if let Some(number) = from_number {
                             number_events.push(NumberEvent {
                                 phone_number_id: *number,
                                 at: now,
@@ -316,7 +329,14 @@ impl Store {
                 }
             }
             if !sent.is_empty() {
-                sqlx::query(sql.mark_sent).bind(json(&sent)).bind(micros).execute(&mut *tx).await?;
+                for row in sqlx::query(sql.mark_sent).bind(json(&sent)).bind(micros).fetch_all(&mut *tx).await? {
+                    // A report that overtook the outcome (delivered, failed) already told
+                    // of the message: only a message this batch made `sent` is told so.
+                    let message = Message::from_row(&row)?;
+                    if message.status == MessageStatus::Sent {
+                        events.push(resources::message(EventType::MessageSent, &message, now));
+                    }
+                }
             }
             if !delivered.is_empty() {
                 let rows = sqlx::query(sql.mark_delivered).bind(json(&delivered)).bind(micros).fetch_all(&mut *tx).await?;
@@ -324,9 +344,11 @@ impl Store {
                     if let Some(number) = delivered_from.get(&row.text("id")?) {
                         number_events.push(NumberEvent { phone_number_id: *number, at: now, kind: NumberEventKind::Delivered });
                     }
+                    events.push(resources::message(EventType::MessageDelivered, &Message::from_row(row)?, now));
                 }
             }
             add_outcomes!(&mut *tx, &tally(&number_events));
+            record_events!(tx, &events, now);
             let disabled = write_webhook_attempts!(tx, &self.backend, attempts, now);
             tx.commit().await?;
             let (recorded, lease_lost) = outcomes.iter().map(|o| o.lease().job).partition(|job| held.contains(job));

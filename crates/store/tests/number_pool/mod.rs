@@ -34,7 +34,7 @@ pub enum Raw {
 }
 
 impl Raw {
-    async fn connect(kind: BackendKind, url: &str) -> Self {
+    pub async fn connect(kind: BackendKind, url: &str) -> Self {
         match kind {
             BackendKind::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)
