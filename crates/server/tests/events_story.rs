@@ -2,8 +2,9 @@
 //! campaign activated, the conversation opened and its first message sent, the lead's
 //! replies, the agent qualifying and handing off, and the lead opting out. Each step
 //! checks the exact event types it wrote and that each event's `data` is what the API
-//! answers for that resource right after the step. The workers are stepped, never
-//! awaited with a sleep.
+//! answers for that resource right after the step. A webhook endpoint subscribed to
+//! every type receives every event of the story, each once, with the bytes the log
+//! keeps. The workers are stepped, never awaited with a sleep.
 
 mod common;
 
@@ -11,8 +12,10 @@ use std::sync::Arc;
 
 use common::agent::{AgentApp, BUDGET_QUESTION, Lead, QUALIFIED, TIMELINE_QUESTION};
 use common::event_log::EventLog;
+use common::receiver::{Receiver, Reply};
 use leadline_server::numbers::NumberPools;
 use leadline_server::scheduler::Scheduler;
+use leadline_store::events::EventQuery;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -63,6 +66,11 @@ agent_stores!(a_leads_story_is_told_in_order, |app| {
     app.agent_settings(json!({"handoffTeamId": team})).await;
     app.workspace_script(json!({})).await;
     let campaign = campaign(app).await;
+    let receiver = Receiver::start(Reply::Accept).await;
+    let (status, endpoint) = app
+        .post("/api/v1/webhook-endpoints", json!({"url": receiver.url}))
+        .await;
+    assert_eq!(status, 201, "{endpoint}");
     let mut log = EventLog::new(app);
     assert_eq!(log.step(app).await.types(), Vec::<String>::new());
 
@@ -185,4 +193,32 @@ agent_stores!(a_leads_story_is_told_in_order, |app| {
         ]
     );
     step.assert_as_the_api_shows(app).await;
+
+    // The endpoint received the whole story: every event once, as the log keeps it.
+    app.drain_dispatcher().await;
+    let workspace = app.workspace_id.parse().unwrap();
+    let query = EventQuery {
+        limit: 1_000,
+        ..EventQuery::default()
+    };
+    let story = app.store.list_events(workspace, &query).await.unwrap();
+    receiver
+        .until(
+            "every event delivered",
+            std::time::Duration::from_secs(30),
+            |arrived| arrived.len() >= story.len(),
+        )
+        .await;
+    let mut arrived: Vec<(String, Vec<u8>)> = receiver
+        .arrivals()
+        .into_iter()
+        .map(|arrival| (arrival.webhook_id, arrival.body))
+        .collect();
+    arrived.sort();
+    let mut told: Vec<(String, Vec<u8>)> = story
+        .iter()
+        .map(|event| (event.id.to_string(), event.payload.clone().into_bytes()))
+        .collect();
+    told.sort();
+    assert_eq!(arrived, told);
 });
