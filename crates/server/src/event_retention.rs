@@ -18,6 +18,7 @@ use leadline_store::{Store, StoreError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::batch_sweep::SweepKind;
 use crate::worker_step::Step;
 
 /// Days events are kept by default.
@@ -85,45 +86,20 @@ pub async fn run_reporting(
     shutdown: CancellationToken,
     sweeps: &watch::Sender<u64>,
 ) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        let mut deleted = 0;
-        loop {
-            if shutdown.is_cancelled() {
-                return;
-            }
-            match sweep_once(&store, retention, SWEEP_BATCH).await {
-                Ok(Step::Worked(n)) => {
-                    deleted += n;
-                    if n < SWEEP_BATCH as usize {
-                        break;
-                    }
-                }
-                Ok(Step::Idle) => break,
-                Err(error) if error.is_unavailable() => {
-                    // The outage is reported by /readyz and the other workers; the next
-                    // interval tries again.
-                    tracing::debug!(%error, "event retention sweep: the database is unreachable");
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "event retention sweep failed; trying again at the next interval");
-                    break;
-                }
-            }
-        }
-        if deleted > 0 {
-            tracing::info!(
-                deleted,
-                retention_days = retention.days,
-                "deleted events past their retention"
-            );
-        }
-        sweeps.send_modify(|sweeps| *sweeps += 1);
-    }
+    let kind = SweepKind {
+        name: "event retention",
+        batch: SWEEP_BATCH,
+    };
+    let delete_batch = || async {
+        let cutoff = store.clock().now() - retention.duration();
+        store.delete_events_before(cutoff, SWEEP_BATCH).await
+    };
+    let deleted = |deleted: u64| {
+        tracing::info!(
+            deleted,
+            retention_days = retention.days,
+            "deleted events past their retention"
+        );
+    };
+    crate::batch_sweep::run(kind, interval, shutdown, sweeps, delete_batch, deleted).await;
 }

@@ -4,6 +4,7 @@
 pub mod agent_worker;
 pub mod auth;
 pub mod backoff;
+pub mod batch_sweep;
 pub mod channel_providers;
 pub mod cli;
 pub mod dispatcher;

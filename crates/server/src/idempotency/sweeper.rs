@@ -13,6 +13,8 @@ use leadline_store::{Store, StoreError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::batch_sweep::SweepKind;
+
 /// Keys deleted per statement.
 pub const SWEEP_BATCH: u32 = 1_000;
 
@@ -50,41 +52,11 @@ pub async fn run_reporting(
     shutdown: CancellationToken,
     sweeps: &watch::Sender<u64>,
 ) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        let mut deleted = 0;
-        loop {
-            if shutdown.is_cancelled() {
-                return;
-            }
-            match sweep_once(&store, SWEEP_BATCH).await {
-                Ok(Swept::Worked(n)) => {
-                    deleted += n;
-                    if n < u64::from(SWEEP_BATCH) {
-                        break;
-                    }
-                }
-                Ok(Swept::Idle) => break,
-                Err(error) if error.is_unavailable() => {
-                    // The outage is reported by /readyz and the other workers; the next
-                    // interval tries again.
-                    tracing::debug!(%error, "idempotency sweep: the database is unreachable");
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "idempotency sweep failed; trying again at the next interval");
-                    break;
-                }
-            }
-        }
-        if deleted > 0 {
-            tracing::info!(deleted, "deleted expired idempotency keys");
-        }
-        sweeps.send_modify(|sweeps| *sweeps += 1);
-    }
+    let kind = SweepKind {
+        name: "idempotency",
+        batch: SWEEP_BATCH,
+    };
+    let delete_batch = || store.delete_expired_idempotency_keys(SWEEP_BATCH);
+    let deleted = |deleted: u64| tracing::info!(deleted, "deleted expired idempotency keys");
+    crate::batch_sweep::run(kind, interval, shutdown, sweeps, delete_batch, deleted).await;
 }
