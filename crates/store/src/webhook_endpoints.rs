@@ -340,25 +340,6 @@ impl Store {
         &self,
         id: WebhookEndpointId,
     ) -> Result<Option<(WebhookEndpoint, SigningSecrets)>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            endpoint_columns!(),
-            " FROM webhook_endpoints WHERE id = $1"
-        );
-        let Some(endpoint) =
-            fetch_optional::<WebhookEndpoint>(&self.backend, sql, vec![id.to_string().into()])
-                .await?
-        else {
-            return Ok(None);
-        };
-        let sealed: SealedSecrets = fetch_optional(
-            &self.backend,
-            "SELECT workspace_id, secret, previous_secret, previous_secret_until FROM webhook_endpoints WHERE id = $1",
-            vec![id.to_string().into()],
-        )
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("webhook endpoint vanished".into()))?;
-        let secrets = self.open_signing_secrets(id, &sealed, self.clock.now())?;
-        Ok(Some((endpoint, secrets)))
+        Ok(self.webhook_delivery_targets(&[id]).await?.remove(&id))
     }
 }
