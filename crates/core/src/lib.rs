@@ -21,6 +21,7 @@ pub mod event;
 pub mod gate;
 pub mod holidays;
 pub mod ids;
+pub mod inbox;
 pub mod integral;
 pub mod job;
 pub mod message;

@@ -1,4 +1,5 @@
-//! Authentication: every request under `/api/v1`, `/bridge` and the other vendor paths
+//! Authentication. Console logins check passwords ([`password`]); the rest of this
+//! module is API keys: every request under `/api/v1`, `/bridge` and the other vendor paths
 //! carries a key in `x-api-key` or `Authorization: Bearer`. Keys are looked up by their
 //! SHA-256 and remembered by each node ([`keys`]): verified keys for a minute, refused
 //! ones too, and a revocation reaches every node before the revoking request answers.
@@ -10,6 +11,7 @@
 //! guard the extractor checks the key itself.
 
 pub mod keys;
+pub mod password;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;

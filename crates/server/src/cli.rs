@@ -1,5 +1,5 @@
 //! The `leadline` command line: `serve`, `migrate`, `workspace create`, `apikey create |
-//! list | revoke`, `import leads`, `secrets rotate`.
+//! list | revoke`, `user create | set-password`, `import leads`, `secrets rotate`.
 //! Commands that create something print exactly one JSON object on stdout, so scripts
 //! can read it; everything meant for people goes to stderr.
 
@@ -17,9 +17,11 @@ use serde_json::json;
 use crate::serve;
 
 mod apikey;
+mod user;
 use crate::rate_limit;
 use crate::telemetry::{LogFormat, init_logs};
 use apikey::ApikeyCommand;
+use user::UserCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Manage console logins.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Import data from files.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -125,6 +130,11 @@ pub struct ServeArgs {
           default_value_t = crate::event_retention::DEFAULT_RETENTION_DAYS,
           value_parser = clap::value_parser!(u32).range(i64::from(crate::event_retention::MIN_RETENTION_DAYS)..=36_500))]
     pub event_retention_days: u32,
+    /// The email of the admin created, with a one-time password, on the first start
+    /// against an empty database.
+    #[arg(long, env = "LEADLINE_ADMIN_EMAIL", value_name = "EMAIL",
+          default_value = "admin@leadline.local", value_parser = parse_email)]
+    pub admin_email: leadline_core::Email,
     /// Log lines as text or JSON.
     #[arg(long, env = "LEADLINE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -188,6 +198,10 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn parse_email(raw: &str) -> Result<leadline_core::Email, String> {
+    leadline_core::Email::parse(raw)
+}
+
 pub(crate) async fn open_store(database: &DatabaseArgs) -> anyhow::Result<Store> {
     Store::open(
         &database.database_url,
@@ -248,6 +262,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             rotated
         }
         Command::Apikey(command) => apikey::run(command).await,
+        Command::User(command) => user::run(command).await,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod batch_sweep;
 pub mod channel_providers;
 pub mod cli;
+pub mod console;
 pub mod dispatcher;
 pub mod error;
 pub mod event_retention;

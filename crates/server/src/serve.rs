@@ -225,6 +225,7 @@ pub async fn start_with(
         agent_wake: agent_wake.clone(),
         idempotency: options.idempotency,
         shutdown: shutdown.clone(),
+        console: crate::console::ConsoleSettings::for_public_url(options.public_url.as_deref()),
     });
     // Keys are trusted from memory only while this poller keeps up (see auth::keys).
     tokio::spawn(keys.clone().run_poller(store.clone(), shutdown.clone()));
@@ -401,10 +402,36 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
     if let Some((workspace, key)) = store.create_first_workspace("Default workspace").await? {
-        tracing::info!(workspace = %workspace.id, "empty database: created the first workspace; its API key is printed once on stdout");
+        let console_url = format!(
+            "{}{}",
+            args.public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", args.listen))
+                .trim_end_matches('/'),
+            crate::console::BASE
+        );
+        let admin = crate::usecases::logins::invite(
+            &store,
+            workspace.id,
+            args.admin_email.clone(),
+            leadline_core::user::Role::Admin,
+            None,
+            None,
+        )
+        .await?;
+        tracing::info!(workspace = %workspace.id, admin = admin.user.email.as_str(), console = %console_url,
+            "empty database: created the first workspace and its admin; the API key and the admin's one-time password are printed once on stdout");
         println!(
             "{}",
-            json!({"workspaceId": workspace.id.to_string(), "apiKey": key.expose()})
+            json!({
+                "workspaceId": workspace.id.to_string(),
+                "apiKey": key.expose(),
+                "console": {
+                    "url": console_url,
+                    "email": admin.user.email.as_str(),
+                    "oneTimePassword": admin.one_time_password,
+                },
+            })
         );
     }
     let options = ServerOptions {

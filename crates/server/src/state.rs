@@ -52,6 +52,8 @@ pub struct Services {
     /// Fires when the server stops: answers that would otherwise never end (the event
     /// stream) end then, so a stop does not wait for their clients.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The console's cookie settings and login throttle.
+    pub console: crate::console::ConsoleSettings,
 }
 
 impl Services {

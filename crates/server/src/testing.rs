@@ -34,6 +34,7 @@ pub fn app_state(
         agent_wake: Arc::new(tokio::sync::Notify::new()),
         idempotency,
         shutdown: tokio_util::sync::CancellationToken::new(),
+        console: crate::console::ConsoleSettings::default(),
     })
 }
 

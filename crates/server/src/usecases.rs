@@ -8,8 +8,10 @@
 //! - [`inbound`]: receiving a message a lead wrote.
 //! - [`call_outcome`]: recording how a call ended, and what it means for its lead.
 //! - [`hand_off`]: handing a conversation to a human advisor.
+//! - [`logins`]: giving people logins to the console.
 
 pub mod call_outcome;
 pub mod hand_off;
 pub mod inbound;
+pub mod logins;
 pub mod outbound;

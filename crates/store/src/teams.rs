@@ -215,6 +215,14 @@ impl Store {
         self.with_members(teams).await
     }
 
+    /// The teams a user belongs to: whose queues they work in the console.
+    pub async fn teams_of_user(&self, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
+        let sql = "SELECT team_id, user_id FROM team_members WHERE user_id = $1 ORDER BY team_id";
+        let members: Vec<Member> =
+            fetch_all(&self.backend, sql, vec![user_id.to_string().into()]).await?;
+        Ok(members.into_iter().map(|m| m.team_id).collect())
+    }
+
     /// Attaches the members of `teams` (one workspace, in id order) with one query over
     /// the id range they span, rather than one query per team.
     async fn with_members(&self, mut teams: Vec<Team>) -> Result<Vec<Team>, StoreError> {

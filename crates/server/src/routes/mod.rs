@@ -99,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         get(move || async move { axum::Json(document.as_ref().clone()) }),
     )
     .merge(Scalar::with_url("/docs", openapi))
+    .merge(crate::console::router())
     .fallback(|| async {
         ApiError::not_found("no such route; the routes are listed at /openapi.json and /docs")
     })

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod agent_steps;
+pub mod console;
 pub mod dispatch_steps;
 pub mod event_log;
 pub mod events;
