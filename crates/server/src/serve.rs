@@ -401,39 +401,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = Store::open(url, store_options, Arc::new(SystemClock))
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
-    if let Some((workspace, key)) = store.create_first_workspace("Default workspace").await? {
-        let console_url = format!(
-            "{}{}",
-            args.public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", args.listen))
-                .trim_end_matches('/'),
-            crate::console::BASE
-        );
-        let admin = crate::usecases::logins::invite(
-            &store,
-            workspace.id,
-            args.admin_email.clone(),
-            leadline_core::user::Role::Admin,
-            None,
-            None,
-        )
-        .await?;
-        tracing::info!(workspace = %workspace.id, admin = admin.user.email.as_str(), console = %console_url,
-            "empty database: created the first workspace and its admin; the API key and the admin's one-time password are printed once on stdout");
-        println!(
-            "{}",
-            json!({
-                "workspaceId": workspace.id.to_string(),
-                "apiKey": key.expose(),
-                "console": {
-                    "url": console_url,
-                    "email": admin.user.email.as_str(),
-                    "oneTimePassword": admin.one_time_password,
-                },
-            })
-        );
-    }
+    let first_start = create_first_workspace(&store, &args).await?;
     let options = ServerOptions {
         public_url: args.public_url.clone(),
         dispatcher: DispatcherOptions {
@@ -470,6 +438,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let server = start_with(store.clone(), &args.listen, options).await?;
+    if let Some(first) = first_start {
+        let console_url = format!(
+            "{}{}",
+            args.public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", server.address))
+                .trim_end_matches('/'),
+            crate::console::BASE
+        );
+        tracing::info!(console = %console_url, "open the console and log in as the admin with the one-time password printed on stdout");
+        println!("{}", first.to_json(&console_url));
+    }
     tracing::info!(address = %server.address, database = %redact(url), "leadline is serving; API reference at /docs");
     wait_for_signal().await;
     tracing::info!(
@@ -487,6 +467,53 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What the first start against an empty database created: printed once, on stdout.
+struct FirstStart {
+    workspace: leadline_core::WorkspaceId,
+    key: leadline_core::ApiKey,
+    admin: crate::usecases::logins::Invited,
+}
+
+impl FirstStart {
+    fn to_json(&self, console_url: &str) -> serde_json::Value {
+        json!({
+            "workspaceId": self.workspace.to_string(),
+            "apiKey": self.key.expose(),
+            "console": {
+                "url": console_url,
+                "email": self.admin.user.email.as_str(),
+                "oneTimePassword": self.admin.one_time_password,
+            },
+        })
+    }
+}
+
+/// On an empty database: the first workspace, its API key and its admin login.
+async fn create_first_workspace(
+    store: &Store,
+    args: &ServeArgs,
+) -> anyhow::Result<Option<FirstStart>> {
+    let Some((workspace, key)) = store.create_first_workspace("Default workspace").await? else {
+        return Ok(None);
+    };
+    let admin = crate::usecases::logins::invite(
+        store,
+        workspace.id,
+        args.admin_email.clone(),
+        leadline_core::user::Role::Admin,
+        None,
+        None,
+    )
+    .await?;
+    tracing::info!(workspace = %workspace.id, admin = admin.user.email.as_str(),
+        "empty database: created the first workspace and its admin; the API key and the admin's one-time password are printed once on stdout");
+    Ok(Some(FirstStart {
+        workspace: workspace.id,
+        key,
+        admin,
+    }))
 }
 
 /// How long closing the database's connections may take once the server stopped.
