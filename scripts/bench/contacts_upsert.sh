@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Load benchmark of the Bridge contact upsert, on SQLite and on PostgreSQL, with
-# /healthz in the same run as the ceiling of the HTTP stack.
+# /healthz in the same run as the ceiling of the HTTP stack. Each store is then run
+# again with a webhook endpoint subscribed to every event type, delivering to a
+# receiver on 127.0.0.1, and the last lines give what the subscription costs.
 #
 #   scripts/bench/contacts_upsert.sh            # 64 connections, 20 s per run
 #   DURATION=5s scripts/bench/contacts_upsert.sh
+#   SUBSCRIBED=0 scripts/bench/contacts_upsert.sh   # without the subscribed runs
 #
 # Needs wrk (installed from Debian's packages when missing) and, for the PostgreSQL
 # run, a server at $BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432).
@@ -15,6 +18,7 @@ DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-64}
 export WRK_THREADS=${WRK_THREADS:-2}
 PORT=${PORT:-18181}
+SUBSCRIBED=${SUBSCRIBED:-1}
 PG_ADMIN=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 # Stored secrets are sealed under a key outside the database; a PostgreSQL server is
 # never given one by itself, so the run makes a throwaway key for both stores.
@@ -28,13 +32,28 @@ if ! command -v wrk >/dev/null; then
 fi
 cargo build --release -q -p leadline-server
 BIN=target/release/leadline
+if [ "$SUBSCRIBED" = 1 ]; then
+  cargo build --release -q -p leadline-server --example webhook_receiver
+fi
+tmp=$(mktemp -d)
 
 server_pid=""
 stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
-trap stop_server EXIT
+cleanup() { stop_server; exec 4>&- 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+if [ "$SUBSCRIBED" = 1 ]; then
+  # The receiver takes deliveries for as long as fd 4 holds its stdin open.
+  mkfifo "$tmp/receiver-in"
+  target/release/examples/webhook_receiver <"$tmp/receiver-in" >"$OUT/receiver.txt" &
+  exec 4>"$tmp/receiver-in"
+  for _ in $(seq 100); do [ -s "$OUT/receiver.txt" ] && break; sleep 0.1; done
+  RECEIVER_URL=$(head -1 "$OUT/receiver.txt")
+fi
 
 start_server() { # $1 = database URL; sets LEADLINE_KEY and WORKSPACE
-  "$BIN" serve --anonymous-rate-limit 1000000/1000000 --database-url "$1" --listen "127.0.0.1:$PORT" >"$OUT/first-start.json" 2>"$OUT/server.log" &
+  "$BIN" serve --anonymous-rate-limit 1000000/1000000 --database-url "$1" --listen "127.0.0.1:$PORT" \
+    --allow-outbound 127.0.0.0/8 >"$OUT/first-start.json" 2>"$OUT/server.log" &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
   LEADLINE_KEY=$(python3 -c "import json,sys;print(json.load(open('$OUT/first-start.json'))['apiKey'])")
@@ -70,8 +89,14 @@ for n in range(1000):
 PY
 }
 
-bench_store() { # $1 = label, $2 = database URL
+subscribe_everything() { # a webhook endpoint receiving every event type
+  curl -sf -X POST "http://127.0.0.1:$PORT/api/v1/webhook-endpoints" -H "x-api-key: $LEADLINE_KEY" \
+    -H 'content-type: application/json' -d "{\"url\":\"$RECEIVER_URL\",\"description\":\"load receiver\"}" >/dev/null
+}
+
+bench_store() { # $1 = label, $2 = database URL, $3 = "subscribed" for a receiver of every event
   start_server "$2"
+  [ "${3:-}" = subscribed ] && subscribe_everything
   local path="/bridge/api/v1/workspaces/$WORKSPACE/contacts/partial"
   run "$1-healthz" /healthz ""
   run "$1-upsert-new" "$path" scripts/bench/upsert_new.lua
@@ -80,15 +105,44 @@ bench_store() { # $1 = label, $2 = database URL
   stop_server
 }
 
-echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores"
-tmp=$(mktemp -d)
-bench_store sqlite "sqlite://$tmp/bench.db"
-rm -rf "$tmp"
+fresh_postgres() {
+  psql "$PG_ADMIN/postgres" -qc 'DROP DATABASE IF EXISTS leadline_bench WITH (FORCE)' >/dev/null 2>&1 &&
+    psql "$PG_ADMIN/postgres" -qc 'CREATE DATABASE leadline_bench' >/dev/null
+}
 
-if psql "$PG_ADMIN/postgres" -qc 'DROP DATABASE IF EXISTS leadline_bench WITH (FORCE)' >/dev/null 2>&1 &&
-   psql "$PG_ADMIN/postgres" -qc 'CREATE DATABASE leadline_bench' >/dev/null; then
+ratio() { # "$1-$3 against $1": how much of its speed a run keeps when subscribed
+  local plain subscribed
+  plain=$(awk '/Requests\/sec/ {print $2}' "$OUT/$1-$2.txt")
+  subscribed=$(awk '/Requests\/sec/ {print $2}' "$OUT/$1-subscribed-$2.txt")
+  awk -v a="$plain" -v b="$subscribed" -v l="$1 $2" 'BEGIN { printf "%-28s keeps %.2f of its speed with every event type subscribed\n", l, b / a }'
+}
+
+echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores"
+stores=()
+bench_store sqlite "sqlite://$tmp/bench.db"
+stores+=(sqlite)
+if [ "$SUBSCRIBED" = 1 ]; then
+  bench_store sqlite-subscribed "sqlite://$tmp/bench-subscribed.db" subscribed
+fi
+
+if fresh_postgres; then
   bench_store postgres "$PG_ADMIN/leadline_bench"
+  stores+=(postgres)
+  if [ "$SUBSCRIBED" = 1 ]; then
+    fresh_postgres
+    bench_store postgres-subscribed "$PG_ADMIN/leadline_bench" subscribed
+  fi
   psql "$PG_ADMIN/postgres" -qc 'DROP DATABASE leadline_bench WITH (FORCE)' >/dev/null
 else
   echo "PostgreSQL at $PG_ADMIN not reachable: skipped its run" >&2
+fi
+
+if [ "$SUBSCRIBED" = 1 ]; then
+  exec 4>&-
+  wait
+  tail -1 "$OUT/receiver.txt"
+  for store in "${stores[@]}"; do
+    ratio "$store" upsert-new
+    ratio "$store" upsert-repeated
+  done
 fi
