@@ -11,8 +11,12 @@
 //! use cases and store as the API: the console holds no rule of its own.
 
 pub mod assets;
+pub mod conversation;
+pub mod conversation_actions;
 pub mod csrf;
 pub mod error;
+pub mod events;
+pub mod inbox;
 pub mod login;
 pub mod pages;
 pub mod session;
@@ -37,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .route(BASE, get(home))
         .merge(login::router())
         .merge(assets::router())
+        .merge(inbox::router())
+        .merge(conversation::router())
+        .merge(conversation_actions::router())
+        .merge(events::router())
 }
 
 /// The page a person lands on after logging in.

@@ -11,6 +11,7 @@ pub mod console;
 pub mod dispatcher;
 pub mod error;
 pub mod event_retention;
+pub mod event_stream;
 pub mod extract;
 pub mod idempotency;
 pub mod import;

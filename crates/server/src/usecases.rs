@@ -7,11 +7,15 @@
 //!   an advisor's reply).
 //! - [`inbound`]: receiving a message a lead wrote.
 //! - [`call_outcome`]: recording how a call ended, and what it means for its lead.
-//! - [`hand_off`]: handing a conversation to a human advisor.
+//! - [`hand_off`]: handing a conversation to a human advisor, and giving it back.
+//! - [`reply`]: an advisor's reply in a conversation.
+//! - [`call_log`]: logging a call made outside leadline.
 //! - [`logins`]: giving people logins to the console.
 
+pub mod call_log;
 pub mod call_outcome;
 pub mod hand_off;
 pub mod inbound;
 pub mod logins;
 pub mod outbound;
+pub mod reply;

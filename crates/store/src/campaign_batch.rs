@@ -29,7 +29,7 @@ use leadline_core::{ContactId, ConversationId, E164, JobId, PhoneNumberId, Works
 use crate::backend::on_write;
 use crate::bulk_reads::{in_list, list};
 use crate::conversations::{
-    Conversation, PlannedConversation, PlannedOpening, conversation_columns,
+    Conversation, PlannedConversation, PlannedOpening, conversation_columns, record_activity,
 };
 use crate::events::{record_events, resources};
 use crate::leads::{Lead, LeadUpdate, lead_columns, lead_row};
@@ -233,7 +233,8 @@ impl Store {
                 let mut query = sqlx::QueryBuilder::new(
                     "INSERT INTO conversations (id, workspace_id, contact_id, channel_id, status, controller, name, \
                      assigned_user_id, participants, agent_context, additional_messages, campaign_id, \
-                     consent_captured_at, created_at, updated_at, sticky_number_id, override_number_id) ",
+                     consent_captured_at, created_at, updated_at, sticky_number_id, override_number_id, \
+                     last_activity_at) ",
                 );
                 query.push_values(chunk, |mut b, c| {
                     b.push_bind(c.id.to_string())
@@ -252,7 +253,8 @@ impl Store {
                         .push_bind(to_micros(c.created_at))
                         .push_bind(to_micros(c.updated_at))
                         .push_bind(c.sticky_number_id.map(|n| n.to_string()))
-                        .push_bind(c.override_number_id.map(|n| n.to_string()));
+                        .push_bind(c.override_number_id.map(|n| n.to_string()))
+                        .push_bind(to_micros(c.created_at));
                 });
                 query.push(" ON CONFLICT DO NOTHING RETURNING id");
                 for row in query.build().fetch_all(&mut *tx).await? {
@@ -326,6 +328,12 @@ impl Store {
                         .push("NULL")
                         .push_bind(to_micros(now));
                 });
+            // The inbox's order: an existing conversation moves up with its message (a
+            // new one was inserted with it).
+            record_activity!(&mut *tx, batch.attempts.iter().filter_map(|a| match &a.opening.conversation {
+                PlannedConversation::Existing(c) => Some((c.id, a.opening.message.created_at)),
+                PlannedConversation::Open(_) => None,
+            }));
             // A message from a pool number makes an existing conversation stick to it.
             for attempt in &batch.attempts {
                 if let PlannedConversation::Existing(c) = &attempt.opening.conversation {

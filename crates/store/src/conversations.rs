@@ -3,13 +3,15 @@
 
 mod writes;
 
+pub(crate) use writes::record_activity;
 pub use writes::{NewConversation, outbound_message};
 
 use chrono::{DateTime, Utc};
 use leadline_core::conversation::{Controller, ConversationStatus, ParticipantRole};
 use leadline_core::message::MessageType;
 use leadline_core::{
-    ChannelId, ContactId, ConversationId, E164, MessageId, PhoneNumberId, UserId, WorkspaceId,
+    ChannelId, ContactId, ConversationId, E164, MessageId, PhoneNumberId, TeamId, UserId,
+    WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +83,8 @@ pub struct Conversation {
     pub override_number_id: Option<PhoneNumberId>,
     /// What the conversation remembers of its agent.
     pub agent: AgentMemory,
+    /// The team whose queue holds it once handed off (see the console's inbox).
+    pub team_id: Option<TeamId>,
 }
 
 /// A conversation's memory of its agent.
@@ -193,7 +197,7 @@ macro_rules! conversation_columns {
         "id, workspace_id, contact_id, channel_id, status, controller, name, assigned_user_id, participants, \
          agent_context, additional_messages, campaign_id, consent_captured_at, created_at, updated_at, \
          sticky_number_id, override_number_id, agent_state, agent_turns, agent_replied_at, handled_through, \
-         agent_read_through, additional_sent, last_inbound_at"
+         agent_read_through, additional_sent, last_inbound_at, team_id"
     };
 }
 pub(crate) use conversation_columns;
@@ -227,6 +231,7 @@ impl FromStoreRow for Conversation {
                 additional_sent: row.flag("additional_sent")?,
                 last_inbound_at: row.optional_time("last_inbound_at")?,
             },
+            team_id: row.optional_id("team_id")?,
         })
     }
 }

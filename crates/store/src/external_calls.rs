@@ -8,19 +8,21 @@ use leadline_core::event::EventType;
 use leadline_core::message::{Direction, MessageStatus, MessageType};
 
 use crate::backend::on_write;
-use crate::conversations::Conversation;
+use crate::conversations::{Conversation, record_activity};
 use crate::events::{record_events, resources};
 use crate::messages::{CallDetails, INSERT_MESSAGE, Message, bind_message};
 use crate::rows::fetch_optional;
 use crate::{Store, StoreError};
 
 impl Store {
-    /// Records a call made outside leadline. A repeat with the same `alt_id` in the
-    /// conversation returns the first record (and `false`) instead of a duplicate.
+    /// Records a call made outside leadline, with the caller's `note` as its text. A
+    /// repeat with the same `alt_id` in the conversation returns the first record (and
+    /// `false`) instead of a duplicate.
     pub async fn record_external_call(
         &self,
         conversation: &Conversation,
         call: CallDetails,
+        note: Option<String>,
         alt_id: Option<String>,
         date: Option<DateTime<Utc>>,
         attachments: Vec<String>,
@@ -41,7 +43,7 @@ impl Store {
             direction: Direction::Outbound,
             message_type: MessageType::Call,
             status: MessageStatus::Sent,
-            body: None,
+            body: note,
             template: None,
             author_user_id: None,
             provider_message_id: None,
@@ -62,6 +64,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             match bind_message!(sqlx::query(INSERT_MESSAGE), &message).execute(&mut *tx).await {
                 Ok(_) => {
+                    record_activity!(&mut *tx, [(message.conversation_id, message.created_at)]);
                     record_events!(tx, &logged, now);
                     tx.commit().await?;
                     Ok(())

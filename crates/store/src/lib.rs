@@ -27,6 +27,7 @@ mod error;
 pub mod events;
 pub mod external_calls;
 pub mod idempotency;
+pub mod inbox;
 pub mod key_file;
 pub mod lane_circuits;
 pub mod leads;

@@ -167,4 +167,27 @@ impl Store {
         );
         fetch_all(&self.backend, sql, page_args(workspace_id, after, limit)).await
     }
+
+    /// The workspace's approved templates for `channel_type`, by name and language.
+    pub async fn approved_templates(
+        &self,
+        workspace_id: WorkspaceId,
+        channel_type: MessageProviderType,
+    ) -> Result<Vec<Template>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            template_columns!(),
+            " FROM templates WHERE workspace_id = $1 AND channel_type = $2 AND status = 'APPROVED' \
+             ORDER BY name, language"
+        );
+        fetch_all(
+            &self.backend,
+            sql,
+            vec![
+                workspace_id.to_string().into(),
+                channel_type.as_str().into(),
+            ],
+        )
+        .await
+    }
 }

@@ -194,6 +194,7 @@ async fn a_turn_after_an_advisor_took_over_writes_nothing() {
                     status: ConversationStatus::HandedOff,
                     controller: Controller::Human,
                     advisor: None,
+                    team: None,
                     handled_through: None,
                     decision: NewDecision::new(DecisionKind::HandOff, "taken over"),
                 },

@@ -9,7 +9,7 @@ use crate::agent::DecisionKind;
 use crate::channel::MessageProviderType;
 use crate::conversation::{Controller, ConversationStatus};
 use crate::custom_attribute::AttributeValue;
-use crate::{CustomAttributeId, MessageId, UserId};
+use crate::{CustomAttributeId, MessageId, TeamId, UserId};
 
 /// What a turn writes besides its replies.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -46,6 +46,8 @@ pub struct ConversationChange {
     pub controller: Option<Controller>,
     /// Becomes the assigned user and an internal participant.
     pub advisor: Option<UserId>,
+    /// The team whose queue the conversation goes to (a hand-off).
+    pub team: Option<TeamId>,
     pub flow_state: Option<String>,
     /// Agent replies this turn adds to the count the turn limit reads.
     pub turns: u32,

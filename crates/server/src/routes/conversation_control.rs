@@ -6,9 +6,6 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use leadline_core::DecisionId;
-use leadline_core::agent::DecisionKind;
-use leadline_core::conversation::{Controller, ConversationStatus};
-use leadline_store::agent::{ControlChange, NewDecision};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +17,7 @@ use crate::extract::{ApiQuery, parse_json};
 use crate::pagination::{Page, PageParams};
 use crate::routes::conversations::{ConversationResponse, load_conversation};
 use crate::state::AppState;
-use crate::usecases::hand_off::{self, HandOffError};
+use crate::usecases::hand_off::{self, HandOffError, ReleaseError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -102,55 +99,15 @@ async fn release(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationResponse>> {
     let conversation = load_conversation(&state, workspace, &id).await?;
-    if matches!(
-        conversation.status,
-        ConversationStatus::OptedOut | ConversationStatus::Closed
-    ) {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "the conversation is {}; it cannot be given back to the agent",
-                conversation.status
-            ),
-            field: None,
-        });
-    }
-    if conversation.status == ConversationStatus::Active
-        && conversation.controller == Controller::Ai
-    {
-        return reload(&state, &conversation).await;
-    }
-    let latest = state.store.latest_message_id(&conversation).await?;
-    let changed = state
-        .store
-        .change_control(
-            &conversation,
-            ControlChange {
-                status: ConversationStatus::Active,
-                controller: Controller::Ai,
-                advisor: None,
-                handled_through: latest,
-                decision: NewDecision::new(
-                    DecisionKind::Released,
-                    "an advisor gave the conversation back to the agent",
-                ),
-            },
-        )
-        .await;
-    match changed {
-        Ok(()) => {}
-        Err(error)
-            if error.is_duplicate_of("conversations") || error.is_duplicate_of("contact_id") =>
-        {
-            return Err(ApiError::Conflict {
-                detail:
-                    "the contact has another active conversation on this channel; close it first"
-                        .into(),
+    hand_off::release(&state.store, &conversation)
+        .await
+        .map_err(|error| match error {
+            ReleaseError::NotOpen(_) | ReleaseError::AnotherActive => ApiError::Conflict {
+                detail: error.to_string(),
                 field: None,
-            });
-        }
-        Err(error) => return Err(error.into()),
-    }
-    tracing::info!(conversation = %conversation.id, "conversation given back to the agent");
+            },
+            ReleaseError::Store(error) => error.into(),
+        })?;
     reload(&state, &conversation).await
 }
 

@@ -1,16 +1,15 @@
 //! `/api/v1/conversations`: conversations with their messages and calls, and the
 //! human advisor's reply. An advisor's message takes the conversation over from the
-//! agent (controller HUMAN) and goes out through the outbox like any other send.
+//! agent (controller HUMAN) and goes out through the outbox like any other send
+//! ([`crate::usecases::reply`]).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use leadline_core::channel::MessageProviderType;
 use leadline_core::conversation::ConversationStatus;
-use leadline_core::message::MessageType;
 use leadline_core::user::UserRef;
 use leadline_core::validation::text;
 use leadline_core::{ConversationId, FieldErrors, MessageId, UserId, WorkspaceId};
-use leadline_store::conversations::{Conversation, ConversationFilter, NewOutbound};
+use leadline_store::conversations::{Conversation, ConversationFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,11 +17,10 @@ use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
-use crate::numbers::SenderRequest;
+use crate::extract::{ApiJson, ApiQuery, path_id};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-use crate::usecases::outbound::send_in;
+use crate::usecases::reply::{self, ReplyContent, ReplyError};
 
 /// The longest text message accepted (ten concatenated SMS parts).
 pub const MAX_TEXT: usize = 1600;
@@ -219,75 +217,22 @@ async fn post_message(
             )
         })?
         .id;
-    if matches!(
-        conversation.status,
-        ConversationStatus::OptedOut | ConversationStatus::Closed
-    ) {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "the conversation is {}; nothing more can be sent in it",
-                conversation.status
-            ),
-            field: None,
-        });
-    }
-    let channel = state
-        .store
-        .channel(workspace, conversation.channel_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the conversation's channel no longer exists"))?;
-    let message_type = match channel.carries {
-        MessageProviderType::Sms => MessageType::Sms,
-        MessageProviderType::Whatsapp => MessageType::Whatsapp,
-        MessageProviderType::Voice => {
-            return Err(ApiError::Conflict {
-                detail:
-                    "this conversation is on a VOICE channel: text messages cannot be sent on it"
-                        .into(),
+    let text = ReplyContent::Text(text.expect("checked above"));
+    let message = reply::advisor_reply(&state.store, &state.senders(), &conversation, author, text)
+        .await
+        .map_err(|error| match error {
+            ReplyError::Store(error) => error.into(),
+            ReplyError::NoSender(error) => error.into(),
+            ReplyError::Gone(_) => ApiError::not_found(error.to_string()),
+            ReplyError::Template(field) => ApiError::Validation(vec![field]),
+            ReplyError::NotOpen(_)
+            | ReplyError::VoiceChannel
+            | ReplyError::OptedOut { .. }
+            | ReplyError::WindowClosed => ApiError::Conflict {
+                detail: error.to_string(),
                 field: None,
-            });
-        }
-    };
-    let contact = state
-        .store
-        .contact(workspace, conversation.contact_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the conversation's contact no longer exists"))?;
-    if let Some(opt_out) = state.store.opt_out(contact.id, channel.carries).await? {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "the contact opted out of {} on {}; nothing can be sent to it on this channel type",
-                channel.carries,
-                timestamp(opt_out.opted_out_at)
-            ),
-            field: None,
-        });
-    }
-    let sender = state
-        .senders()
-        .assign_for_request(&SenderRequest {
-            workspace_id: workspace,
-            channel: &channel,
-            conversation: Some(&conversation),
-            contact_id: contact.id,
-            recipient: &contact.cellphone,
-            campaign_id: conversation
-                .campaign_id
-                .as_deref()
-                .and_then(|id| id.parse().ok()),
-        })
-        .await?;
-    let outbound = NewOutbound {
-        message_type,
-        body: text.expect("checked above"),
-        template: None,
-        author_user_id: Some(author),
-        sender,
-    };
-    let plan = send_in(&conversation, outbound, state.store.clock().now());
-    let message = plan.message.clone();
-    state.store.write_opening(plan).await?;
+            },
+        })?;
     state.wake_dispatcher();
-    tracing::info!(conversation = %conversation.id, message_id = %message.id, advisor = %author, "advisor message queued");
     Ok((StatusCode::ACCEPTED, axum::Json(message.into())))
 }

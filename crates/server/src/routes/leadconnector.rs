@@ -24,6 +24,7 @@ pub use crate::error::leadconnector::LeadConnectorErrorBody;
 use crate::extract::{parse_json, timestamp};
 use crate::routes::conversations::load_conversation;
 use crate::state::AppState;
+use crate::usecases::call_log::{self, LoggedCall};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(add_outbound_call))
@@ -223,17 +224,14 @@ async fn add_outbound_call(
             ),
             field: Some("conversationId".to_owned()),
         })?;
-    let (message, created) = state
-        .store
-        .record_external_call(
-            &conversation,
-            checked.call,
-            checked.alt_id,
-            checked.date,
-            checked.attachments,
-        )
-        .await?;
-    tracing::info!(conversation = %conversation.id, message_id = %message.id, created, "external call logged");
+    let logged = LoggedCall {
+        call: checked.call,
+        note: None,
+        alt_id: checked.alt_id,
+        date: checked.date,
+        attachments: checked.attachments,
+    };
+    let (message, created) = call_log::log_call(&state.store, &conversation, logged).await?;
     Ok(axum::Json(OutboundCallResponse {
         success: true,
         conversation_id: conversation.id.to_string(),

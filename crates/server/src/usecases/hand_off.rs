@@ -12,7 +12,7 @@
 //!
 //! The agent's hand-off is written with the rest of its pass, in the pass's one
 //! transaction; a person's is written here, with its decision, in one transaction of
-//! its own.
+//! its own. A person gives a conversation back to the agent with [`release`].
 
 use leadline_core::agent::DecisionKind;
 use leadline_core::agent::writes::{NewDecision, TurnWrites};
@@ -47,6 +47,9 @@ pub struct Chosen {
     pub advisor: Option<UserId>,
     /// `pre-assigned`, `owner`, `round-robin`, `none` or `manual`.
     pub rule: &'static str,
+    /// The team whose queue the conversation goes to: the round-robin's, or (nobody
+    /// chosen) the team of the number it sends from; `None` keeps the one it has.
+    pub team: Option<TeamId>,
     /// "to …", as the decision's reason ends.
     pub explanation: String,
 }
@@ -62,6 +65,8 @@ impl Chosen {
 pub struct HandOff {
     /// Becomes the assigned user and an internal participant; `None` keeps them.
     pub advisor: Option<UserId>,
+    /// The team whose queue it goes to; `None` keeps it.
+    pub team: Option<TeamId>,
     pub decision: NewDecision,
 }
 
@@ -69,6 +74,7 @@ impl HandOff {
     fn new(reason: &str, chosen: &Chosen, advisor: Option<UserId>) -> Self {
         Self {
             advisor,
+            team: chosen.team,
             decision: NewDecision::new(
                 DecisionKind::HandOff,
                 format!("{reason}; handed off {}", chosen.explanation),
@@ -82,6 +88,7 @@ impl HandOff {
         writes.change.status = Some(ConversationStatus::HandedOff);
         writes.change.controller = Some(Controller::Human);
         writes.change.advisor = self.advisor;
+        writes.change.team = self.team;
         writes.decisions.push(self.decision);
     }
 }
@@ -129,6 +136,7 @@ pub async fn by_person(
     let chosen = Chosen {
         advisor: shown,
         rule: "manual",
+        team: None,
         explanation: format!(
             "to {}",
             shown
@@ -144,6 +152,7 @@ pub async fn by_person(
                 status: ConversationStatus::HandedOff,
                 controller: Controller::Human,
                 advisor: hand_off.advisor,
+                team: hand_off.team,
                 handled_through: None,
                 decision: hand_off.decision,
             },
@@ -151,6 +160,63 @@ pub async fn by_person(
         .await?;
     tracing::info!(conversation = %conversation.id, advisor = %chosen.explanation, "conversation taken over by an advisor");
     Ok(())
+}
+
+/// Why a conversation cannot be given back to the agent.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("the conversation is {0}; it cannot be given back to the agent")]
+    NotOpen(ConversationStatus),
+    #[error("the contact has another active conversation on this channel; close it first")]
+    AnotherActive,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A person gives `conversation` back to the agent: ACTIVE and AI-controlled again,
+/// the agent answering from the lead's next message on (what came before was the
+/// advisor's). Already the agent's: nothing is written and `false` is returned.
+pub async fn release(store: &Store, conversation: &Conversation) -> Result<bool, ReleaseError> {
+    if matches!(
+        conversation.status,
+        ConversationStatus::OptedOut | ConversationStatus::Closed
+    ) {
+        return Err(ReleaseError::NotOpen(conversation.status));
+    }
+    if conversation.status == ConversationStatus::Active
+        && conversation.controller == Controller::Ai
+    {
+        return Ok(false);
+    }
+    let latest = store.latest_message_id(conversation).await?;
+    let changed = store
+        .change_control(
+            conversation,
+            ControlChange {
+                status: ConversationStatus::Active,
+                controller: Controller::Ai,
+                advisor: None,
+                team: None,
+                handled_through: latest,
+                decision: NewDecision::new(
+                    DecisionKind::Released,
+                    "an advisor gave the conversation back to the agent",
+                ),
+            },
+        )
+        .await;
+    match changed {
+        Ok(()) => {
+            tracing::info!(conversation = %conversation.id, "conversation given back to the agent");
+            Ok(true)
+        }
+        Err(error)
+            if error.is_duplicate_of("conversations") || error.is_duplicate_of("contact_id") =>
+        {
+            Err(ReleaseError::AnotherActive)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Who takes the agent's hand-off (see the module doc).
@@ -169,6 +235,7 @@ pub async fn choose_advisor(
         return Ok(Chosen {
             advisor: Some(user),
             rule,
+            team: None,
             explanation: format!("to {who} ({user})"),
         });
     }
@@ -176,15 +243,16 @@ pub async fn choose_advisor(
         return Ok(Chosen {
             advisor: Some(user),
             rule: "owner",
+            team: None,
             explanation: format!("to the contact's owner ({user})"),
         });
     }
     let mut candidates = teams.to_vec();
-    if let Some(number) = conversation.sticky_number_id
-        && let Some(team) = store.phone_number_team(number).await?
-    {
-        candidates.push(team);
-    }
+    let number_team = match conversation.sticky_number_id {
+        Some(number) => store.phone_number_team(number).await?,
+        None => None,
+    };
+    candidates.extend(number_team);
     for team in candidates {
         if let Some(user) = store
             .next_team_advisor(conversation.workspace_id, team)
@@ -193,6 +261,7 @@ pub async fn choose_advisor(
             return Ok(Chosen {
                 advisor: Some(user),
                 rule: "round-robin",
+                team: Some(team),
                 explanation: format!("to {user}, next in turn in team {team}"),
             });
         }
@@ -200,6 +269,7 @@ pub async fn choose_advisor(
     Ok(Chosen {
         advisor: None,
         rule: "none",
+        team: number_team.or_else(|| teams.first().copied()),
         explanation:
             "to no one yet: the conversation has no pre-assigned user, the contact no owner, \
              and no team with advisors is set (handoffTeamId in the agent settings)"

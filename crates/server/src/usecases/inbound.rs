@@ -273,6 +273,7 @@ mod tests {
             sticky_number_id: None,
             override_number_id: None,
             agent: Default::default(),
+            team_id: None,
         }
     }
 

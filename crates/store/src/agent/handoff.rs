@@ -19,6 +19,8 @@ pub struct ControlChange {
     pub controller: Controller,
     /// Becomes the assigned user and an internal participant.
     pub advisor: Option<UserId>,
+    /// The team whose queue the conversation goes to; `None` keeps it.
+    pub team: Option<TeamId>,
     /// The agent starts reading after this message (on a release, the advisor has
     /// answered everything before it).
     pub handled_through: Option<MessageId>,
@@ -45,7 +47,8 @@ impl Store {
             sqlx::query(
                 "UPDATE conversations SET status = $1, controller = $2, assigned_user_id = COALESCE($3, assigned_user_id), \
                  participants = $4, handled_through = COALESCE($5, handled_through), \
-                 agent_read_through = COALESCE($5, agent_read_through), updated_at = $6 WHERE id = $7",
+                 agent_read_through = COALESCE($5, agent_read_through), updated_at = $6, \
+                 team_id = COALESCE($8, team_id) WHERE id = $7",
             )
             .bind(change.status.as_str())
             .bind(change.controller.as_str())
@@ -54,6 +57,7 @@ impl Store {
             .bind(change.handled_through.map(|m| m.to_string()))
             .bind(to_micros(now))
             .bind(conversation.id.to_string())
+            .bind(change.team.map(|t| t.to_string()))
             .execute(&mut *tx)
             .await?;
             let decision = insert_decision!(&mut *tx, conversation.workspace_id, conversation.id, change.decision.kind,

@@ -22,7 +22,7 @@ use super::tasks::{DEFER_TASK, TaskRef, finish_task};
 use crate::backend::{Backend, on_write};
 use crate::contacts::{contact_columns, read_contact};
 use crate::conversations::{
-    Conversation, NewOutbound, Participant, conversation_columns, outbound_message,
+    Conversation, NewOutbound, Participant, conversation_columns, outbound_message, record_activity,
 };
 use crate::custom_attributes::read_definition;
 use crate::events::{record_events, resources};
@@ -64,7 +64,8 @@ macro_rules! update_conversation {
              handled_through = COALESCE($8, handled_through), \
              additional_sent = CASE WHEN $9 THEN TRUE ELSE additional_sent END, \
              sticky_number_id = COALESCE($10, sticky_number_id), updated_at = $11, \
-             agent_read_through = COALESCE($13, agent_read_through) WHERE id = $12",
+             agent_read_through = COALESCE($13, agent_read_through), \
+             team_id = COALESCE($14, team_id) WHERE id = $12",
             $guard
         )
     };
@@ -158,6 +159,7 @@ impl Store {
                 .bind(to_micros(now))
                 .bind(conversation.id.to_string())
                 .bind(outcome.writes.read_through.map(|m| m.to_string()))
+                .bind(change.team.map(|t| t.to_string()))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -213,6 +215,9 @@ impl Store {
                 for (message, run_at) in &queued {
                     bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await?;
                     queue_send_job!(&mut *tx, message, *run_at, now);
+                }
+                if !queued.is_empty() {
+                    record_activity!(&mut *tx, [(conversation.id, now)]);
                 }
                 for decision in &outcome.writes.decisions {
                     let message_id = decision.reply.and_then(|i| queued.get(i)).map(|(m, _)| m.id);

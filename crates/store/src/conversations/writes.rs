@@ -71,6 +71,7 @@ impl Conversation {
             sticky_number_id,
             override_number_id: None,
             agent: AgentMemory::default(),
+            team_id: None,
         }
     }
 }
@@ -155,8 +156,8 @@ impl Store {
             let inserted = sqlx::query(
                 "INSERT INTO conversations (id, workspace_id, contact_id, channel_id, status, controller, name, \
                  assigned_user_id, participants, agent_context, additional_messages, campaign_id, consent_captured_at, \
-                 created_at, updated_at, sticky_number_id, override_number_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                 created_at, updated_at, sticky_number_id, override_number_id, last_activity_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $14)",
             )
             .bind(conversation.id.to_string())
             .bind(conversation.workspace_id.to_string())
@@ -244,7 +245,8 @@ impl Store {
             let taken_over = if takes_over {
                 sqlx::query(concat!(
                     "UPDATE conversations SET controller = 'HUMAN', sticky_number_id = COALESCE($1, sticky_number_id), \
-                     updated_at = $2 WHERE id = $3 AND controller <> 'HUMAN' RETURNING ", conversation_columns!()
+                     updated_at = $2, last_activity_at = $2 WHERE id = $3 AND controller <> 'HUMAN' RETURNING ",
+                    conversation_columns!()
                 ))
                 .bind(message.from_number_id.map(|n| n.to_string()))
                 .bind(to_micros(now))
@@ -264,7 +266,7 @@ impl Store {
                 // A message from a pool number makes the conversation stick to that number.
                 sqlx::query(
                     "UPDATE conversations SET controller = $1, sticky_number_id = COALESCE($2, sticky_number_id), \
-                     updated_at = $3 WHERE id = $4",
+                     updated_at = $3, last_activity_at = $3 WHERE id = $4",
                 )
                 .bind(controller.as_str())
                 .bind(message.from_number_id.map(|n| n.to_string()))
@@ -302,6 +304,7 @@ impl Store {
                         .await?;
                 }
             }
+            record_activity!(&mut *tx, queued.iter().map(|(m, _)| (m.conversation_id, m.created_at)));
             tx.commit().await?;
         });
         Ok(queued.into_iter().map(|(message, _)| message).collect())
@@ -355,3 +358,35 @@ pub fn outbound_message(
     };
     (message, run_at)
 }
+
+/// Moves the conversations' `last_activity_at` (the inbox's order) to the time of a
+/// message just inserted in the transaction `$executor`: one statement for all of
+/// `$activity` (`(ConversationId, DateTime<Utc>)` pairs; a conversation named twice
+/// takes its latest), never backwards. A macro because each backend's transaction has
+/// its own type.
+macro_rules! record_activity {
+    ($executor:expr, $activity:expr) => {{
+        let mut latest: std::collections::HashMap<leadline_core::ConversationId, i64> =
+            std::collections::HashMap::new();
+        for (conversation_id, at) in $activity {
+            let at = $crate::rows::to_micros(at);
+            let entry = latest.entry(conversation_id).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+        let rows: Vec<(leadline_core::ConversationId, i64)> = latest.into_iter().collect();
+        for chunk in rows.chunks(1_000) {
+            let mut query = sqlx::QueryBuilder::new(
+                "UPDATE conversations SET last_activity_at = v.column2 FROM (",
+            );
+            query.push_values(chunk, |mut row, (id, at)| {
+                row.push_bind(id.to_string()).push_bind(*at);
+            });
+            query.push(
+                ") AS v WHERE conversations.id = v.column1 \
+                 AND conversations.last_activity_at < v.column2",
+            );
+            query.build().execute($executor).await?;
+        }
+    }};
+}
+pub(crate) use record_activity;

@@ -158,7 +158,7 @@ impl Store {
             match bind_message!(sqlx::query(INSERT_MESSAGE), message).execute(&mut *tx).await {
                 Ok(_) => {
                     add_outcomes!(&mut *tx, &outcomes);
-                    sqlx::query("UPDATE conversations SET last_inbound_at = $1 WHERE id = $2")
+                    sqlx::query("UPDATE conversations SET last_inbound_at = $1, last_activity_at = $1 WHERE id = $2")
                         .bind(crate::rows::to_micros(now))
                         .bind(conversation.id.to_string())
                         .execute(&mut *tx)
