@@ -11,9 +11,11 @@
 //! use cases and store as the API: the console holds no rule of its own.
 
 pub mod assets;
+pub mod campaigns;
 pub mod csrf;
 pub mod error;
 pub mod login;
+pub mod numbers;
 pub mod pages;
 pub mod session;
 pub mod throttle;
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route(BASE, get(home))
         .merge(login::router())
         .merge(assets::router())
+        .merge(campaigns::router())
+        .merge(numbers::router())
 }
 
 /// The page a person lands on after logging in.
