@@ -45,6 +45,13 @@ fn cell(row: &str, class: &str) -> String {
             _ => {}
         }
     }
+    let plain = plain
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
     plain.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
