@@ -13,11 +13,13 @@
 pub mod assets;
 pub mod conversation;
 pub mod conversation_actions;
+pub mod campaigns;
 pub mod csrf;
 pub mod error;
 pub mod events;
 pub mod inbox;
 pub mod login;
+pub mod numbers;
 pub mod pages;
 pub mod session;
 pub mod throttle;
@@ -45,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .merge(conversation::router())
         .merge(conversation_actions::router())
         .merge(events::router())
+        .merge(campaigns::router())
+        .merge(numbers::router())
 }
 
 /// The page a person lands on after logging in.

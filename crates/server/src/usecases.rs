@@ -11,11 +11,21 @@
 //! - [`reply`]: an advisor's reply in a conversation.
 //! - [`call_log`]: logging a call made outside leadline.
 //! - [`logins`]: giving people logins to the console.
+//! - [`campaigns`]: checking a campaign's settings, switching its status, its progress.
+//! - [`lead_import`]: reading a CSV of leads into a campaign.
+//! - [`number_holds`]: pausing, blocking and resuming a number of the pool.
+//! - [`number_status`]: a number's warm-up, capacity today and health.
+//! - [`outgoing_number`]: which number a send would go out from, and why.
 
 pub mod call_log;
 pub mod call_outcome;
+pub mod campaigns;
 pub mod hand_off;
 pub mod inbound;
+pub mod lead_import;
 pub mod logins;
+pub mod number_holds;
+pub mod number_status;
 pub mod outbound;
 pub mod reply;
+pub mod outgoing_number;

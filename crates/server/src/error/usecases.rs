@@ -21,3 +21,50 @@ impl From<InboundError> for ApiError {
         }
     }
 }
+
+impl From<crate::usecases::campaigns::CampaignError> for ApiError {
+    fn from(error: crate::usecases::campaigns::CampaignError) -> Self {
+        use crate::usecases::campaigns::CampaignError;
+        match error {
+            CampaignError::Invalid(errors) => errors.into(),
+            CampaignError::UnknownChannel(id) => ApiError::NotFound {
+                detail: format!("no channel '{id}' in this workspace"),
+                field: Some("channelId".to_owned()),
+            },
+            CampaignError::Completed => ApiError::Conflict {
+                detail: "the campaign is COMPLETED".into(),
+                field: None,
+            },
+            CampaignError::Deleted => ApiError::not_found("the campaign was deleted meanwhile"),
+            CampaignError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::usecases::number_holds::HoldError> for ApiError {
+    fn from(error: crate::usecases::number_holds::HoldError) -> Self {
+        use crate::usecases::number_holds::HoldError;
+        match error {
+            HoldError::Blocked => ApiError::Conflict {
+                detail: error.to_string(),
+                field: None,
+            },
+            HoldError::Deleted => ApiError::not_found(error.to_string()),
+            HoldError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::usecases::outgoing_number::SelectionError> for ApiError {
+    fn from(error: crate::usecases::outgoing_number::SelectionError) -> Self {
+        use crate::usecases::outgoing_number::SelectionError;
+        match error {
+            SelectionError::Invalid(error) => error.into(),
+            SelectionError::Unknown { field, what } => ApiError::NotFound {
+                detail: format!("no {what} with this id in the workspace"),
+                field: Some(field),
+            },
+            SelectionError::Store(error) => error.into(),
+        }
+    }
+}

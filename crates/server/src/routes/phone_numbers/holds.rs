@@ -1,11 +1,9 @@
 //! Holds: a person pauses a number (it keeps its place and resumes later) or records
-//! that a carrier blocked it; resume lifts either. A block is not turned into a pause:
-//! resume it first, so a carrier block is never lost by accident.
+//! that a carrier blocked it; resume lifts either ([`number_holds`]).
 
 use axum::extract::{Path, State};
 use leadline_core::WorkspaceId;
 use leadline_core::numbers::Hold;
-use leadline_core::validation::text;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,9 +11,10 @@ use utoipa_axum::routes;
 
 use super::{PhoneNumberResponse, load};
 use crate::auth::Authenticated;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use crate::usecases::number_holds;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,8 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(block_phone_number))
         .routes(routes!(resume_phone_number))
 }
-
-const MAX_REASON: usize = 500;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,19 +38,7 @@ async fn hold(
     hold: Hold,
 ) -> ApiResult<axum::Json<PhoneNumberResponse>> {
     let number = load(state, workspace, id).await?;
-    if matches!(hold, Hold::Paused { .. }) && matches!(number.hold, Hold::Blocked { .. }) {
-        return Err(ApiError::Conflict {
-            detail: "the number is blocked; resume it before pausing it".to_owned(),
-            field: None,
-        });
-    }
-    let held = state
-        .store
-        .set_phone_number_hold(workspace, number.id, hold)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the phone number was deleted meanwhile"))?;
-    tracing::info!(phone_number = %held.id, hold = ?held.hold, "phone number hold changed");
-    state.numbers.invalidate(workspace);
+    let held = number_holds::set_hold(&state.store, &state.numbers, &number, hold).await?;
     Ok(axum::Json(held.into()))
 }
 
@@ -68,12 +53,8 @@ async fn pause_phone_number(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HoldRequest>,
 ) -> ApiResult<axum::Json<PhoneNumberResponse>> {
-    let reason = text("reason", &body.reason, MAX_REASON)?;
-    let paused = Hold::Paused {
-        reason,
-        automatic: false,
-    };
-    hold(&state, workspace, &id, paused).await
+    let reason = number_holds::reason(&body.reason)?;
+    hold(&state, workspace, &id, number_holds::paused(reason)).await
 }
 
 /// Record that a carrier blocked a number: out of rotation until resumed.
@@ -86,7 +67,7 @@ async fn block_phone_number(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HoldRequest>,
 ) -> ApiResult<axum::Json<PhoneNumberResponse>> {
-    let reason = text("reason", &body.reason, MAX_REASON)?;
+    let reason = number_holds::reason(&body.reason)?;
     hold(&state, workspace, &id, Hold::Blocked { reason }).await
 }
 
