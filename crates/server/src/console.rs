@@ -16,6 +16,7 @@ pub mod error;
 pub mod login;
 pub mod pages;
 pub mod session;
+pub mod settings;
 pub mod throttle;
 
 use axum::Router;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route(BASE, get(home))
         .merge(login::router())
         .merge(assets::router())
+        .merge(settings::router())
 }
 
 /// The page a person lands on after logging in.

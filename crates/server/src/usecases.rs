@@ -9,9 +9,12 @@
 //! - [`call_outcome`]: recording how a call ended, and what it means for its lead.
 //! - [`hand_off`]: handing a conversation to a human advisor.
 //! - [`logins`]: giving people logins to the console.
+//! - [`settings`]: configuring a workspace (users, teams, channels, templates, the
+//!   agent, webhook endpoints, API keys).
 
 pub mod call_outcome;
 pub mod hand_off;
 pub mod inbound;
 pub mod logins;
 pub mod outbound;
+pub mod settings;
