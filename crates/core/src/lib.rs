@@ -18,6 +18,7 @@ pub mod custom_attribute;
 pub mod delivery;
 pub mod email;
 pub mod event;
+pub mod fields;
 pub mod gate;
 pub mod holidays;
 pub mod ids;

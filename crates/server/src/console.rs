@@ -22,6 +22,7 @@ pub mod login;
 pub mod numbers;
 pub mod pages;
 pub mod session;
+pub mod settings;
 pub mod throttle;
 
 use axum::Router;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(campaigns::router())
         .merge(numbers::router())
+        .merge(settings::router())
 }
 
 /// The page a person lands on after logging in.

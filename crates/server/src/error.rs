@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub mod leadconnector;
+mod settings;
 mod usecases;
 
 #[derive(Debug)]

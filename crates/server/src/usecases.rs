@@ -16,6 +16,8 @@
 //! - [`number_holds`]: pausing, blocking and resuming a number of the pool.
 //! - [`number_status`]: a number's warm-up, capacity today and health.
 //! - [`outgoing_number`]: which number a send would go out from, and why.
+//! - [`settings`]: configuring a workspace (users, teams, channels, templates, the
+//!   agent, webhook endpoints, API keys).
 
 pub mod call_log;
 pub mod call_outcome;
@@ -29,3 +31,4 @@ pub mod number_status;
 pub mod outbound;
 pub mod reply;
 pub mod outgoing_number;
+pub mod settings;

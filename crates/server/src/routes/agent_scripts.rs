@@ -13,23 +13,19 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::agent::flow::FlowScript;
-use leadline_core::{AgentScriptId, ChannelId, FieldErrors, WorkspaceId};
-use leadline_store::StoreError;
-use leadline_store::agent_settings::{AgentScript, AgentScriptFields, AgentScriptScope};
+use leadline_core::{AgentScriptId, WorkspaceId};
+use leadline_store::agent_settings::{AgentScript, AgentScriptScope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::phone_numbers::references::{checked_name, optional_id, optional_text};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
-
-/// Longest campaign id: conversations take theirs from the lead's source as free text.
-const MAX_CAMPAIGN_ID: usize = 200;
+use crate::usecases::settings::agent_scripts::{self, ScriptInput};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,6 +54,17 @@ pub struct AgentScriptRequest {
     #[schema(schema_with = leadline_core::schema::optional_uuid)]
     channel_id: Option<String>,
     script: FlowScript,
+}
+
+impl From<AgentScriptRequest> for ScriptInput {
+    fn from(body: AgentScriptRequest) -> Self {
+        ScriptInput {
+            name: body.name,
+            campaign_id: body.campaign_id,
+            channel_id: body.channel_id,
+            script: body.script,
+        }
+    }
 }
 
 /// Which conversations a script answers.
@@ -102,86 +109,6 @@ impl From<AgentScript> for AgentScriptResponse {
     }
 }
 
-/// Checks a request: its shape (every fault at once, 422), then the script against
-/// the workspace's attributes, then the rows it names.
-async fn checked_fields(
-    state: &AppState,
-    workspace: WorkspaceId,
-    body: AgentScriptRequest,
-) -> ApiResult<AgentScriptFields> {
-    let mut errors = FieldErrors::new();
-    let name = checked_name(&mut errors, &body.name);
-    let campaign_id = optional_text(&mut errors, "campaignId", body.campaign_id, MAX_CAMPAIGN_ID);
-    let channel_id: Option<ChannelId> =
-        optional_id(&mut errors, "channelId", body.channel_id, "channel");
-    if campaign_id.is_some() && channel_id.is_some() {
-        let message = "a script answers a campaign or a channel, not both; give one of them";
-        errors.push("campaignId", message);
-        errors.push("channelId", message);
-    }
-    let definitions = state.store.custom_attributes(workspace).await?;
-    if let Err(script_errors) = body.script.validate(&definitions) {
-        for error in script_errors.into_vec() {
-            errors.push(format!("script.{}", error.field), error.message);
-        }
-    }
-    errors.finish(())?;
-    if let Some(channel_id) = channel_id
-        && state.store.channel(workspace, channel_id).await?.is_none()
-    {
-        return Err(ApiError::field(
-            "channelId",
-            format!("no channel '{channel_id}' in this workspace"),
-        ));
-    }
-    if let Some(team_id) = body.script.handoff_team_id
-        && state.store.team(workspace, team_id).await?.is_none()
-    {
-        return Err(ApiError::field(
-            "script.handoffTeamId",
-            format!("no team '{team_id}' in this workspace"),
-        ));
-    }
-    let scope = match (campaign_id, channel_id) {
-        (Some(campaign_id), _) => AgentScriptScope::Campaign(campaign_id),
-        (None, Some(channel_id)) => AgentScriptScope::Channel(channel_id),
-        (None, None) => AgentScriptScope::Workspace,
-    };
-    Ok(AgentScriptFields {
-        name: name.expect("checked above"),
-        scope,
-        script: body.script,
-    })
-}
-
-/// A second script for a scope is a 409 naming the field that chose the scope.
-fn duplicate_scope(scope: &AgentScriptScope) -> impl Fn(StoreError) -> ApiError + '_ {
-    move |error| {
-        if !error.is_duplicate_scope() {
-            return error.into();
-        }
-        let (detail, field) = match scope {
-            AgentScriptScope::Campaign(id) => (
-                format!("campaign '{id}' already has a script; replace that one instead"),
-                Some("campaignId"),
-            ),
-            AgentScriptScope::Channel(id) => (
-                format!("channel '{id}' already has a script; replace that one instead"),
-                Some("channelId"),
-            ),
-            AgentScriptScope::Workspace => (
-                "the workspace already has a workspace-wide script; replace that one instead"
-                    .to_owned(),
-                None,
-            ),
-        };
-        ApiError::Conflict {
-            detail,
-            field: field.map(str::to_owned),
-        }
-    }
-}
-
 /// Create a flow script for a campaign, a channel or the whole workspace.
 #[utoipa::path(post, path = "/api/v1/agent-scripts", tag = "agent",
     request_body = AgentScriptRequest,
@@ -192,14 +119,7 @@ async fn create_agent_script(
     Authenticated(workspace): Authenticated,
     ApiJson(body): ApiJson<AgentScriptRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AgentScriptResponse>)> {
-    let fields = checked_fields(&state, workspace, body).await?;
-    let scope = fields.scope.clone();
-    let script = state
-        .store
-        .create_agent_script(workspace, fields)
-        .await
-        .map_err(duplicate_scope(&scope))?;
-    tracing::info!(script = %script.id, "agent script created");
+    let script = agent_scripts::create(&state, workspace, body.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(script.into())))
 }
 
@@ -261,15 +181,7 @@ async fn replace_agent_script(
     ApiJson(body): ApiJson<AgentScriptRequest>,
 ) -> ApiResult<axum::Json<AgentScriptResponse>> {
     let current = load(&state, workspace, &id).await?;
-    let fields = checked_fields(&state, workspace, body).await?;
-    let scope = fields.scope.clone();
-    let script = state
-        .store
-        .replace_agent_script(workspace, current.id, fields)
-        .await
-        .map_err(duplicate_scope(&scope))?
-        .ok_or_else(|| ApiError::not_found("the agent script was deleted meanwhile"))?;
-    tracing::info!(script = %script.id, "agent script replaced");
+    let script = agent_scripts::replace(&state, workspace, current.id, body.into()).await?;
     Ok(axum::Json(script.into()))
 }
 

@@ -13,16 +13,15 @@
 //! accepted; every call is checked again when it connects.
 
 use axum::extract::State;
-use leadline_core::WorkspaceId;
 use leadline_core::agent::settings::AgentSettings;
-use leadline_core::channel::MessageProviderType;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use crate::usecases::settings::agent;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_agent_settings, put_agent_settings))
@@ -36,8 +35,7 @@ async fn get_agent_settings(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
 ) -> ApiResult<axum::Json<AgentSettings>> {
-    let settings = state.store.agent_settings(workspace).await?;
-    Ok(axum::Json(without_key(settings)))
+    Ok(axum::Json(agent::current(&state, workspace).await?))
 }
 
 /// Replace the workspace's agent settings; absent fields take their defaults, an
@@ -49,88 +47,17 @@ async fn get_agent_settings(
 async fn put_agent_settings(
     State(state): State<AppState>,
     Authenticated(workspace): Authenticated,
-    ApiJson(mut settings): ApiJson<AgentSettings>,
+    ApiJson(settings): ApiJson<AgentSettings>,
 ) -> ApiResult<axum::Json<AgentSettings>> {
-    settings.validate()?;
-    if let Some(llm) = &settings.llm
-        && let Err(refusal) = state.providers.outbound().check_url(&llm.base_url).await
-    {
-        return Err(ApiError::field("llm.baseUrl", refusal.to_string()));
-    }
-    settings.whatsapp_reopen_template = settings
-        .whatsapp_reopen_template
-        .map(|name| name.trim().to_owned());
-    check_references(&state, workspace, &settings).await?;
-    let current = state.store.agent_settings(workspace).await?;
-    if let Some(llm) = &mut settings.llm {
-        llm.api_key = match llm.api_key.take() {
-            Some(key) if key.is_empty() => None,
-            Some(key) => Some(key),
-            None => current
-                .llm
-                .filter(|stored| stored.base_url == llm.base_url)
-                .and_then(|stored| stored.api_key),
-        };
-        llm.api_key_set = llm.api_key.is_some();
-    }
-    if !state.store.set_agent_settings(workspace, &settings).await? {
-        return Err(ApiError::not_found("the workspace was deleted"));
-    }
-    tracing::info!(%workspace, agent = %settings.agent, "agent settings replaced");
-    Ok(axum::Json(without_key(settings)))
-}
-
-/// 422 naming `handoffTeamId` or `whatsappReopenTemplate` when it names nothing usable
-/// in the workspace. A 422 rather than the 404 other endpoints answer for a missing
-/// reference: the settings are one document, and every fault in it is answered alike.
-async fn check_references(
-    state: &AppState,
-    workspace: WorkspaceId,
-    settings: &AgentSettings,
-) -> Result<(), ApiError> {
-    if let Some(team_id) = settings.handoff_team_id
-        && state.store.team(workspace, team_id).await?.is_none()
-    {
-        return Err(ApiError::field(
-            "handoffTeamId",
-            format!("no team '{team_id}' in this workspace"),
-        ));
-    }
-    if let Some(name) = &settings.whatsapp_reopen_template {
-        let templates = state.store.templates_named(workspace, name).await?;
-        if templates.is_empty() {
-            return Err(ApiError::field(
-                "whatsappReopenTemplate",
-                format!("no template named '{name}' in this workspace"),
-            ));
-        }
-        // The agent sends it on WhatsApp only; another kind would fail at every send.
-        if !templates
-            .iter()
-            .any(|t| t.channel_type == MessageProviderType::Whatsapp)
-        {
-            return Err(ApiError::field(
-                "whatsappReopenTemplate",
-                format!("the template '{name}' is not a WHATSAPP template"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The settings as answers show them: the key left out, `apiKeySet` saying whether
-/// one is stored.
-fn without_key(mut settings: AgentSettings) -> AgentSettings {
-    if let Some(llm) = &mut settings.llm {
-        llm.api_key_set = llm.api_key.take().is_some();
-    }
-    settings
+    Ok(axum::Json(agent::save(&state, workspace, settings).await?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
     use crate::extract::parse_json;
+    use crate::usecases::settings::agent::without_key;
 
     fn fields_of(body: &str) -> Vec<String> {
         match parse_json::<AgentSettings>(body.as_bytes()) {

@@ -4,13 +4,10 @@
 //! key (any of the workspace's, the calling one included) takes effect on every node
 //! before the DELETE answers: the next request with it is a 401 wherever it lands.
 
-use std::time::Instant;
-
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use leadline_core::api_key::{expiry, key_name};
 use leadline_core::{ApiKeyId, ApiKeyScope, FieldErrors};
 use leadline_store::api_keys::{ApiKeyRecord, NewApiKey};
 use serde::{Deserialize, Serialize};
@@ -23,6 +20,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiQuery, parse_json, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::usecases::settings::api_keys;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,27 +87,7 @@ pub struct CreatedApiKeyResponse {
 }
 
 fn checked(body: CreateApiKeyRequest, now: DateTime<Utc>) -> Result<NewApiKey, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let name = body
-        .name
-        .and_then(|name| errors.check(key_name("name", &name)));
-    let expires_at =
-        body.expires_at
-            .and_then(|raw| match DateTime::parse_from_rfc3339(raw.trim()) {
-                Ok(at) => errors.check(expiry("expiresAt", at.with_timezone(&Utc), now)),
-                Err(_) => {
-                    errors.push(
-                        "expiresAt",
-                        "must be an RFC 3339 date-time, e.g. 2027-01-31T17:00:00Z",
-                    );
-                    None
-                }
-            });
-    errors.finish(NewApiKey {
-        name,
-        scope: body.scope,
-        expires_at,
-    })
+    api_keys::checked(body.name, body.expires_at, body.scope, now)
 }
 
 /// Create an API key for the workspace; the answer shows the key once.
@@ -174,20 +152,12 @@ async fn revoke_api_key(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let key_id: ApiKeyId = path_id("id", &id, "API key")?;
-    let revoked = state
-        .store
-        .revoke_api_key(Some(workspace), key_id)
+    api_keys::revoke(&state, workspace, key_id)
         .await?
         .ok_or_else(|| ApiError::NotFound {
             detail: format!("no API key '{key_id}' in force in this workspace"),
             field: Some("id".to_owned()),
         })?;
-    let committed = Instant::now();
-    tracing::info!(%workspace, key_id = %revoked.id, "API key revoked");
-    state
-        .keys
-        .wait_until_every_node_knows(&state.store, committed)
-        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,11 +7,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use leadline_core::ChannelId;
 use leadline_core::channel::{MessageProviderType, ProviderKind};
 use leadline_core::delivery::DeliverySettings;
-use leadline_core::validation::text;
-use leadline_core::{ChannelId, E164, FieldErrors};
-use leadline_store::channels::{Channel, NewChannel};
+use leadline_store::channels::Channel;
 use leadline_store::lane_circuits::LaneCircuit;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,6 +23,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::usecases::settings::channels::{self, ChannelInput};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -144,25 +144,6 @@ impl ChannelResponse {
     }
 }
 
-/// Checks the sender against what the provider expects.
-fn check_sender(provider: ProviderKind, sender: &str) -> Result<String, leadline_core::FieldError> {
-    let sender = text("sender", sender, 64)?;
-    match provider {
-        ProviderKind::WhatsappCloud => {
-            if sender.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(sender)
-            } else {
-                Err(leadline_core::FieldError::new(
-                    "sender",
-                    "whatsapp_cloud needs the WhatsApp phone-number id (digits), not the phone number",
-                ))
-            }
-        }
-        ProviderKind::Kannel => Ok(sender),
-        _ => E164::parse_field("sender", &sender).map(|number| number.as_str().to_owned()),
-    }
-}
-
 /// Create a channel. The provider's settings are checked at once: a missing setting or
 /// secret is a 422 naming it (`settings.accountSid`, `secrets.authToken`, …), and so is
 /// a URL whose host is, or resolves to, an address the outbound guard refuses
@@ -175,43 +156,16 @@ async fn create_channel(
     Authenticated(workspace): Authenticated,
     ApiJson(body): ApiJson<CreateChannelRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<ChannelResponse>)> {
-    let mut errors = FieldErrors::new();
-    let provider = body.provider.unwrap_or(ProviderKind::Sandbox);
-    let name = errors.check(text("name", &body.name, 100));
-    if !provider.supports(body.message_provider_type) {
-        errors.push(
-            "provider",
-            format!(
-                "{provider} cannot carry {} messages",
-                body.message_provider_type
-            ),
-        );
-    }
-    let sender = errors.check(check_sender(provider, &body.sender));
-    let delivery = body.delivery.unwrap_or_default();
-    delivery.validate("delivery", &mut errors);
-    errors.finish(())?;
-    let new = NewChannel {
-        name: name.expect("checked above"),
+    let input = ChannelInput {
+        name: body.name,
         carries: body.message_provider_type,
-        provider,
-        sender: sender.expect("checked above"),
+        provider: body.provider,
+        sender: body.sender,
         settings: body.settings,
         secrets: body.secrets,
-        delivery,
+        delivery: body.delivery,
     };
-    // Build the adapter once now, so a bad configuration is refused here rather than
-    // failing every send later.
-    let config = leadline_providers::ChannelConfig {
-        kind: new.provider,
-        carries: new.carries,
-        settings: &new.settings,
-        secrets: &new.secrets,
-    };
-    state.providers.build_config(ChannelId::new(), &config)?;
-    state.providers.check_outbound_urls(&config).await?;
-    let channel = state.store.create_channel(workspace, new).await?;
-    tracing::info!(channel = %channel.id, provider = %channel.provider, carries = %channel.carries, "channel created");
+    let channel = channels::create(&state, workspace, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(ChannelResponse::new(channel, None, &state)),
@@ -271,17 +225,11 @@ async fn set_delivery(
     ApiJson(delivery): ApiJson<DeliverySettings>,
 ) -> ApiResult<axum::Json<ChannelResponse>> {
     let channel_id: ChannelId = path_id("id", &id, "channel")?;
-    let mut errors = FieldErrors::new();
-    delivery.validate("", &mut errors);
-    errors.finish(())?;
-    let channel = state
-        .store
-        .set_channel_delivery(workspace, channel_id, delivery)
+    let channel = channels::set_delivery(&state, workspace, channel_id, delivery, "")
         .await?
         .ok_or_else(|| ApiError::NotFound {
             detail: format!("no channel '{id}' in this workspace"),
             field: Some("id".to_owned()),
         })?;
-    tracing::info!(channel = %channel.id, ?delivery, "channel delivery settings changed");
     Ok(axum::Json(ChannelResponse::load(channel, &state).await?))
 }

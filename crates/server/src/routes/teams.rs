@@ -4,23 +4,19 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use leadline_core::user::UserRef;
-use leadline_core::{FieldErrors, Patch, TeamId, UserId, WorkspaceId};
-use leadline_store::teams::{Team, TeamFields};
+use leadline_core::{Patch, TeamId, WorkspaceId};
+use leadline_store::teams::Team;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::phone_numbers::references::{
-    checked_description, checked_name, duplicate_name, id_list, patch_description, patch_list,
-    patch_name,
-};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::usecases::settings::teams;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -86,28 +82,6 @@ impl From<Team> for TeamResponse {
     }
 }
 
-/// 404 naming `memberUserIds[i]` for the first id that is no user of the workspace.
-async fn check_members(
-    state: &AppState,
-    workspace: WorkspaceId,
-    members: &[UserId],
-) -> Result<(), ApiError> {
-    for (n, user_id) in members.iter().enumerate() {
-        if state
-            .store
-            .user(workspace, &UserRef::Id(*user_id))
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::NotFound {
-                detail: format!("no user '{user_id}' in this workspace"),
-                field: Some(format!("memberUserIds[{n}]")),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Create a team.
 #[utoipa::path(post, path = "/api/v1/teams", tag = "teams", request_body = CreateTeamRequest,
     responses((status = 201, body = TeamResponse), (status = 404, body = Problem),
@@ -117,23 +91,14 @@ async fn create_team(
     Authenticated(workspace): Authenticated,
     ApiJson(body): ApiJson<CreateTeamRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TeamResponse>)> {
-    let mut errors = FieldErrors::new();
-    let name = checked_name(&mut errors, &body.name);
-    let description = checked_description(&mut errors, body.description);
-    let members = id_list(&mut errors, "memberUserIds", &body.member_user_ids, "user");
-    errors.finish(())?;
-    check_members(&state, workspace, &members).await?;
-    let fields = TeamFields {
-        name: name.expect("checked above"),
-        description,
-        member_user_ids: members,
-    };
-    let team = state
-        .store
-        .create_team(workspace, fields)
-        .await
-        .map_err(duplicate_name("team"))?;
-    tracing::info!(team = %team.id, "team created");
+    let team = teams::create(
+        &state,
+        workspace,
+        &body.name,
+        body.description,
+        &body.member_user_ids,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(team.into())))
 }
 
@@ -191,26 +156,15 @@ async fn update_team(
     ApiJson(body): ApiJson<UpdateTeamRequest>,
 ) -> ApiResult<axum::Json<TeamResponse>> {
     let current = load(&state, workspace, &id).await?;
-    let mut errors = FieldErrors::new();
-    let name = patch_name(&mut errors, current.name, body.name);
-    let description = patch_description(&mut errors, current.description, body.description);
-    let members = patch_list(&mut errors, "memberUserIds", body.member_user_ids, "user");
-    errors.finish(())?;
-    if let Some(members) = &members {
-        check_members(&state, workspace, members).await?;
-    }
-    let fields = TeamFields {
-        name: name.expect("checked above"),
-        description,
-        member_user_ids: members.unwrap_or(current.member_user_ids),
-    };
-    let team = state
-        .store
-        .update_team(workspace, current.id, fields)
-        .await
-        .map_err(duplicate_name("team"))?
-        .ok_or_else(|| ApiError::not_found("the team was deleted meanwhile"))?;
-    state.numbers.invalidate(workspace);
+    let team = teams::update(
+        &state,
+        workspace,
+        current,
+        body.name,
+        body.description,
+        body.member_user_ids,
+    )
+    .await?;
     Ok(axum::Json(team.into()))
 }
 

@@ -5,12 +5,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use leadline_core::channel::{MessageProviderType, ProviderKind};
-use leadline_core::template::{TemplateBody, TemplateStatus};
-use leadline_core::validation::text;
-use leadline_core::{ChannelId, FieldErrors, TemplateId};
-use leadline_store::StoreError;
-use leadline_store::templates::{NewTemplate, Template};
+use leadline_core::TemplateId;
+use leadline_core::channel::MessageProviderType;
+use leadline_core::template::TemplateStatus;
+use leadline_store::templates::Template;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +19,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, path_id, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::usecases::settings::templates::{self, TemplateInput};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -92,7 +91,7 @@ impl From<Template> for TemplateResponse {
     }
 }
 
-/// What [`check_language`] accepts, but for spaces around the code, which it trims
+/// What [`templates::check_language`] accepts, but for spaces around the code, which it trims
 /// and the schema leaves out (a length limit after trimming needs a lookahead that
 /// generators of examples cannot use).
 fn language_schema() -> utoipa::openapi::schema::Object {
@@ -102,21 +101,6 @@ fn language_schema() -> utoipa::openapi::schema::Object {
         .max_length(Some(16))
         .examples(["en", "es", "en_US"])
         .build()
-}
-
-fn check_language(value: &str) -> Result<String, leadline_core::FieldError> {
-    let language = text("language", value, 16)?;
-    let valid = language
-        .split(['_', '-'])
-        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()));
-    if valid {
-        Ok(language)
-    } else {
-        Err(leadline_core::FieldError::new(
-            "language",
-            "must be a language code such as en, es or en_US",
-        ))
-    }
 }
 
 /// Create a template.
@@ -129,55 +113,16 @@ async fn create_template(
     Authenticated(workspace): Authenticated,
     ApiJson(body): ApiJson<CreateTemplateRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TemplateResponse>)> {
-    let mut errors = FieldErrors::new();
-    let name = errors.check(text("name", &body.name, 200));
-    let language = errors.check(check_language(&body.language));
-    let template_body = errors.check(TemplateBody::parse("body", &body.body));
-    let channel_id = match body.provider_channel_id.as_deref() {
-        Some(raw) => match raw.parse::<ChannelId>() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.push("providerChannelId", "must be a channel id (a UUID)");
-                None
-            }
-        },
-        None => None,
-    };
-    errors.finish(())?;
-    let sandbox =
-        match channel_id {
-            Some(id) => {
-                let channel = state.store.channel(workspace, id).await?.ok_or_else(|| {
-                    ApiError::NotFound {
-                        detail: format!("no channel '{id}' in this workspace"),
-                        field: Some("providerChannelId".to_owned()),
-                    }
-                })?;
-                channel.provider == ProviderKind::Sandbox
-            }
-            None => false,
-        };
-    let status = match (sandbox, body.status, body.channel_type) {
-        (true, _, _) => TemplateStatus::Approved,
-        (false, Some(status), _) => status,
-        (false, None, MessageProviderType::Whatsapp) => TemplateStatus::Pending,
-        (false, None, _) => TemplateStatus::Approved,
-    };
-    let new = NewTemplate {
-        name: name.expect("checked above"),
-        language: language.expect("checked above"),
-        body: template_body.expect("checked above"),
+    let input = TemplateInput {
+        name: body.name,
+        language: body.language,
+        body: body.body,
         channel_type: body.channel_type,
-        status,
+        provider_channel_id: body.provider_channel_id,
+        status: body.status,
     };
-    match state.store.create_template(workspace, new).await {
-        Ok(template) => Ok((StatusCode::CREATED, axum::Json(template.into()))),
-        Err(StoreError::Duplicate { .. }) => Err(ApiError::Conflict {
-            detail: "a template with this name and language already exists".to_owned(),
-            field: Some("name".to_owned()),
-        }),
-        Err(error) => Err(error.into()),
-    }
+    let template = templates::create(&state.store, workspace, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(template.into())))
 }
 
 /// List the workspace's templates, oldest first.

@@ -3,9 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use leadline_core::UserId;
 use leadline_core::user::{Role, UserRef};
-use leadline_core::validation::text;
-use leadline_core::{Email, FieldErrors, UserId};
 use leadline_store::StoreError;
 use leadline_store::users::{NewUser, User};
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, timestamp};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
+use crate::usecases::settings::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -69,10 +69,6 @@ impl From<User> for UserResponse {
     }
 }
 
-fn optional_name(errors: &mut FieldErrors, field: &str, value: Option<String>) -> Option<String> {
-    value.and_then(|v| errors.check(text(field, &v, 100)))
-}
-
 /// Create a user (an advisor or an admin).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUserRequest,
     responses((status = 201, body = UserResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -81,16 +77,11 @@ async fn create_user(
     Authenticated(workspace): Authenticated,
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<UserResponse>)> {
-    let mut errors = FieldErrors::new();
-    let email = errors.check(Email::parse_field("email", &body.email));
-    let first_name = optional_name(&mut errors, "firstName", body.first_name);
-    let last_name = optional_name(&mut errors, "lastName", body.last_name);
-    errors.finish(())?;
-    let email = email.expect("an invalid email was reported above");
+    let fields = users::checked(&body.email, body.first_name, body.last_name)?;
     let new = NewUser {
-        email,
-        first_name,
-        last_name,
+        email: fields.email,
+        first_name: fields.first_name,
+        last_name: fields.last_name,
         role: body.role.unwrap_or_default(),
     };
     match state.store.create_user(workspace, new).await {

@@ -11,8 +11,6 @@
 mod attempts;
 mod fields;
 
-use std::time::Duration;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadline_core::event::signature::WebhookSecret;
@@ -31,8 +29,7 @@ use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 pub use fields::{CreateWebhookEndpointRequest, UpdateWebhookEndpointRequest};
 
-/// How long the secret before a rotation keeps signing beside the new one.
-pub const PREVIOUS_SECRET_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
+pub use crate::usecases::settings::webhook_endpoints::PREVIOUS_SECRET_OVERLAP;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

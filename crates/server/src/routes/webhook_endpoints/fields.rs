@@ -11,12 +11,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 
-/// Longest URL accepted, in characters.
-const URL_MAX: usize = 2000;
-/// Longest description accepted, in characters once trimmed.
-const DESCRIPTION_MAX: usize = 1000;
-/// Deliveries per second an endpoint may be limited to, at most.
-pub const RATE_LIMIT_MAX: u32 = 10_000;
+use crate::usecases::settings::webhook_endpoints::{
+    URL_MAX, checked_description, checked_event_types, checked_new, checked_rate_limit, checked_url,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -68,7 +65,7 @@ pub struct UpdateWebhookEndpointRequest {
 }
 
 /// An `http(s)://` URL with a host, without whitespace, of at most [`URL_MAX`]
-/// characters: the shape [`url_shape_is_right`] checks.
+/// characters: the shape [`url_shape_is_right`](crate::usecases::settings::webhook_endpoints::url_shape_is_right) checks.
 fn url_schema() -> Object {
     let space = leadline_core::schema::WHITESPACE;
     ObjectBuilder::new()
@@ -87,19 +84,6 @@ fn url_schema() -> Object {
         .build()
 }
 
-/// `http://` or `https://` (in any case), then a host, and no whitespace anywhere. The
-/// URL parser alone would accept more (`http:///host`, spaces it encodes or drops), so
-/// the shape is checked first, as the schema states it.
-fn url_shape_is_right(url: &str) -> bool {
-    let rest = ["https://", "http://"].iter().find_map(|scheme| {
-        url.get(..scheme.len())
-            .filter(|head| head.eq_ignore_ascii_case(scheme))
-            .map(|_| &url[scheme.len()..])
-    });
-    rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']))
-        && !url.chars().any(char::is_whitespace)
-}
-
 /// At least one known event type, or `null` for all.
 fn event_types_schema() -> Array {
     ArrayBuilder::new()
@@ -116,24 +100,15 @@ fn event_types_schema() -> Array {
 impl CreateWebhookEndpointRequest {
     /// The endpoint to create, or every field that is wrong.
     pub async fn checked(self, guard: &OutboundClient) -> Result<NewWebhookEndpoint, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let url = checked_url(&mut errors, guard, &self.url).await;
-        let description = checked_description(&mut errors, self.description.as_deref());
-        let event_types = match self.event_types {
-            None => EventFilter::All,
-            Some(names) => checked_event_types(&mut errors, &names),
-        };
-        let rate_limit = self
-            .rate_limit
-            .and_then(|limit| checked_rate_limit(&mut errors, limit));
-        errors.finish(())?;
-        Ok(NewWebhookEndpoint {
-            url: url.expect("checked above"),
-            description,
-            event_types,
-            enabled: self.enabled.unwrap_or(true),
-            rate_limit,
-        })
+        checked_new(
+            guard,
+            &self.url,
+            self.description.as_deref(),
+            self.event_types.as_deref(),
+            self.enabled,
+            self.rate_limit,
+        )
+        .await
     }
 }
 
@@ -182,148 +157,5 @@ impl UpdateWebhookEndpointRequest {
             enabled,
             rate_limit,
         })
-    }
-}
-
-/// An http(s) URL the outbound guard allows, as given.
-async fn checked_url(
-    errors: &mut FieldErrors,
-    guard: &OutboundClient,
-    raw: &str,
-) -> Option<String> {
-    let url = raw;
-    if url.chars().count() > URL_MAX {
-        errors.push("url", format!("must be at most {URL_MAX} characters"));
-        return None;
-    }
-    match reqwest::Url::parse(url) {
-        Ok(parsed) if url_shape_is_right(url) && parsed.has_host() => {}
-        _ => {
-            errors.push(
-                "url",
-                "must be an http or https URL with a host, e.g. https://example.com/leadline",
-            );
-            return None;
-        }
-    }
-    match guard.check_url(url).await {
-        Ok(()) => Some(url.to_owned()),
-        Err(refusal) => {
-            errors.push("url", refusal.to_string());
-            None
-        }
-    }
-}
-
-/// The description trimmed, at most [`DESCRIPTION_MAX`] characters; empty when none.
-fn checked_description(errors: &mut FieldErrors, raw: Option<&str>) -> String {
-    let text = raw.unwrap_or_default().trim();
-    if text.chars().count() > DESCRIPTION_MAX {
-        errors.push(
-            "description",
-            format!("must be at most {DESCRIPTION_MAX} characters"),
-        );
-    }
-    text.to_owned()
-}
-
-/// Known event types, at least one, each once (a repeat is dropped).
-fn checked_event_types(errors: &mut FieldErrors, names: &[String]) -> EventFilter {
-    if names.is_empty() {
-        errors.push(
-            "eventTypes",
-            "must list at least one event type; leave it out or send null for every type",
-        );
-    }
-    let mut types = Vec::with_capacity(names.len());
-    for (n, name) in names.iter().enumerate() {
-        match EventType::parse(name) {
-            Some(kind) if !types.contains(&kind) => types.push(kind),
-            Some(_) => {}
-            None => errors.push(
-                format!("eventTypes[{n}]"),
-                format!("is not an event type; one of {}", EventType::expected()),
-            ),
-        }
-    }
-    EventFilter::Only(types)
-}
-
-fn checked_rate_limit(errors: &mut FieldErrors, limit: u32) -> Option<u32> {
-    if (1..=RATE_LIMIT_MAX).contains(&limit) {
-        Some(limit)
-    } else {
-        errors.push(
-            "rateLimit",
-            format!("must be a whole number of deliveries per second from 1 to {RATE_LIMIT_MAX}, or null for no limit"),
-        );
-        None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fields(errors: FieldErrors) -> Vec<String> {
-        errors.into_vec().into_iter().map(|e| e.field).collect()
-    }
-
-    #[test]
-    fn event_types_name_each_unknown_entry() {
-        let mut errors = FieldErrors::new();
-        let names = ["lead.added", "nope", "lead.added", "x"].map(String::from);
-        let filter = checked_event_types(&mut errors, &names);
-        assert_eq!(filter, EventFilter::Only(vec![EventType::LeadAdded]));
-        assert_eq!(fields(errors), ["eventTypes[1]", "eventTypes[3]"]);
-    }
-
-    #[test]
-    fn urls_need_a_scheme_a_host_and_no_spaces() {
-        for good in [
-            "https://example.com/hook",
-            "HTTP://example.com",
-            "http://a:8080?x=1",
-        ] {
-            assert!(url_shape_is_right(good), "{good}");
-        }
-        for bad in [
-            "ftp://example.com",
-            "http:///example.com",
-            "https://",
-            "https://a b",
-            " https://a",
-            "example.com",
-        ] {
-            assert!(!url_shape_is_right(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn an_empty_list_is_refused() {
-        let mut errors = FieldErrors::new();
-        checked_event_types(&mut errors, &[]);
-        assert_eq!(fields(errors), ["eventTypes"]);
-    }
-
-    #[test]
-    fn rate_limits_run_from_one_to_ten_thousand() {
-        let mut errors = FieldErrors::new();
-        assert_eq!(checked_rate_limit(&mut errors, 1), Some(1));
-        assert_eq!(checked_rate_limit(&mut errors, 10_000), Some(10_000));
-        assert!(errors.is_empty());
-        assert_eq!(checked_rate_limit(&mut errors, 0), None);
-        assert_eq!(checked_rate_limit(&mut errors, 10_001), None);
-        assert_eq!(fields(errors), ["rateLimit", "rateLimit"]);
-    }
-
-    #[test]
-    fn descriptions_are_trimmed_and_bounded() {
-        let mut errors = FieldErrors::new();
-        assert_eq!(checked_description(&mut errors, Some("  CRM  ")), "CRM");
-        assert_eq!(checked_description(&mut errors, None), "");
-        assert!(errors.is_empty());
-        checked_description(&mut errors, Some(&"x".repeat(1001)));
-        assert_eq!(fields(errors), ["description"]);
     }
 }
