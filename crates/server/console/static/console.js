@@ -39,6 +39,11 @@ const Console = {
     if (!page || !window.EventSource) return;
     const types = page.dataset.liveTypes;
     const stream = new EventSource(`/console/events?types=${encodeURIComponent(types)}`);
+    // The stream's state on the page (data-live="open" once events flow), for styles
+    // and tests.
+    page.dataset.live = "connecting";
+    stream.onopen = () => { page.dataset.live = "open"; };
+    stream.onerror = () => { page.dataset.live = "reconnecting"; };
     let pending = null;
     stream.onmessage = (message) => {
       let event = null;
