@@ -78,6 +78,7 @@ fn attempt(lead: &Lead, channel: &Channel, sender: Option<OutboundSender>) -> Pl
         controller: Controller::Ai,
         name: "Spring".into(),
         assigned_user_id: None,
+        team_id: None,
         participants: Participants::default(),
         agent_context: None,
         additional_messages: Vec::new(),
