@@ -11,6 +11,7 @@ pub mod event_log;
 pub mod events;
 pub mod fault_proxy;
 pub mod idempotency;
+pub mod inbox;
 pub mod messaging;
 pub mod process;
 pub mod receiver;
