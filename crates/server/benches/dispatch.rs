@@ -110,10 +110,7 @@ async fn run(kind: BackendKind, database: &TestDatabase, messages: usize, subscr
     let mut last_report = Instant::now();
     while store.outbox_depth().await.expect("depth") > 0 {
         if last_report.elapsed() > Duration::from_secs(5) {
-            println!(
-                "{label}: {} deliveries of events so far",
-                receiver.total()
-            );
+            println!("{label}: {} deliveries of events so far", receiver.total());
             last_report = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -128,7 +125,10 @@ async fn run(kind: BackendKind, database: &TestDatabase, messages: usize, subscr
         elapsed.as_secs_f64(),
     );
     if subscribed {
-        assert!(receiver.unique() >= messages, "every message.sent was delivered");
+        assert!(
+            receiver.unique() >= messages,
+            "every message.sent was delivered"
+        );
         println!(
             "{label}: {} event deliveries, the outbox empty after {:.2} s",
             receiver.total(),

@@ -11,9 +11,9 @@
 //! use cases and store as the API: the console holds no rule of its own.
 
 pub mod assets;
+pub mod campaigns;
 pub mod conversation;
 pub mod conversation_actions;
-pub mod campaigns;
 pub mod csrf;
 pub mod error;
 pub mod events;

@@ -29,6 +29,6 @@ pub mod logins;
 pub mod number_holds;
 pub mod number_status;
 pub mod outbound;
-pub mod reply;
 pub mod outgoing_number;
+pub mod reply;
 pub mod settings;

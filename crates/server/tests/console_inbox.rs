@@ -35,6 +35,7 @@ both_stores!(the_tabs_list_what_each_person_may_see, stepped(), |app| {
     let queued = app.lead_writes(&channel, BEA, "hi").await;
     let elsewhere = app.lead_writes(&channel, CAL, "hey").await;
     let ai = app.lead_writes(&channel, DEV, "yo").await;
+    app.give_to_ai(&ai).await;
     app.hand_off(&assigned, Some(&advisor.user_id), None).await;
     app.hand_off(&queued, None, Some(mine_team)).await;
     app.hand_off(&elsewhere, None, Some(other_team)).await;

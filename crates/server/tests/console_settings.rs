@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::TestApp;
 use common::console::{ConsoleSession, log_in};
 use leadline_core::user::Role;
 
@@ -216,7 +215,7 @@ both_stores!(a_channels_secrets_are_never_shown, |app| {
         ("name", "Twilio main"),
         ("messageProviderType", "SMS"),
         ("provider", "twilio"),
-        ("sender", "+15550001111"),
+        ("sender", "+14155550100"),
         ("settings", settings.as_str()),
         ("secrets.authToken", SECRET),
     ];
@@ -237,9 +236,9 @@ both_stores!(a_channels_secrets_are_never_shown, |app| {
     );
     let created = admin.post("/console/settings/channels", &fields).await;
     assert_eq!(created.status, 303, "{}", created.body);
-    let page = created.location.expect("the channel's page");
-    let page = page.split('?').next().unwrap().to_owned();
-    let shown = admin.get(&page).await;
+    let to = created.location.expect("the channel's page");
+    let page = to.split('?').next().unwrap().to_owned();
+    let shown = admin.get(&to).await;
     assert!(
         shown.body.contains("The channel was created"),
         "{}",

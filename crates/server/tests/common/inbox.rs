@@ -60,6 +60,29 @@ impl TestApp {
             .id
     }
 
+    /// Gives the conversation to the AI agent (a lead who wrote first starts with a
+    /// person), as the store's release writes it.
+    pub async fn give_to_ai(&self, id: &str) {
+        let conversation = self.stored_conversation(id).await;
+        self.store
+            .change_control(
+                &conversation,
+                ControlChange {
+                    status: ConversationStatus::Active,
+                    controller: Controller::Ai,
+                    advisor: None,
+                    team: None,
+                    handled_through: None,
+                    decision: NewDecision::new(
+                        DecisionKind::Released,
+                        "given to the agent by the test",
+                    ),
+                },
+            )
+            .await
+            .expect("released");
+    }
+
     /// Hands the conversation off, as the store's hand-off write does: to `advisor`
     /// (a user id) or, with none, to `team`'s queue.
     pub async fn hand_off(&self, id: &str, advisor: Option<&str>, team: Option<TeamId>) {
